@@ -1,0 +1,43 @@
+# The two commands of the README: `make serve` and `make test`. Each creates .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint format migrations schema bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/charter serve
+
+# Lint, then the whole suite on the embedded default, then on PostgreSQL + Redis when
+# they answer (CHARTER_TEST_REQUIRE_SERVICES=1, as CI sets, makes their absence a failure).
+test: $(STAMP) lint
+	CHARTER_TEST_BACKEND=embedded $(BIN)/pytest
+	@if $(BIN)/python -m tests.backends; then \
+		echo "== PostgreSQL + Redis pass"; CHARTER_TEST_BACKEND=postgres $(BIN)/pytest; \
+	elif [ "$$CHARTER_TEST_REQUIRE_SERVICES" = "1" ]; then \
+		echo "PostgreSQL + Redis are required here (CHARTER_TEST_REQUIRE_SERVICES=1)"; exit 1; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations: $(STAMP)
+	$(BIN)/charter makemigrations
+
+schema: $(STAMP)
+	$(BIN)/charter schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

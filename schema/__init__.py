@@ -1,0 +1,42 @@
+"""The GraphQL schema: Query and Mutation assembled from one module per domain."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from schema.audit import AuditQuery
+from schema.errors import CodedErrors, log_unexpected
+from schema.tenancy import TenancyMutation, TenancyQuery
+
+
+@strawberry.type
+class Query(TenancyQuery, AuditQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(TenancyMutation):
+    pass
+
+
+class CharterSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Expected errors (userErrors aside) are the client's business; log only the rest.
+        log_unexpected(errors)
+
+
+schema = CharterSchema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        CodedErrors,
+    ],
+)
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,113 @@
+"""How failures reach clients: ``userErrors`` for what the caller can fix, coded GraphQL
+errors for the rest, and a mask over anything unexpected (logged here, never shown)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from tenants.errors import DomainError
+
+log = logging.getLogger("charter.graphql")
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None
+    code: str
+    message: str
+
+
+class CharterError(GraphQLError):
+    """A GraphQL error with a stable ``extensions.code``."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": self.code})
+
+
+class Unauthenticated(CharterError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CharterError):
+    code = "FORBIDDEN"
+
+
+class NotFound(CharterError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(CharterError):
+    """Bad arguments to a query (queries have no ``userErrors`` to carry them)."""
+
+    code = "BAD_USER_INPUT"
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [
+        UserError(field=list(p.field) if p.field else None, code=p.code.value, message=p.message)
+        for p in error.problems
+    ]
+
+
+P = TypeVar("P")
+
+
+async def mutate(payload: Callable[..., P], action: Callable[[], Awaitable[P]]) -> P:
+    """Run a mutation; a domain error becomes the payload's ``userErrors``, nothing else."""
+    try:
+        return await action()
+    except DomainError as error:
+        return payload(user_errors=user_errors(error))
+
+
+async def query(action: Awaitable[P]) -> P:
+    """Run a query's service call; a domain error becomes a BAD_USER_INPUT error."""
+    try:
+        return await action
+    except DomainError as error:
+        raise BadUserInput(str(error)) from error
+
+
+def expected(error: GraphQLError) -> bool:
+    """Errors clients are meant to see: ours, and the request's own parse/validation errors."""
+    original = error.original_error
+    return original is None or isinstance(original, CharterError)
+
+
+class CodedErrors(MaskErrors):
+    """Masks unexpected errors as INTERNAL_SERVER_ERROR and gives every error a code."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not expected(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            "Internal server error",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR"},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if error.original_error is None and not (error.extensions or {}).get("code"):
+                # Parse and validation errors: the request itself is malformed.
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+        return processed
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if not expected(error):
+            log.error("unexpected error in %s", error.path, exc_info=error.original_error)

@@ -1,0 +1,254 @@
+"""Tenants, API keys and the viewer: the contract's "tenants" section."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from schema.enums import RequestType, Role
+from schema.errors import UserError, mutate
+from schema.permissions import caller, require, require_platform
+from tenants.tenancy import keys, service
+from tenants.tenancy.models import ApiKey as ApiKeyRow
+from tenants.tenancy.models import Tenant as TenantRow
+from tenants.tenancy.roles import Capability
+
+
+@strawberry.type
+class DeadlinePromise:
+    request_type: RequestType
+    days: int
+    working_days: bool
+
+
+@strawberry.type
+class Tenant:
+    id: strawberry.ID
+    slug: str
+    name: str
+    default_locale: str
+    locales: list[str]
+    jurisdictions: list[str]
+    dpo_email: str | None
+    promises: list[DeadlinePromise]
+    row: strawberry.Private[TenantRow]
+
+    @strawberry.field
+    async def domains(self) -> list[str]:
+        return await service.domains_of(tenant=self.row)
+
+    @classmethod
+    def of(cls, row: TenantRow) -> Tenant:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            slug=row.slug,
+            name=row.name,
+            default_locale=row.default_locale,
+            locales=list(row.locales),
+            jurisdictions=list(row.jurisdictions),
+            dpo_email=row.dpo_email,
+            promises=[
+                DeadlinePromise(
+                    request_type=RequestType(p["request_type"]),
+                    days=p["days"],
+                    working_days=p["working_days"],
+                )
+                for p in row.promises
+            ],
+            row=row,
+        )
+
+
+@strawberry.type
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    role: Role | None
+    publishable: bool
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKeyRow) -> ApiKey:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            role=row.role,
+            publishable=row.publishable,
+            prefix=row.prefix,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+@strawberry.type
+class Viewer:
+    tenant: Tenant
+    key: ApiKey
+
+
+@strawberry.input
+class CreateTenantInput:
+    slug: str
+    name: str
+    default_locale: str
+    locales: list[str] | None = strawberry.UNSET
+    jurisdictions: list[str]
+    domains: list[str] | None = strawberry.UNSET
+    dpo_email: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeadlinePromiseInput:
+    request_type: RequestType
+    days: int
+    working_days: bool | None = False
+
+
+@strawberry.input
+class UpdateTenantInput:
+    name: str | None = strawberry.UNSET
+    default_locale: str | None = strawberry.UNSET
+    locales: list[str] | None = strawberry.UNSET
+    jurisdictions: list[str] | None = strawberry.UNSET
+    domains: list[str] | None = strawberry.UNSET
+    dpo_email: str | None = strawberry.UNSET
+    promises: list[DeadlinePromiseInput] | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateApiKeyInput:
+    name: str
+    role: Role | None = strawberry.UNSET
+    publishable: bool | None = False
+
+
+@strawberry.type
+class CreateTenantPayload:
+    tenant: Tenant | None = None
+    owner_key: str | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UpdateTenantPayload:
+    tenant: Tenant | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKey | None = None
+    secret: str | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RevokeApiKeyPayload:
+    api_key: ApiKey | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _given(value):
+    """UNSET (the client left the field out) becomes KEEP for the service."""
+    return service.KEEP if value is strawberry.UNSET else value
+
+
+@strawberry.type
+class TenancyQuery:
+    @strawberry.field
+    def viewer(self, info: Info) -> Viewer | None:
+        principal = caller(info)
+        if principal.key is None or principal.tenant is None:
+            return None
+        require(info, Capability.READ)
+        return Viewer(tenant=Tenant.of(principal.tenant), key=ApiKey.of(principal.key))
+
+    @strawberry.field
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        tenant, _ = require(info, Capability.READ_ADMIN)
+        return [ApiKey.of(row) for row in await keys.api_keys(tenant=tenant)]
+
+
+@strawberry.type
+class TenancyMutation:
+    @strawberry.mutation
+    async def create_tenant(self, info: Info, input: CreateTenantInput) -> CreateTenantPayload:
+        principal = require_platform(info)
+
+        async def create() -> CreateTenantPayload:
+            tenant, secret = await service.create_tenant(
+                actor=principal.actor,
+                slug=input.slug,
+                name=input.name,
+                default_locale=input.default_locale,
+                jurisdictions=input.jurisdictions,
+                locales=input.locales or None,
+                domains=input.domains or None,
+                dpo_email=input.dpo_email or None,
+            )
+            return CreateTenantPayload(tenant=Tenant.of(tenant), owner_key=secret)
+
+        return await mutate(CreateTenantPayload, create)
+
+    @strawberry.mutation
+    async def update_tenant(self, info: Info, input: UpdateTenantInput) -> UpdateTenantPayload:
+        tenant, principal = require(info, Capability.MANAGE)
+        promises = _given(input.promises)
+        if promises not in (service.KEEP, None):
+            promises = [
+                service.Promise(
+                    request_type=p.request_type, days=p.days, working_days=bool(p.working_days)
+                )
+                for p in promises
+            ]
+
+        async def update() -> UpdateTenantPayload:
+            row = await service.update_tenant(
+                tenant=tenant,
+                actor=principal.actor,
+                name=_given(input.name),
+                default_locale=_given(input.default_locale),
+                locales=_given(input.locales),
+                jurisdictions=_given(input.jurisdictions),
+                domains=_given(input.domains),
+                dpo_email=_given(input.dpo_email),
+                promises=[] if promises is None else promises,
+            )
+            return UpdateTenantPayload(tenant=Tenant.of(row))
+
+        return await mutate(UpdateTenantPayload, update)
+
+    @strawberry.mutation
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        tenant, principal = require(info, Capability.MANAGE)
+
+        async def create() -> CreateApiKeyPayload:
+            key, secret = await keys.create_api_key(
+                tenant=tenant,
+                actor=principal.actor,
+                actor_role=principal.role,
+                name=input.name,
+                role=input.role or None,
+                publishable=bool(input.publishable),
+            )
+            return CreateApiKeyPayload(api_key=ApiKey.of(key), secret=secret)
+
+        return await mutate(CreateApiKeyPayload, create)
+
+    @strawberry.mutation
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> RevokeApiKeyPayload:
+        tenant, principal = require(info, Capability.MANAGE)
+
+        async def revoke() -> RevokeApiKeyPayload:
+            key = await keys.revoke_api_key(
+                tenant=tenant, actor=principal.actor, actor_role=principal.role, key_id=id
+            )
+            return RevokeApiKeyPayload(api_key=ApiKey.of(key))
+
+        return await mutate(RevokeApiKeyPayload, revoke)

@@ -1,0 +1,1 @@
+"""The edge: HTTP, CLI and process start-up."""

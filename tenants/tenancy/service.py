@@ -1,0 +1,235 @@
+"""Creating and changing tenants. Every function takes the tenant (or its slug) explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from tenants import validation
+from tenants.errors import DomainError, ErrorCode, Problems
+from tenants.rights import RequestType
+from tenants.rules import JURISDICTIONS
+from tenants.tenancy import audit
+from tenants.tenancy.keys import issue_key
+from tenants.tenancy.models import Tenant, TenantDomain
+from tenants.tenancy.roles import Role
+
+MAX_PROMISE_DAYS = 366
+
+
+class _Keep:
+    """Marks an update argument the caller did not give: keep the stored value."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+@dataclass(frozen=True)
+class Promise:
+    request_type: RequestType
+    days: int
+    working_days: bool = False
+
+
+async def create_tenant(
+    *,
+    actor: str,
+    slug: str,
+    name: str,
+    default_locale: str,
+    jurisdictions: list[str],
+    locales: list[str] | None = None,
+    domains: list[str] | None = None,
+    dpo_email: str | None = None,
+) -> tuple[Tenant, str]:
+    """Create the tenant and its first OWNER key; returns the key's secret, shown once."""
+    problems = Problems()
+    clean_slug = validation.slug(problems, slug.strip(), "input", "slug")
+    clean_name = validation.text(problems, name, "input", "name", max_length=200)
+    default, all_locales = _locales(problems, default_locale, locales)
+    codes = _jurisdictions(problems, jurisdictions)
+    hosts = _domains(problems, domains or [])
+    email = dpo_email and validation.email(problems, dpo_email, "input", "dpoEmail")
+    problems.raise_if_any()
+
+    async with in_transaction():
+        if await Tenant.filter(slug=clean_slug).exists():
+            raise DomainError.one(ErrorCode.SLUG_TAKEN, f"{clean_slug!r} is taken", "input", "slug")
+        try:
+            tenant = await Tenant.create(
+                slug=clean_slug,
+                name=clean_name,
+                default_locale=default,
+                locales=all_locales,
+                jurisdictions=codes,
+                dpo_email=email,
+            )
+        except IntegrityError as exc:  # a concurrent create won the race
+            raise DomainError.one(
+                ErrorCode.SLUG_TAKEN, f"{clean_slug!r} is taken", "input", "slug"
+            ) from exc
+        await _claim_domains(tenant, hosts)
+        key, secret = await issue_key(
+            tenant=tenant, name="owner", role=Role.OWNER, publishable=False
+        )
+        await audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="tenant.create",
+            target=f"tenant:{tenant.id}",
+            details={"slug": tenant.slug, "owner_key": str(key.id)},
+        )
+    return tenant, secret
+
+
+async def update_tenant(
+    *,
+    tenant: Tenant,
+    actor: str,
+    name: str = KEEP,
+    default_locale: str = KEEP,
+    locales: list[str] = KEEP,
+    jurisdictions: list[str] = KEEP,
+    domains: list[str] = KEEP,
+    dpo_email: str | None = KEEP,
+    promises: list[Promise] = KEEP,
+) -> Tenant:
+    problems = Problems()
+    changes: dict[str, Any] = {}
+    if name is not KEEP:
+        changes["name"] = validation.text(problems, name, "input", "name", max_length=200)
+    if default_locale is not KEEP or locales is not KEEP:
+        default, all_locales = _locales(
+            problems,
+            tenant.default_locale if default_locale is KEEP else default_locale,
+            None if locales is KEEP else locales,
+            keep=tenant.locales if locales is KEEP else None,
+        )
+        changes.update(default_locale=default, locales=all_locales)
+    if jurisdictions is not KEEP:
+        changes["jurisdictions"] = _jurisdictions(problems, jurisdictions)
+    if dpo_email is not KEEP:
+        changes["dpo_email"] = dpo_email and validation.email(
+            problems, dpo_email, "input", "dpoEmail"
+        )
+    if promises is not KEEP:
+        changes["promises"] = _promises(problems, promises)
+    hosts = None if domains is KEEP else _domains(problems, domains or [])
+    problems.raise_if_any()
+
+    async with in_transaction():
+        for field, value in changes.items():
+            setattr(tenant, field, value)
+        await tenant.save()
+        if hosts is not None:
+            await TenantDomain.filter(tenant_id=tenant.id).delete()
+            await _claim_domains(tenant, hosts)
+        await audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="tenant.update",
+            target=f"tenant:{tenant.id}",
+            details={"fields": sorted([*changes, *(["domains"] if hosts is not None else [])])},
+        )
+    return tenant
+
+
+async def domains_of(*, tenant: Tenant) -> list[str]:
+    return (
+        await TenantDomain.filter(tenant_id=tenant.id)
+        .order_by("domain")
+        .values_list("domain", flat=True)
+    )
+
+
+async def tenant_by_slug(slug: str) -> Tenant | None:
+    return await Tenant.get_or_none(slug=slug)
+
+
+def _locales(
+    problems: Problems,
+    default_locale: str,
+    locales: list[str] | None,
+    keep: list[str] | None = None,
+) -> tuple[str, list[str]]:
+    """The default locale always comes first in the list; it is added when missing."""
+    default = validation.locale(problems, default_locale, "input", "defaultLocale") or ""
+    listed = locales if locales is not None else (keep or [])
+    clean = [
+        validation.locale(problems, tag, "input", "locales", str(i)) for i, tag in enumerate(listed)
+    ]
+    ordered = [default, *(tag for tag in clean if tag and tag != default)]
+    validation.unique(problems, ordered, "input", "locales")
+    return default, ordered
+
+
+def _jurisdictions(problems: Problems, codes: list[str] | None) -> list[str]:
+    codes = codes or []
+    if not codes:
+        problems.add(ErrorCode.REQUIRED, "name at least one jurisdiction", "input", "jurisdictions")
+    clean = [code.strip().upper() for code in codes]
+    for index, code in enumerate(clean):
+        if code not in JURISDICTIONS:
+            problems.add(
+                ErrorCode.UNKNOWN_JURISDICTION,
+                f"{code!r} is not one of {', '.join(JURISDICTIONS)}",
+                "input",
+                "jurisdictions",
+                str(index),
+            )
+    validation.unique(problems, clean, "input", "jurisdictions")
+    return clean
+
+
+def _domains(problems: Problems, domains: list[str]) -> list[str]:
+    clean = [
+        validation.domain(problems, d, "input", "domains", str(i)) for i, d in enumerate(domains)
+    ]
+    hosts = [host for host in clean if host]
+    validation.unique(problems, hosts, "input", "domains")
+    return hosts
+
+
+def _promises(problems: Problems, promises: list[Promise]) -> list[dict]:
+    for index, promise in enumerate(promises):
+        if not 1 <= promise.days <= MAX_PROMISE_DAYS:
+            problems.add(
+                ErrorCode.INVALID_PROMISE,
+                f"days must be between 1 and {MAX_PROMISE_DAYS}",
+                "input",
+                "promises",
+                str(index),
+                "days",
+            )
+    validation.unique(problems, [p.request_type.value for p in promises], "input", "promises")
+    return [
+        {"request_type": p.request_type.value, "days": p.days, "working_days": p.working_days}
+        for p in promises
+    ]
+
+
+async def _claim_domains(tenant: Tenant, hosts: list[str]) -> None:
+    taken = (
+        await TenantDomain.filter(domain__in=hosts)
+        .exclude(tenant_id=tenant.id)
+        .values_list("domain", flat=True)
+    )
+    if taken:
+        raise DomainError.one(
+            ErrorCode.DOMAIN_TAKEN,
+            f"{', '.join(sorted(taken))} belongs to another tenant",
+            "input",
+            "domains",
+        )
+    try:
+        await TenantDomain.bulk_create([TenantDomain(tenant_id=tenant.id, domain=h) for h in hosts])
+    except IntegrityError as exc:  # a concurrent claim won the race
+        raise DomainError.one(
+            ErrorCode.DOMAIN_TAKEN, "a domain belongs to another tenant", "input", "domains"
+        ) from exc

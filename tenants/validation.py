@@ -1,0 +1,80 @@
+"""Checks shared by every domain: text, locales, e-mail addresses, domains, slugs.
+
+Each returns the normalised value or ``None`` after adding a problem, so a service can
+run them all and report every mistake at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+import langcodes
+
+from tenants.errors import ErrorCode, Problems
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def text(problems: Problems, value: str | None, *field: str, max_length: int) -> str | None:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        problems.add(ErrorCode.REQUIRED, f"{field[-1]} must not be empty", *field)
+        return None
+    if len(cleaned) > max_length:
+        problems.add(ErrorCode.TOO_LONG, f"{field[-1]} is longer than {max_length}", *field)
+        return None
+    return cleaned
+
+
+def slug(problems: Problems, value: str, *field: str) -> str | None:
+    if not SLUG.match(value):
+        problems.add(
+            ErrorCode.INVALID,
+            "slug must be 1-63 lowercase letters, digits or inner hyphens",
+            *field,
+        )
+        return None
+    return value
+
+
+def locale(problems: Problems, value: str, *field: str) -> str | None:
+    """A valid BCP 47 tag in its standard case ("uz-cyrl" -> "uz-Cyrl")."""
+    try:
+        if langcodes.tag_is_valid(value):
+            return langcodes.standardize_tag(value)
+    except ValueError:
+        pass
+    problems.add(ErrorCode.INVALID_LOCALE, f"{value!r} is not a BCP 47 language tag", *field)
+    return None
+
+
+def email(problems: Problems, value: str, *field: str) -> str | None:
+    cleaned = value.strip()
+    if len(cleaned) > 254 or not EMAIL.match(cleaned):
+        problems.add(ErrorCode.INVALID_EMAIL, f"{value!r} is not an e-mail address", *field)
+        return None
+    return cleaned
+
+
+def domain(problems: Problems, value: str, *field: str) -> str | None:
+    """A host name, lowercased and in its ASCII (IDNA) form: "пример.рф" -> "xn--...""."""
+    host = value.strip().lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = ""
+    labels = host.split(".")
+    if len(host) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(p) for p in labels):
+        problems.add(ErrorCode.INVALID_DOMAIN, f"{value!r} is not a domain name", *field)
+        return None
+    return host
+
+
+def unique(problems: Problems, values: list[str], *field: str) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            problems.add(ErrorCode.DUPLICATE, f"{value!r} is listed twice", *field, str(index))
+        seen.add(value)
