@@ -1,5 +1,12 @@
 """Jurisdictions and their rules, kept as data in ``jurisdictions.toml``."""
 
-from tenants.rules.table import JURISDICTIONS, Jurisdiction, jurisdiction
+from tenants.rules.table import (
+    JURISDICTIONS,
+    Deadline,
+    Jurisdiction,
+    RuleTableError,
+    Unit,
+    jurisdiction,
+)
 
-__all__ = ["JURISDICTIONS", "Jurisdiction", "jurisdiction"]
+__all__ = ["JURISDICTIONS", "Deadline", "Jurisdiction", "RuleTableError", "Unit", "jurisdiction"]

@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
 
 _TABLE = Path(__file__).with_name("jurisdictions.toml")
+
+
+class Unit(StrEnum):
+    HOURS = "HOURS"
+    DAYS = "DAYS"
+    WORKING_DAYS = "WORKING_DAYS"
+    MONTHS = "MONTHS"
+
+
+class RuleTableError(ValueError):
+    """The rule table is malformed; raised at import so a bad edit never reaches a clock."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One statutory clock. ``amount``/``unit`` are None only for "without undue delay"."""
+
+    amount: int | None
+    unit: Unit | None
+    start: str
+    source: str
+    extension: int | None = None
+    condition: str | None = None
+    undue_delay: bool = False
 
 
 @dataclass(frozen=True)
@@ -17,24 +47,147 @@ class Jurisdiction:
     timezone: str
     localization: bool
     source: str
+    minimum_age: int | None = None
+    # `holidays` country code (+ subdivision) for WORKING_DAYS; None counts Mon-Fri only.
+    calendar: str | None = None
+    calendar_subdiv: str | None = None
+    # Excluded from hashing so a Jurisdiction stays hashable despite holding a dict.
+    deadlines: dict[str, Deadline] = field(default_factory=dict, hash=False)
 
 
-def _load() -> dict[str, Jurisdiction]:
-    data = tomllib.loads(_TABLE.read_text(encoding="utf-8"))
-    return {
-        code: Jurisdiction(
-            code=code,
-            name=row["name"],
-            authority=row.get("authority"),
-            timezone=row["timezone"],
-            localization=row.get("localization", False),
-            source=row["source"],
-        )
-        for code, row in data.items()
-    }
+_JURISDICTION_KEYS = {
+    "name",
+    "authority",
+    "timezone",
+    "localization",
+    "minimum_age",
+    "calendar",
+    "calendar_subdiv",
+    "source",
+    "deadlines",
+}
+_DEADLINE_KEYS = {"amount", "unit", "from", "extension", "condition", "source", "undue_delay"}
 
 
-JURISDICTIONS: dict[str, Jurisdiction] = _load()
+def _int(where: str, value: Any, *, minimum: int) -> int:
+    # bool is an int subclass; `amount = true` is a typo, not 1.
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RuleTableError(f"{where}: expected a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _text(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RuleTableError(f"{where}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _unknown(where: str, row: Mapping[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(row) - allowed)
+    if extra:
+        raise RuleTableError(f"{where}: unknown key(s) {', '.join(extra)}")
+
+
+def _deadline(where: str, row: Any) -> Deadline:
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{where}: expected a table")
+    _unknown(where, row, _DEADLINE_KEYS)
+    undue_delay = row.get("undue_delay", False)
+    if not isinstance(undue_delay, bool):
+        raise RuleTableError(f"{where}.undue_delay: expected true or false")
+    amount: int | None = None
+    unit: Unit | None = None
+    if undue_delay:
+        # A figure next to "without undue delay" would be a second, contradicting rule.
+        if "amount" in row or "unit" in row or "extension" in row:
+            raise RuleTableError(f"{where}: undue_delay rows carry no amount, unit or extension")
+    else:
+        if "amount" not in row or "unit" not in row:
+            raise RuleTableError(f"{where}: needs amount and unit (or undue_delay = true)")
+        amount = _int(f"{where}.amount", row["amount"], minimum=1)
+        try:
+            unit = Unit(row["unit"])
+        except ValueError:
+            raise RuleTableError(
+                f"{where}.unit: unknown unit {row['unit']!r}; expected one of "
+                f"{', '.join(u.value for u in Unit)}"
+            ) from None
+    extension = row.get("extension")
+    if extension is not None:
+        extension = _int(f"{where}.extension", extension, minimum=1)
+    condition = row.get("condition")
+    if condition is not None:
+        condition = _text(f"{where}.condition", condition)
+    return Deadline(
+        amount=amount,
+        unit=unit,
+        start=_text(f"{where}.from", row.get("from")),
+        source=_text(f"{where}.source", row.get("source")),
+        extension=extension,
+        condition=condition,
+        undue_delay=undue_delay,
+    )
+
+
+def _jurisdiction(code: str, row: Any) -> Jurisdiction:
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{code}: expected a table")
+    _unknown(code, row, _JURISDICTION_KEYS)
+    timezone = _text(f"{code}.timezone", row.get("timezone"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuleTableError(f"{code}.timezone: unknown time zone {timezone!r}") from None
+    calendar = row.get("calendar")
+    subdiv = row.get("calendar_subdiv")
+    if calendar is not None:
+        supported = holidays.list_supported_countries()
+        if calendar not in supported:
+            raise RuleTableError(f"{code}.calendar: `holidays` has no calendar {calendar!r}")
+        if subdiv is not None and subdiv not in supported[calendar]:
+            raise RuleTableError(f"{code}.calendar_subdiv: {calendar} has no {subdiv!r}")
+    elif subdiv is not None:
+        raise RuleTableError(f"{code}.calendar_subdiv: set without calendar")
+    localization = row.get("localization", False)
+    if not isinstance(localization, bool):
+        raise RuleTableError(f"{code}.localization: expected true or false")
+    minimum_age = row.get("minimum_age")
+    if minimum_age is not None:
+        minimum_age = _int(f"{code}.minimum_age", minimum_age, minimum=0)
+    authority = row.get("authority")
+    deadlines = row.get("deadlines", {})
+    if not isinstance(deadlines, Mapping):
+        raise RuleTableError(f"{code}.deadlines: expected a table")
+    return Jurisdiction(
+        code=code,
+        name=_text(f"{code}.name", row.get("name")),
+        authority=None if authority is None else _text(f"{code}.authority", authority),
+        timezone=timezone,
+        localization=localization,
+        source=_text(f"{code}.source", row.get("source")),
+        minimum_age=minimum_age,
+        calendar=calendar,
+        calendar_subdiv=subdiv,
+        deadlines={
+            key: _deadline(f"{code}.deadlines.{key}", value) for key, value in deadlines.items()
+        },
+    )
+
+
+def parse(data: Mapping[str, Any]) -> dict[str, Jurisdiction]:
+    """Validate a decoded table; raises RuleTableError naming the offending key."""
+    return {code: _jurisdiction(code, row) for code, row in data.items()}
+
+
+def load(path: Path = _TABLE) -> dict[str, Jurisdiction]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleTableError(f"{path.name}: {exc}") from exc
+    return parse(data)
+
+
+JURISDICTIONS: dict[str, Jurisdiction] = load()
 
 
 def jurisdiction(code: str) -> Jurisdiction | None:
