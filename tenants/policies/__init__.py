@@ -1,0 +1,1 @@
+"""Tenants' privacy policies: rendering to safe HTML and locale negotiation."""
