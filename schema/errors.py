@@ -77,9 +77,12 @@ async def query(action: Awaitable[P]) -> P:
 
 
 def expected(error: GraphQLError) -> bool:
-    """Errors clients are meant to see: ours, and the request's own parse/validation errors."""
-    original = error.original_error
-    return original is None or isinstance(original, CharterError)
+    """Errors clients are meant to see: ours, and the request's own parse/validation errors.
+
+    Errors without a path come from parsing, validation or variable coercion: they are
+    about the request. Errors with a path arose while executing: only ours are meant.
+    """
+    return error.path is None or isinstance(error.original_error, CharterError)
 
 
 class CodedErrors(MaskErrors):
@@ -101,7 +104,7 @@ class CodedErrors(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         for error in processed:
-            if error.original_error is None and not (error.extensions or {}).get("code"):
+            if error.path is None and not (error.extensions or {}).get("code"):
                 # Parse and validation errors: the request itself is malformed.
                 error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         return processed

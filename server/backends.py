@@ -52,6 +52,17 @@ AUTHORING_CONFIG = {
 }
 
 
+async def pending_model_changes() -> list[str]:
+    """Names of the migrations `makemigrations` would write now (empty: all recorded)."""
+    from tortoise.context import TortoiseContext
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    async with TortoiseContext() as context:
+        await context.init(config=AUTHORING_CONFIG)
+        writers = await MigrationAutodetector(context.apps, AUTHORING_CONFIG["apps"]).changes()
+    return [writer.name for writer in writers]
+
+
 async def apply_migrations(settings: Settings) -> None:
     await migrate(config=tortoise_config(settings))
     await Tortoise.close_connections()

@@ -76,6 +76,12 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_makemigrations(args: argparse.Namespace) -> None:
     from tortoise.cli.cli import CLIContext, makemigrations
 
+    if args.check:
+        pending = asyncio.run(backends.pending_model_changes())
+        if pending:
+            raise CommandError(f"models changed without a migration: {', '.join(pending)}")
+        print("no model changes")
+        return
     context = CLIContext(config="server.backends.AUTHORING_CONFIG", config_file=None)
     asyncio.run(makemigrations(context, (), False, args.name))
 
@@ -143,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 
     make = commands.add_parser("makemigrations", help="write a migration for model changes")
     make.add_argument("--name", default=None)
+    make.add_argument("--check", action="store_true", help="fail if a migration is missing")
     make.set_defaults(func=cmd_makemigrations)
 
     tenant = commands.add_parser("tenant", help="manage tenants")

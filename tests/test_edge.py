@@ -1,0 +1,64 @@
+"""The HTTP edge: health, readiness, GET queries, IDE, and no tracebacks to clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenants.tenancy import keys
+from tests.factories import create_tenant, error_codes
+
+
+async def test_healthz_and_readyz(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+async def test_queries_work_over_get_and_mutations_do_not(client, api):
+    _, owner = await create_tenant(api)
+    headers = {"Authorization": f"Bearer {owner}"}
+    response = await client.get(
+        "/graphql", params={"query": "{ viewer { tenant { slug } } }"}, headers=headers
+    )
+    assert response.json() == {"data": {"viewer": {"tenant": {"slug": "acme"}}}}
+    mutation = 'mutation { updateTenant(input: {name: "x"}) { tenant { id } } }'
+    refused = await client.get("/graphql", params={"query": mutation}, headers=headers)
+    assert refused.status_code in (400, 405)  # issue 8 pins 405 with the HTTP audit
+    after = await client.get(
+        "/graphql", params={"query": "{ viewer { tenant { name } } }"}, headers=headers
+    )
+    assert after.json()["data"]["viewer"]["tenant"]["name"] == "acme Ltd"
+
+
+async def test_graphiql_is_served_outside_production(client):
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and "graphiql" in response.text.lower()
+
+
+async def test_syntax_errors_carry_a_code(api):
+    body = await api("{ viewer { ")
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    body = await api("{ noSuchField }")
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_unexpected_failures_are_masked(api, monkeypatch, caplog):
+    _, owner = await create_tenant(api)
+
+    async def broken(*, tenant):
+        raise RuntimeError("secret internal detail: password=hunter2")
+
+    monkeypatch.setattr(keys, "api_keys", broken)
+    body = await api("{ apiKeys { id } }", token=owner)
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert "hunter2" not in str(body) and "Traceback" not in str(body)
+    assert "hunter2" in caplog.text  # the operator still sees it in the log
+
+
+@pytest.mark.parametrize("body", ["not json", '{"query": 5}', "[]"])
+async def test_malformed_requests_are_client_errors(client, body):
+    response = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
