@@ -1,0 +1,1 @@
+"""Consent evidence: the hash-chained event document, request evidence and Kantara receipts."""
