@@ -7,16 +7,17 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 
 from schema.audit import AuditQuery
 from schema.errors import CodedErrors, log_unexpected
+from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.tenancy import TenancyMutation, TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, AuditQuery):
+class Query(TenancyQuery, PoliciesQuery, AuditQuery):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutation):
+class Mutation(TenancyMutation, PoliciesMutation):
     pass
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenants.cache import Cache
 from tenants.tenancy.principal import Principal
 
 
@@ -15,5 +16,6 @@ class Context:
     request: Request
     response: Response | None
     principal: Principal
+    cache: Cache
     # A token was presented but is unknown or revoked: every operation answers UNAUTHENTICATED.
     rejected: bool = False

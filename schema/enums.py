@@ -2,8 +2,15 @@
 
 import strawberry
 
+from tenants.policies.kinds import LegalBasis as _LegalBasis
+from tenants.policies.kinds import PolicyKind as _PolicyKind
+from tenants.policies.kinds import VersionStatus as _VersionStatus
 from tenants.rights import RequestType as _RequestType
 from tenants.tenancy.roles import Role as _Role
 
 Role = strawberry.enum(_Role, name="Role")
 RequestType = strawberry.enum(_RequestType, name="RequestType")
+
+PolicyKind = strawberry.enum(_PolicyKind, name="PolicyKind")
+VersionStatus = strawberry.enum(_VersionStatus, name="VersionStatus")
+LegalBasis = strawberry.enum(_LegalBasis, name="LegalBasis")

@@ -184,6 +184,7 @@ class TenancyMutation:
         async def create() -> CreateTenantPayload:
             tenant, secret = await service.create_tenant(
                 actor=principal.actor,
+                cache=info.context.cache,
                 slug=input.slug,
                 name=input.name,
                 default_locale=input.default_locale,
@@ -212,6 +213,7 @@ class TenancyMutation:
             row = await service.update_tenant(
                 tenant=tenant,
                 actor=principal.actor,
+                cache=info.context.cache,
                 name=_given(input.name),
                 default_locale=_given(input.default_locale),
                 locales=_given(input.locales),

@@ -14,6 +14,7 @@ from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
 from server.settings import Settings
 from tenants import crypto
+from tenants.cache import Cache
 
 log = logging.getLogger("charter")
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings) -> Starlette:
         await backends.open_database(settings)
         embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
         app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
+        app.state.cache = Cache(app.state.redis)
         try:
             yield
         finally:

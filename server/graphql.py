@@ -24,8 +24,9 @@ class CharterGraphQL(GraphQL):
         self.settings = settings
 
     async def get_context(self, request: Request, response: Response) -> Context:
+        cache = request.app.state.cache
         try:
             principal = await authenticate(request, self.settings)
         except Rejected:
-            return Context(request=request, response=response, principal=ANONYMOUS, rejected=True)
-        return Context(request=request, response=response, principal=principal)
+            return Context(request, response, ANONYMOUS, cache, rejected=True)
+        return Context(request, response, principal, cache)

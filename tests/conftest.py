@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -105,3 +106,35 @@ async def api(client) -> Api:
 @pytest.fixture
 def platform_token() -> str:
     return tb.ADMIN_TOKEN
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends, from its own debug log."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def queries():
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    level = logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)

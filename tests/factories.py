@@ -46,3 +46,44 @@ async def create_key(api, owner: str, name: str = "key", **extra: Any) -> tuple[
 
 def error_codes(body: dict) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+DRAFT_FIELDS = """
+  id kind version status effectiveAt publishedAt material changeSummary
+  translations { locale title body html contentHash }
+  disclosures {
+    controller { name email address phone } dpo { name email }
+    dataCategories purposes { key legalBasis requiresConsent dataCategories description }
+    retention { subject period criteria } recipients { name purpose country }
+    transfers { country safeguard } rights minimumAge complaintAuthority
+  }
+"""
+CREATE_DRAFT = f"""
+mutation($input: PolicyDraftInput!) {{
+  createPolicyDraft(input: $input) {{ policyVersion {{ {DRAFT_FIELDS} }} userErrors {{ field code message }} }}
+}}"""
+PUBLISH = f"""
+mutation($id: ID!, $effectiveAt: DateTime) {{
+  publishPolicyVersion(id: $id, effectiveAt: $effectiveAt) {{
+    policyVersion {{ {DRAFT_FIELDS} }} userErrors {{ field code message }}
+  }}
+}}"""
+
+
+async def create_draft(api, token: str, **extra: Any) -> dict:
+    payload = {
+        "kind": "PRIVACY",
+        "translations": [{"locale": "en", "title": "Privacy", "body": "We keep little."}],
+    }
+    payload.update(extra)
+    body = await api(CREATE_DRAFT, {"input": payload}, token=token)
+    result = body["data"]["createPolicyDraft"]
+    assert result["userErrors"] == [], result
+    return result["policyVersion"]
+
+
+async def publish(api, token: str, version_id: str, effective_at: str | None = None) -> dict:
+    body = await api(PUBLISH, {"id": version_id, "effectiveAt": effective_at}, token=token)
+    result = body["data"]["publishPolicyVersion"]
+    assert result["userErrors"] == [], result
+    return result["policyVersion"]

@@ -6,45 +6,82 @@ import pytest
 
 from schema import schema
 from tests.backends import ADMIN_TOKEN
-from tests.factories import create_key, create_tenant, error_codes
+from tests.factories import create_draft, create_key, create_tenant, error_codes, publish
 
 OK, NULL, FORBIDDEN, UNAUTH = "ok", "null", "FORBIDDEN", "UNAUTHENTICATED"
 CALLERS = ("OWNER", "ADMIN", "EDITOR", "AUDITOR", "PUBLISHABLE", "PLATFORM", "ANONYMOUS")
+READERS = (OK, OK, OK, OK, FORBIDDEN, FORBIDDEN, UNAUTH)
+ADMIN_READERS = (OK, OK, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, UNAUTH)
+EDITORS = (OK, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH)
+MANAGERS = (OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH)
+DRAFT = '{kind: PRIVACY, translations: [{locale: "en", title: "T", body: "B"}]}'
 
-# operation -> (document, variables, expected outcome per caller, in CALLERS order)
+
+async def _victim_key(api, tokens):
+    key, _ = await create_key(api, tokens["OWNER"], name="victim", role="EDITOR")
+    return {"id": key["id"]}
+
+
+async def _fresh_draft(api, tokens):
+    return {"id": (await create_draft(api, tokens["OWNER"]))["id"]}
+
+
+async def _published(api, tokens):
+    return {"id": tokens["published_version"]}
+
+
+async def _new_slug(api, tokens):
+    tokens["n"] = tokens.get("n", 0) + 1
+    slug = f"newco-{tokens['n']}"
+    return {"input": {"slug": slug, "name": "New", "defaultLocale": "en", "jurisdictions": ["EU"]}}
+
+
+async def _nothing(api, tokens):
+    return {}
+
+
+# operation -> (document, how to make its variables, expected outcome per caller)
 MATRIX = {
-    "viewer": ("{ viewer { key { id } } }", {}, (OK, OK, OK, OK, FORBIDDEN, NULL, NULL)),
-    "apiKeys": (
-        "{ apiKeys { id } }",
-        {},
-        (OK, OK, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, UNAUTH),
-    ),
-    "auditLog": (
-        "{ auditLog { edges { node { id } } } }",
-        {},
-        (OK, OK, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, UNAUTH),
-    ),
+    "viewer": ("{ viewer { key { id } } }", _nothing, (OK, OK, OK, OK, FORBIDDEN, NULL, NULL)),
+    "apiKeys": ("{ apiKeys { id } }", _nothing, ADMIN_READERS),
+    "auditLog": ("{ auditLog { edges { node { id } } } }", _nothing, ADMIN_READERS),
     "createTenant": (
-        """mutation($input: CreateTenantInput!) { createTenant(input: $input) {
-             tenant { id } userErrors { code } } }""",
-        {"input": {"slug": "newco", "name": "New", "defaultLocale": "en", "jurisdictions": ["EU"]}},
+        "mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } userErrors { code } } }",
+        _new_slug,
         (FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, UNAUTH),
     ),
     "updateTenant": (
-        """mutation { updateTenant(input: {name: "Renamed"}) { tenant { id } userErrors { code } } }""",
-        {},
-        (OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH),
+        'mutation { updateTenant(input: {name: "Renamed"}) { tenant { id } userErrors { code } } }',
+        _nothing,
+        MANAGERS,
     ),
     "createApiKey": (
-        """mutation { createApiKey(input: {name: "n", role: AUDITOR}) {
-             apiKey { id } userErrors { code } } }""",
-        {},
-        (OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH),
+        'mutation { createApiKey(input: {name: "n", role: AUDITOR}) { apiKey { id } userErrors { code } } }',
+        _nothing,
+        MANAGERS,
     ),
     "revokeApiKey": (
-        """mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } userErrors { code } } }""",
-        {"id": "VICTIM"},
-        (OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH),
+        "mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } userErrors { code } } }",
+        _victim_key,
+        MANAGERS,
+    ),
+    "publishedPolicy": ('{ publishedPolicy(site: "acme") { version } }', _nothing, (OK,) * 7),
+    "policy": ("{ policy(kind: PRIVACY) { current { id } } }", _nothing, READERS),
+    "policyVersion": ("query($id: ID!) { policyVersion(id: $id) { id } }", _published, READERS),
+    "createPolicyDraft": (
+        f"mutation {{ createPolicyDraft(input: {DRAFT}) {{ policyVersion {{ id }} userErrors {{ code }} }} }}",
+        _nothing,
+        EDITORS,
+    ),
+    "updatePolicyDraft": (
+        f"mutation($id: ID!) {{ updatePolicyDraft(id: $id, input: {DRAFT}) {{ policyVersion {{ id }} userErrors {{ code }} }} }}",
+        _fresh_draft,
+        EDITORS,
+    ),
+    "publishPolicyVersion": (
+        "mutation($id: ID!) { publishPolicyVersion(id: $id) { policyVersion { id } userErrors { code } } }",
+        _fresh_draft,
+        EDITORS,
     ),
 }
 
@@ -56,25 +93,23 @@ def test_matrix_covers_every_operation():
 
 
 @pytest.fixture
-async def callers(api) -> dict[str, str | None]:
+async def tokens(api) -> dict[str, str | None]:
     _, owner = await create_tenant(api, slug="acme")
     tokens = {"OWNER": owner, "PLATFORM": ADMIN_TOKEN, "ANONYMOUS": None}
     for role in ("ADMIN", "EDITOR", "AUDITOR"):
         tokens[role] = (await create_key(api, owner, name=role, role=role))[1]
     tokens["PUBLISHABLE"] = (await create_key(api, owner, name="site", publishable=True))[1]
+    version = await publish(api, owner, (await create_draft(api, owner))["id"])
+    tokens["published_version"] = version["id"]
     return tokens
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX))
-async def test_each_caller_gets_what_the_matrix_says(api, callers, operation):
-    document, variables, outcomes = MATRIX[operation]
+async def test_each_caller_gets_what_the_matrix_says(api, tokens, operation):
+    document, prepare, outcomes = MATRIX[operation]
     for caller, expected in zip(CALLERS, outcomes, strict=True):
-        if operation == "revokeApiKey":
-            victim, _ = await create_key(api, callers["OWNER"], name="victim", role="EDITOR")
-            variables = {"id": victim["id"]}
-        if operation == "createTenant":
-            variables = {"input": {**variables["input"], "slug": f"newco-{caller.lower()}"}}
-        body = await api(document, variables, token=callers[caller])
+        variables = await prepare(api, tokens)
+        body = await api(document, variables, token=tokens[caller])
         result = (body.get("data") or {}).get(operation)
         if expected == OK:
             assert "errors" not in body, (caller, body)

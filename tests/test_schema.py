@@ -20,8 +20,16 @@ CONTRACT = ROOT.parent / "shared" / "api" / "contract.graphql"
 
 # Operations implemented so far: the contract test fails if any of them goes missing.
 IMPLEMENTED = {
-    "Query": {"viewer", "apiKeys", "auditLog"},
-    "Mutation": {"createTenant", "updateTenant", "createApiKey", "revokeApiKey"},
+    "Query": {"viewer", "apiKeys", "auditLog", "publishedPolicy", "policy", "policyVersion"},
+    "Mutation": {
+        "createTenant",
+        "updateTenant",
+        "createApiKey",
+        "revokeApiKey",
+        "createPolicyDraft",
+        "updatePolicyDraft",
+        "publishPolicyVersion",
+    },
     "Subscription": set(),
 }
 

@@ -9,7 +9,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from tenants import validation
+from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
+from tenants.policies.published import site_keys
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
 from tenants.tenancy import audit
@@ -40,6 +42,7 @@ class Promise:
 async def create_tenant(
     *,
     actor: str,
+    cache: Cache,
     slug: str,
     name: str,
     default_locale: str,
@@ -85,6 +88,8 @@ async def create_tenant(
             target=f"tenant:{tenant.id}",
             details={"slug": tenant.slug, "owner_key": str(key.id)},
         )
+    # The site may have been looked up (and cached as unknown) before it existed.
+    await cache.forget(*site_keys(tenant.slug, *hosts))
     return tenant, secret
 
 
@@ -92,6 +97,7 @@ async def update_tenant(
     *,
     tenant: Tenant,
     actor: str,
+    cache: Cache,
     name: str = KEEP,
     default_locale: str = KEEP,
     locales: list[str] = KEEP,
@@ -123,6 +129,7 @@ async def update_tenant(
     hosts = None if domains is KEEP else _domains(problems, domains or [])
     problems.raise_if_any()
 
+    before = await domains_of(tenant=tenant)
     async with in_transaction():
         for field, value in changes.items():
             setattr(tenant, field, value)
@@ -137,6 +144,9 @@ async def update_tenant(
             target=f"tenant:{tenant.id}",
             details={"fields": sorted([*changes, *(["domains"] if hosts is not None else [])])},
         )
+    # Public reads cache the site mapping and the tenant's locales: drop both.
+    await cache.forget(*site_keys(tenant.slug, *before, *(hosts or [])))
+    await cache.bump(tenant.id)
     return tenant
 
 
@@ -150,6 +160,15 @@ async def domains_of(*, tenant: Tenant) -> list[str]:
 
 async def tenant_by_slug(slug: str) -> Tenant | None:
     return await Tenant.get_or_none(slug=slug)
+
+
+async def tenant_by_site(site: str) -> Tenant | None:
+    """The tenant whose slug or one of whose domains is ``site``."""
+    tenant = await Tenant.get_or_none(slug=site.strip().lower())
+    if tenant is None:
+        row = await TenantDomain.get_or_none(domain=site.strip().lower()).select_related("tenant")
+        tenant = row.tenant if row else None
+    return tenant
 
 
 def _locales(

@@ -1,0 +1,123 @@
+"""A read-through cache in Redis for the hot public reads.
+
+Entries of a tenant live under its generation number: bumping it (one INCR) makes every
+entry of that tenant unreachable at once, with no KEYS or SCAN, and old entries expire on
+their own. Redis trouble never fails a read: the cache steps aside and the database answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("charter.cache")
+
+PREFIX = "charter:"
+LOCK_MS = 3000  # a loader slower than this lets a second loader in
+WAIT_STEP_SECONDS = 0.02
+WAIT_STEPS = 50  # followers wait up to 1 s for the leader's value, then load it themselves
+
+Loader = Callable[[], Awaitable[Any]]
+Ttl = int | Callable[[Any], int]  # seconds, or seconds chosen from the loaded value
+
+
+class Cache:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._inflight: dict[str, asyncio.Future] = {}
+
+    @staticmethod
+    def key(*parts: object) -> str:
+        return PREFIX + ":".join(str(part) for part in parts)
+
+    async def generation(self, tenant_id: object) -> int:
+        value = await self.redis.get(self.key("gen", tenant_id))
+        return int(value or 0)
+
+    async def bump(self, tenant_id: object) -> None:
+        """Make every cached entry of this tenant stale, now."""
+        try:
+            await self.redis.incr(self.key("gen", tenant_id))
+        except RedisError as error:
+            log.error("cache: could not bump tenant %s: %s", tenant_id, error)
+
+    async def forget(self, *keys: str) -> None:
+        try:
+            await self.redis.delete(*keys)
+        except RedisError as error:
+            log.error("cache: could not forget %s: %s", keys, error)
+
+    async def get(self, key: str) -> Any:
+        """The cached value, or None when absent or Redis cannot answer."""
+        try:
+            raw = await self.redis.get(key)
+        except RedisError as error:
+            log.warning("cache: read of %s failed: %s", key, error)
+            return None
+        return None if raw is None else json.loads(raw)
+
+    async def put(self, key: str, value: Any, *, ttl: Ttl) -> None:
+        if callable(ttl):
+            ttl = ttl(value)
+        try:
+            await self.redis.set(key, json.dumps(value, separators=(",", ":")), ex=ttl)
+        except RedisError as error:
+            log.warning("cache: write of %s failed: %s", key, error)
+
+    async def get_or_load(self, key: str, load: Loader, *, ttl: Ttl) -> Any:
+        """Cached value, or ``load()`` once however many ask at the same moment.
+
+        Within a process, concurrent misses share one future; across processes, a
+        short Redis lock lets one loader run while the others wait for its value.
+        """
+        value = await self.get(key)
+        if value is not None:
+            return value
+        if key in self._inflight:
+            return await asyncio.shield(self._inflight[key])
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await self._load_once(key, load, ttl=ttl)
+            future.set_result(value)
+            return value
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here, so a future nobody awaited logs nothing
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def _load_once(self, key: str, load: Loader, *, ttl: Ttl) -> Any:
+        token = uuid.uuid4().hex
+        lock = key + ":lock"
+        try:
+            leader = await self.redis.set(lock, token, nx=True, px=LOCK_MS)
+        except RedisError:
+            leader = True  # no Redis: nobody else can coordinate either, so load
+        if not leader:
+            for _ in range(WAIT_STEPS):
+                await asyncio.sleep(WAIT_STEP_SECONDS)
+                value = await self.get(key)
+                if value is not None:
+                    return value
+        value = await load()
+        if value is not None:
+            await self.put(key, value, ttl=ttl)
+        if leader:
+            await self._release(lock, token)
+        return value
+
+    async def _release(self, lock: str, token: str) -> None:
+        try:
+            if await self.redis.get(lock) == token.encode():
+                await self.redis.delete(lock)
+        except RedisError:
+            pass  # the lock expires by itself

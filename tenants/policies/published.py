@@ -1,0 +1,161 @@
+"""What a site's frontend fetches on every page view: public, cached, no database in the
+steady state.
+
+Three cache entries answer a request: the site's tenant, the tenant's index of published
+versions per kind (under the tenant's generation, so a publish replaces it at once), and
+the version's frozen content (immutable, so cached by id). "Current" is read off the
+index against the clock, so a scheduled version takes over on time with no write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tenants.cache import Cache
+from tenants.policies.kinds import PolicyKind, VersionStatus
+from tenants.policies.locales import negotiate
+from tenants.policies.models import PolicyTranslation, PolicyVersion
+from tenants.tenancy.models import Tenant, TenantDomain
+
+SITE_TTL = 3600
+UNKNOWN_SITE_TTL = 30  # unknown sites are cached briefly, so probing them stays cheap
+INDEX_TTL = 86400
+VERSION_TTL = 86400
+
+
+@dataclass(frozen=True)
+class PublishedView:
+    site: str
+    kind: PolicyKind
+    version: int
+    locale: str
+    available_locales: list[str]
+    title: str
+    body: str
+    html: str
+    content_hash: str
+    effective_at: datetime
+    published_at: datetime
+    material: bool
+    change_summary: str | None
+    disclosures: dict[str, Any]
+
+
+def site_keys(*sites: str) -> list[str]:
+    """The cache keys that map these sites (slugs or domains) to a tenant."""
+    return [Cache.key("site", site.strip().lower()) for site in sites]
+
+
+async def published_policy(
+    *,
+    cache: Cache,
+    site: str,
+    kind: PolicyKind,
+    now: datetime,
+    locale: str | None = None,
+    accept_language: str | None = None,
+    version: int | None = None,
+) -> PublishedView | None:
+    """The version in force (or the one asked for) in the best locale; None says nothing
+    about whether the site exists."""
+    site = site.strip().lower()
+    found = await cache.get_or_load(
+        site_keys(site)[0],
+        lambda: _tenant_of_site(site),
+        ttl=lambda value: SITE_TTL if value["tenant"] else UNKNOWN_SITE_TTL,
+    )
+    tenant_id = found["tenant"]
+    if tenant_id is None:
+        return None
+    generation = await cache.generation(tenant_id)
+    index = await cache.get_or_load(
+        Cache.key("policy-index", tenant_id, generation, kind.value),
+        lambda: _index(tenant_id, kind),
+        ttl=INDEX_TTL,
+    )
+    entry = _pick(index["versions"], version=version, now=now)
+    if entry is None:
+        return None
+    number, version_id, _ = entry
+    content = await cache.get_or_load(
+        Cache.key("policy-version", version_id), lambda: _content(version_id), ttl=VERSION_TTL
+    )
+    texts = content["translations"]
+    served = negotiate(
+        requested=locale,
+        accept_language=accept_language,
+        available=list(texts),
+        default=index["default_locale"] if index["default_locale"] in texts else next(iter(texts)),
+    )
+    text = texts[served]
+    return PublishedView(
+        site=site,
+        kind=kind,
+        version=number,
+        locale=served,
+        available_locales=list(texts),
+        title=text["title"],
+        body=text["body"],
+        html=text["html"],
+        content_hash=text["content_hash"],
+        effective_at=datetime.fromisoformat(content["effective_at"]),
+        published_at=datetime.fromisoformat(content["published_at"]),
+        material=content["material"],
+        change_summary=content["change_summary"],
+        disclosures=content["disclosures"],
+    )
+
+
+def _pick(versions: list[list], *, version: int | None, now: datetime) -> list | None:
+    if version is not None:
+        return next((entry for entry in versions if entry[0] == version), None)
+    in_force = [entry for entry in versions if datetime.fromisoformat(entry[2]) <= now]
+    return max(in_force, key=lambda entry: entry[0], default=None)
+
+
+async def _tenant_of_site(site: str) -> dict[str, str | None]:
+    candidates = [site, site.removeprefix("www.")]
+    with contextlib.suppress(UnicodeError):  # a site that is no host name is just a slug
+        candidates.append(site.encode("idna").decode("ascii"))
+    tenant = await Tenant.filter(slug=site).only("id").first()
+    if tenant is None:
+        row = await TenantDomain.filter(domain__in=candidates).only("tenant_id").first()
+        return {"tenant": str(row.tenant_id) if row else None}
+    return {"tenant": str(tenant.id)}
+
+
+async def _index(tenant_id: str, kind: PolicyKind) -> dict[str, Any]:
+    tenant = await Tenant.get(id=tenant_id).only("default_locale")
+    rows = (
+        await PolicyVersion.filter(tenant_id=tenant_id, kind=kind, status=VersionStatus.PUBLISHED)
+        .order_by("number")
+        .values_list("number", "id", "effective_at")
+    )
+    return {
+        "default_locale": tenant.default_locale,
+        "versions": [[number, str(vid), effective.isoformat()] for number, vid, effective in rows],
+    }
+
+
+async def _content(version_id: str) -> dict[str, Any]:
+    version = await PolicyVersion.get(id=version_id)
+    rows = await PolicyTranslation.filter(version_id=version_id).order_by("locale")
+    return {
+        "effective_at": version.effective_at.isoformat(),
+        "published_at": version.published_at.isoformat(),
+        "material": version.material,
+        "change_summary": version.change_summary,
+        "disclosures": version.disclosures,
+        "translations": {
+            row.locale: {
+                "title": row.title,
+                "body": row.body,
+                "html": row.html,
+                "content_hash": row.content_hash,
+            }
+            for row in rows
+        },
+    }

@@ -1,0 +1,90 @@
+"""The hot path: publishedPolicy from Redis alone, invalidated precisely, no stampede."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.factories import create_draft, create_tenant, publish
+
+QUERY = """query($site: String!, $locale: String) {
+  publishedPolicy(site: $site, locale: $locale) { version locale title }
+}"""
+EN_RU = [
+    {"locale": "en", "title": "One", "body": "First."},
+    {"locale": "ru", "title": "Один", "body": "Первый."},
+]
+
+
+async def _read(api, site, locale="en"):
+    body = await api(QUERY, {"site": site, "locale": locale})
+    return body["data"]["publishedPolicy"]
+
+
+async def test_steady_state_makes_no_database_queries(api, queries):
+    _, owner = await create_tenant(api, slug="acme", locales=["ru"])
+    await publish(api, owner, (await create_draft(api, owner, translations=EN_RU))["id"])
+    await _read(api, "acme")  # warms the cache
+    queries.reset()
+    for locale in ("en", "ru", "en-GB", "ru-RU", "uz"):
+        assert (await _read(api, "acme", locale))["version"] == 1
+    assert queries.count == 0, queries.statements
+
+
+async def test_unknown_sites_are_cached_too(api, queries):
+    assert await _read(api, "nobody") is None
+    queries.reset()
+    assert await _read(api, "nobody") is None
+    assert queries.count == 0
+
+
+async def test_publish_invalidates_every_locale_of_that_tenant_only(api, queries):
+    _, acme = await create_tenant(api, slug="acme", locales=["ru"])
+    _, other = await create_tenant(api, slug="other", locales=["ru"])
+    for owner in (acme, other):
+        await publish(api, owner, (await create_draft(api, owner, translations=EN_RU))["id"])
+    for site in ("acme", "other"):
+        for locale in ("en", "ru"):
+            await _read(api, site, locale)
+
+    second = [
+        {"locale": "en", "title": "Two", "body": "Second."},
+        {"locale": "ru", "title": "Два", "body": "Второй."},
+    ]
+    await publish(api, acme, (await create_draft(api, acme, translations=second))["id"])
+    assert (await _read(api, "acme", "en"))["title"] == "Two"
+    assert (await _read(api, "acme", "ru"))["title"] == "Два"
+
+    queries.reset()
+    assert (await _read(api, "other", "en"))["title"] == "One"
+    assert (await _read(api, "other", "ru"))["title"] == "Один"
+    assert queries.count == 0, "the other tenant's entries were invalidated too"
+
+
+async def test_tenant_changes_reach_the_public_read(api):
+    _, owner = await create_tenant(api, slug="acme", locales=["ru"])
+    await publish(api, owner, (await create_draft(api, owner, translations=EN_RU))["id"])
+    assert await _read(api, "acme.example") is None
+    await api(
+        'mutation { updateTenant(input: {domains: ["acme.example"]}) { tenant { id } } }',
+        token=owner,
+    )
+    assert (await _read(api, "acme.example"))["title"] == "One"
+    await api(
+        'mutation { updateTenant(input: {defaultLocale: "ru"}) { tenant { id } } }', token=owner
+    )
+    assert (await _read(api, "acme.example", "de"))["locale"] == "ru"
+    await api("mutation { updateTenant(input: {domains: []}) { tenant { id } } }", token=owner)
+    assert await _read(api, "acme.example") is None
+
+
+async def test_a_burst_of_misses_loads_once(api, queries):
+    _, owner = await create_tenant(api, slug="acme", locales=["ru"])
+    await publish(api, owner, (await create_draft(api, owner, translations=EN_RU))["id"])
+    await _read(api, "acme")  # the site mapping is now cached
+    await publish(api, owner, (await create_draft(api, owner, translations=EN_RU))["id"])
+    queries.reset()
+    results = await asyncio.gather(*(_read(api, "acme") for _ in range(25)))
+    assert {r["version"] for r in results} == {2}
+    index_loads = [s for s in queries.statements if "policy_version" in s and "SELECT" in s]
+    # One load of the new index and one of the new version's content, however many asked.
+    assert len(index_loads) <= 2, index_loads
