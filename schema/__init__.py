@@ -6,18 +6,19 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from schema.audit import AuditQuery
+from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.tenancy import TenancyMutation, TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, PoliciesQuery, AuditQuery):
+class Query(TenancyQuery, PoliciesQuery, ConsentQuery, AuditQuery):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutation, PoliciesMutation):
+class Mutation(TenancyMutation, PoliciesMutation, ConsentMutation):
     pass
 
 

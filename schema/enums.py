@@ -2,6 +2,7 @@
 
 import strawberry
 
+from tenants.consent.methods import ConsentMethod as _ConsentMethod
 from tenants.policies.kinds import LegalBasis as _LegalBasis
 from tenants.policies.kinds import PolicyKind as _PolicyKind
 from tenants.policies.kinds import VersionStatus as _VersionStatus
@@ -14,3 +15,4 @@ RequestType = strawberry.enum(_RequestType, name="RequestType")
 PolicyKind = strawberry.enum(_PolicyKind, name="PolicyKind")
 VersionStatus = strawberry.enum(_VersionStatus, name="VersionStatus")
 LegalBasis = strawberry.enum(_LegalBasis, name="LegalBasis")
+ConsentMethod = strawberry.enum(_ConsentMethod, name="ConsentMethod")

@@ -31,8 +31,15 @@ class Connection(Generic[Node]):
     page_info: PageInfo
 
 
-def connection(page: Page[Row], node: Callable[[Row], Node]) -> Connection[Node]:
-    return Connection(
-        edges=[Edge(cursor=cursor, node=node(row)) for cursor, row in page.items],
+def connection(
+    page: Page[Row],
+    node: Callable[[Row], Node],
+    *,
+    kind: type = Connection,
+    edge: type = Edge,
+) -> Connection[Node]:
+    """A connection of ``node(row)`` per row; ``kind``/``edge`` name a non-generic pair."""
+    return kind(
+        edges=[edge(cursor=cursor, node=node(row)) for cursor, row in page.items],
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
     )

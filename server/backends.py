@@ -18,7 +18,12 @@ from server.settings import Settings
 
 log = logging.getLogger("charter.backends")
 
-MODEL_MODULES = ["tenants.tenancy.models", "tenants.policies.models"]
+MODEL_MODULES = [
+    "tenants.tenancy.models",
+    "tenants.policies.models",
+    "tenants.consent.models",
+    "tenants.subjects.models",
+]
 REDIS_TIMEOUT_SECONDS = 1.0
 
 

@@ -34,16 +34,18 @@ class Page(Generic[T]):
         return self.items[-1][0] if self.items else None
 
 
-def encode_cursor(value: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([value.isoformat(), str(row_id)]).encode()
+def encode_cursor(value: datetime | int, row_id: uuid.UUID) -> str:
+    position = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([position, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str) -> tuple[datetime | int, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
-        return datetime.fromisoformat(value), uuid.UUID(row_id)
+        position = value if isinstance(value, int) else datetime.fromisoformat(value)
+        return position, uuid.UUID(row_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise DomainError.one(
             ErrorCode.INVALID, "after is not a cursor from this list", "after"

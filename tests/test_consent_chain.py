@@ -28,6 +28,7 @@ START = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 def _key(monkeypatch):
     # Restored after each test: the key is process-wide and app tests set their own.
     monkeypatch.setattr(crypto, "_master", crypto._master)
+    monkeypatch.setattr(crypto, "_subkeys", crypto._subkeys)
     crypto.configure("x" * 48)
 
 

@@ -15,6 +15,9 @@ ADMIN_READERS = (OK, OK, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, UNAUTH)
 EDITORS = (OK, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH)
 MANAGERS = (OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH)
 DRAFT = '{kind: PRIVACY, translations: [{locale: "en", title: "T", body: "B"}]}'
+COLLECTORS = (OK, OK, OK, FORBIDDEN, OK, FORBIDDEN, UNAUTH)
+IMPORTERS = (OK, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, UNAUTH)
+CONSENT = '{subjectId: "s1", method: BANNER, decisions: [{purpose: "analytics.reporting", granted: true}]}'
 
 
 async def _victim_key(api, tokens):
@@ -83,6 +86,23 @@ MATRIX = {
         _fresh_draft,
         EDITORS,
     ),
+    "consentState": ('{ consentState(subjectId: "s1") { purpose } }', _nothing, READERS),
+    "consentHistory": (
+        '{ consentHistory(subjectId: "s1") { edges { cursor } } }',
+        _nothing,
+        READERS,
+    ),
+    "verifyConsentLedger": ("{ verifyConsentLedger { ok } }", _nothing, READERS),
+    "recordConsent": (
+        f"mutation {{ recordConsent(input: {CONSENT}) {{ receipt {{ id }} userErrors {{ code }} }} }}",
+        _nothing,
+        COLLECTORS,
+    ),
+    "recordConsents": (
+        f"mutation {{ recordConsents(inputs: [{CONSENT}]) {{ recorded userErrors {{ code }} }} }}",
+        _nothing,
+        IMPORTERS,
+    ),
 }
 
 
@@ -99,7 +119,9 @@ async def tokens(api) -> dict[str, str | None]:
     for role in ("ADMIN", "EDITOR", "AUDITOR"):
         tokens[role] = (await create_key(api, owner, name=role, role=role))[1]
     tokens["PUBLISHABLE"] = (await create_key(api, owner, name="site", publishable=True))[1]
-    version = await publish(api, owner, (await create_draft(api, owner))["id"])
+    disclosures = {"purposes": [{"key": "analytics.reporting", "legalBasis": "CONSENT"}]}
+    draft = await create_draft(api, owner, disclosures=disclosures)
+    version = await publish(api, owner, draft["id"])
     tokens["published_version"] = version["id"]
     return tokens
 

@@ -20,7 +20,17 @@ CONTRACT = ROOT.parent / "shared" / "api" / "contract.graphql"
 
 # Operations implemented so far: the contract test fails if any of them goes missing.
 IMPLEMENTED = {
-    "Query": {"viewer", "apiKeys", "auditLog", "publishedPolicy", "policy", "policyVersion"},
+    "Query": {
+        "viewer",
+        "apiKeys",
+        "auditLog",
+        "publishedPolicy",
+        "policy",
+        "policyVersion",
+        "consentState",
+        "consentHistory",
+        "verifyConsentLedger",
+    },
     "Mutation": {
         "createTenant",
         "updateTenant",
@@ -29,6 +39,8 @@ IMPLEMENTED = {
         "createPolicyDraft",
         "updatePolicyDraft",
         "publishPolicyVersion",
+        "recordConsent",
+        "recordConsents",
     },
     "Subscription": set(),
 }

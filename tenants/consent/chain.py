@@ -8,6 +8,7 @@ then blank the personal columns of a row without touching any document or hash.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "canonical_json",
     "commitment",
     "event_document",
+    "event_document_decisions",
     "link_hash",
     "new_salt",
     "verify",
@@ -53,7 +55,28 @@ def canonical_json(value: Any) -> bytes:
     formatting is the one part of the RFC not worth reimplementing. Datetimes must be
     turned into ISO strings by the caller. Lone surrogates fail in the UTF-8 encode.
     """
+    if _plain(value):
+        # The C encoder gives the same bytes as JCS for plain values: keys in the BMP sort
+        # the same by code point as by UTF-16 unit, and its escapes are JSON.stringify's.
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     return _serialise(value).encode("utf-8")
+
+
+def _plain(value: Any) -> bool:
+    """True when ``value`` holds only what the fast path encodes exactly like JCS; anything
+    else (floats, huge ints, odd keys or types) goes the slow way, which explains it."""
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= _MAX_SAFE_INT
+    if type(value) is dict:
+        return all(
+            isinstance(k, str) and (k.isascii() or max(k) <= "\uffff") and _plain(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    return False
 
 
 def _string(text: str) -> str:
@@ -129,19 +152,28 @@ def _instant(name: str, value: datetime) -> str:
 
 
 def _decisions(decisions: Sequence[Any]) -> list[dict[str, Any]]:
-    out: dict[str, bool] = {}
+    out: dict[str, dict[str, Any]] = {}
     for item in decisions:
         if isinstance(item, Mapping):
-            purpose, granted = item.get("purpose"), item.get("granted")
+            purpose, granted, method = item.get("purpose"), item.get("granted"), item.get("method")
         else:
-            purpose, granted = item
+            (purpose, granted), method = item, None
         if not isinstance(purpose, str) or not purpose or not isinstance(granted, bool):
             raise ValueError(f"a decision needs a purpose key and a bool, got {item!r}")
         if purpose in out:
             raise ValueError(f"purpose {purpose!r} is decided twice in one event")
-        out[purpose] = granted
+        # A decision may carry its own method when it differs from the event's (a GPC
+        # signal overriding the banner's choice for sale and sharing).
+        out[purpose] = {"purpose": purpose, "granted": granted}
+        if method is not None:
+            out[purpose]["method"] = str(method)
     # Sorted, because the set of decisions is what was agreed, not the order of checkboxes.
-    return [{"purpose": key, "granted": out[key]} for key in sorted(out)]
+    return [out[key] for key in sorted(out)]
+
+
+def event_document_decisions(decisions: Sequence[Any]) -> list[dict[str, Any]]:
+    """Decisions in the one shape they are stored and chained in (sorted, checked)."""
+    return _decisions(decisions)
 
 
 def event_document(

@@ -51,6 +51,8 @@ class Jurisdiction:
     # `holidays` country code (+ subdivision) for WORKING_DAYS; None counts Mon-Fri only.
     calendar: str | None = None
     calendar_subdiv: str | None = None
+    # A Global Privacy Control signal is a binding opt-out of sale/sharing here.
+    gpc_binding: bool = False
     # Excluded from hashing so a Jurisdiction stays hashable despite holding a dict.
     deadlines: dict[str, Deadline] = field(default_factory=dict, hash=False)
 
@@ -63,6 +65,7 @@ _JURISDICTION_KEYS = {
     "minimum_age",
     "calendar",
     "calendar_subdiv",
+    "gpc_binding",
     "source",
     "deadlines",
 }
@@ -151,6 +154,9 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     localization = row.get("localization", False)
     if not isinstance(localization, bool):
         raise RuleTableError(f"{code}.localization: expected true or false")
+    gpc_binding = row.get("gpc_binding", False)
+    if not isinstance(gpc_binding, bool):
+        raise RuleTableError(f"{code}.gpc_binding: expected true or false")
     minimum_age = row.get("minimum_age")
     if minimum_age is not None:
         minimum_age = _int(f"{code}.minimum_age", minimum_age, minimum=0)
@@ -168,6 +174,7 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
         minimum_age=minimum_age,
         calendar=calendar,
         calendar_subdiv=subdiv,
+        gpc_binding=gpc_binding,
         deadlines={
             key: _deadline(f"{code}.deadlines.{key}", value) for key, value in deadlines.items()
         },

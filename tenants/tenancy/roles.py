@@ -18,6 +18,7 @@ class Capability(StrEnum):
     EDIT = "edit"  # write policies, work requests and breaches
     MANAGE = "manage"  # API keys, tenant settings, webhooks
     COLLECT = "collect"  # record consent, submit subject requests (browser-safe)
+    IMPORT = "import"  # record consent in bulk (server-side only)
 
 
 SECRET_ROLES: dict[Capability, frozenset[Role]] = {
@@ -26,6 +27,7 @@ SECRET_ROLES: dict[Capability, frozenset[Role]] = {
     Capability.EDIT: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
     Capability.MANAGE: frozenset({Role.OWNER, Role.ADMIN}),
     Capability.COLLECT: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
+    Capability.IMPORT: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
 }
 
 # A publishable key lives in a browser: it may read published policies (public anyway),

@@ -1,0 +1,190 @@
+"""Consent ingest through HTTP against PostgreSQL, as a ratio to raw COPY of the same rows.
+
+    .venv/bin/python -m bench.consent [--batches 10] [--singles 300]
+
+Target (issue 4): recordConsents of 500 at >= 25% of asyncpg copy_records_to_table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+
+from bench.common import Timer, environment, run, scratch_database, server
+
+BATCH_SIZE = 500
+PUBLISH = """mutation($input: PolicyDraftInput!) { createPolicyDraft(input: $input) { policyVersion { id } } }"""
+RECORD = "mutation($i: ConsentInput!) { recordConsent(input: $i) { receipt { id } userErrors { code } } }"
+RECORD_MANY = (
+    "mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded userErrors { code } } }"
+)
+
+
+def consent(index: int) -> dict:
+    return {
+        "subjectId": f"visitor-{index}",
+        "method": "BANNER",
+        "decisions": [
+            {"purpose": "analytics.reporting", "granted": index % 2 == 0},
+            {"purpose": "marketing.communications.email", "granted": True},
+        ],
+        "sourceUrl": "https://bench.example/page",
+    }
+
+
+async def prepare(http: httpx.AsyncClient, key: str) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    draft = {
+        "kind": "PRIVACY",
+        "translations": [{"locale": "en", "title": "Privacy", "body": "Bench policy."}],
+        "disclosures": {
+            "purposes": [
+                {"key": "analytics.reporting", "legalBasis": "CONSENT"},
+                {"key": "marketing.communications.email", "legalBasis": "CONSENT"},
+            ]
+        },
+    }
+    body = (
+        await http.post(
+            "/graphql", json={"query": PUBLISH, "variables": {"input": draft}}, headers=headers
+        )
+    ).json()
+    version = body["data"]["createPolicyDraft"]["policyVersion"]["id"]
+    publish = "mutation($id: ID!) { publishPolicyVersion(id: $id) { policyVersion { version } } }"
+    await http.post(
+        "/graphql", json={"query": publish, "variables": {"id": version}}, headers=headers
+    )
+
+
+async def singles(http: httpx.AsyncClient, key: str, count: int, concurrency: int = 8) -> float:
+    headers = {"Authorization": f"Bearer {key}"}
+    queue = iter(range(count))
+
+    async def worker() -> None:
+        for index in queue:
+            response = await http.post(
+                "/graphql",
+                json={"query": RECORD, "variables": {"i": consent(index)}},
+                headers=headers,
+            )
+            assert response.json()["data"]["recordConsent"]["userErrors"] == []
+
+    with Timer() as timer:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count / timer.seconds
+
+
+async def batches(http: httpx.AsyncClient, key: str, count: int) -> float:
+    headers = {"Authorization": f"Bearer {key}"}
+    payloads = [[consent(b * BATCH_SIZE + i) for i in range(BATCH_SIZE)] for b in range(count)]
+    with Timer() as timer:
+        for payload in payloads:
+            response = await http.post(
+                "/graphql",
+                json={"query": RECORD_MANY, "variables": {"i": payload}},
+                headers=headers,
+                timeout=60,
+            )
+            assert response.json()["data"]["recordConsents"]["recorded"] == BATCH_SIZE
+    return count * BATCH_SIZE / timer.seconds
+
+
+async def raw_copy(database_url: str, count: int) -> float:
+    """The floor nobody beats: COPY of rows shaped like ledger rows, no checks, no chain."""
+    connection = await asyncpg.connect(database_url)
+    await connection.execute("CREATE TABLE bench_copy (LIKE consent_event INCLUDING ALL)")
+    tenant = uuid.uuid4()
+    now = datetime.now(UTC)
+    columns = [
+        "id",
+        "tenant_id",
+        "sequence",
+        "subject_id",
+        "policy_kind",
+        "policy_version",
+        "locale",
+        "method",
+        "decisions",
+        "occurred_at",
+        "recorded_at",
+        "source_url",
+        "commitment",
+        "hash",
+    ]
+    batches = [
+        [
+            (
+                uuid.uuid4(),
+                tenant,
+                b * BATCH_SIZE + i + 1,
+                f"visitor-{i}",
+                "PRIVACY",
+                1,
+                "en",
+                "BANNER",
+                '[{"granted":true,"purpose":"analytics.reporting"}]',
+                now,
+                now,
+                "https://bench.example/page",
+                "0" * 64,
+                "f" * 64,
+            )
+            for i in range(BATCH_SIZE)
+        ]
+        for b in range(count)
+    ]
+    await connection.execute(
+        "ALTER TABLE bench_copy DROP CONSTRAINT IF EXISTS bench_copy_tenant_id_fkey"
+    )
+    with Timer() as timer:
+        for rows in batches:
+            await connection.copy_records_to_table("bench_copy", records=rows, columns=columns)
+    await connection.close()
+    return count * BATCH_SIZE / timer.seconds
+
+
+async def main(batch_count: int, single_count: int) -> None:
+    async with scratch_database() as database_url:
+        with tempfile.TemporaryDirectory() as data_dir:
+            env = environment(database_url, data_dir)
+            await run("migrate", env=env)
+            key = await run(
+                "tenant",
+                "create",
+                "--slug",
+                "bench",
+                "--name",
+                "Bench",
+                "--locale",
+                "en",
+                "--jurisdiction",
+                "EU",
+                env=env,
+            )
+            async with server(env) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+                await prepare(http, key)
+                await singles(http, key, 20)  # warm-up
+                single_rate = await singles(http, key, single_count)
+                batch_rate = await batches(http, key, batch_count)
+            copy_rate = await raw_copy(database_url, batch_count)
+    print(f"raw asyncpg COPY          {copy_rate:10.0f} events/s   1.00 (baseline)")
+    print(
+        f"recordConsents x{BATCH_SIZE}      {batch_rate:10.0f} events/s   {batch_rate / copy_rate:.2f} of COPY (target >= 0.25)"
+    )
+    print(
+        f"recordConsent (8 clients) {single_rate:10.0f} events/s   {single_rate / copy_rate:.3f} of COPY"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--singles", type=int, default=300)
+    options = parser.parse_args()
+    asyncio.run(main(options.batches, options.singles))

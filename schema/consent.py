@@ -1,0 +1,225 @@
+"""The consent ledger: recording decisions, reading state and history, verifying."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from schema.enums import ConsentMethod, PolicyKind
+from schema.errors import UserError, mutate, query, user_errors
+from schema.pagination import PageInfo, connection
+from schema.permissions import require
+from tenants.consent import ledger, receipts, service
+from tenants.consent.intake import ConsentInput as Item
+from tenants.consent.intake import Evidence
+from tenants.consent.models import ConsentEvent
+from tenants.errors import DomainError
+from tenants.policies.catalog import Catalog, catalog
+from tenants.tenancy import service as tenancy
+from tenants.tenancy.models import Tenant
+from tenants.tenancy.roles import Capability
+
+
+@strawberry.type
+class ConsentDecision:
+    purpose: str
+    granted: bool
+    decided_at: datetime
+    policy_version: int
+    method: ConsentMethod
+    stale: bool = strawberry.field(description="A later MATERIAL version awaits re-consent.")
+    explicit: bool = strawberry.field(description="False for IMPLIED consent and GPC signals.")
+
+    @classmethod
+    def of(cls, decision: service.Decision) -> ConsentDecision:
+        return cls(
+            purpose=decision.purpose,
+            granted=decision.granted,
+            decided_at=decision.decided_at,
+            policy_version=decision.policy_version,
+            method=decision.method,
+            stale=decision.stale,
+            explicit=decision.explicit,
+        )
+
+
+@strawberry.type
+class ConsentReceipt:
+    id: strawberry.ID
+    subject_id: str
+    decisions: list[ConsentDecision]
+    policy_kind: PolicyKind
+    policy_version: int
+    locale: str | None
+    method: ConsentMethod
+    occurred_at: datetime
+    recorded_at: datetime
+    sequence: int
+    hash: str
+    previous_hash: str | None
+    kantara: JSON
+
+    @classmethod
+    def of(cls, event: ConsentEvent, tenant: Tenant, versions: Catalog, domains: list[str]):
+        return cls(
+            id=strawberry.ID(str(event.id)),
+            subject_id=event.subject_id,
+            decisions=[ConsentDecision.of(d) for d in service.decisions_of(event, versions)],
+            policy_kind=event.policy_kind,
+            policy_version=event.policy_version,
+            locale=event.locale,
+            method=event.method,
+            occurred_at=event.occurred_at,
+            recorded_at=event.recorded_at,
+            sequence=event.sequence,
+            hash=event.hash,
+            previous_hash=event.previous_hash,
+            kantara=receipts.kantara(
+                event=event, tenant=tenant, versions=versions, domains=domains
+            ),
+        )
+
+
+# The contract names the history's connection after events, not receipts.
+@strawberry.type
+class ConsentEventEdge:
+    cursor: str
+    node: ConsentReceipt
+
+
+@strawberry.type
+class ConsentEventConnection:
+    edges: list[ConsentEventEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class ConsentDecisionInput:
+    purpose: str
+    granted: bool
+
+
+@strawberry.input
+class ConsentInput:
+    subject_id: str
+    decisions: list[ConsentDecisionInput]
+    policy_kind: PolicyKind | None = PolicyKind.PRIVACY
+    policy_version: int | None = strawberry.UNSET
+    locale: str | None = strawberry.UNSET
+    method: ConsentMethod
+    occurred_at: datetime | None = strawberry.UNSET
+    client_event_id: str | None = strawberry.UNSET
+    source_url: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+
+    def item(self) -> Item:
+        return Item(
+            subject_id=self.subject_id,
+            decisions=[(d.purpose, d.granted) for d in self.decisions],
+            method=self.method,
+            policy_kind=self.policy_kind or PolicyKind.PRIVACY,
+            policy_version=self.policy_version or None,
+            locale=self.locale or None,
+            occurred_at=self.occurred_at or None,
+            client_event_id=self.client_event_id or None,
+            source_url=self.source_url or None,
+            email=self.email or None,
+        )
+
+
+@strawberry.type
+class RecordConsentPayload:
+    receipt: ConsentReceipt | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RecordConsentsPayload:
+    recorded: int = 0
+    duplicates: int = 0
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LedgerVerification:
+    ok: bool
+    checked: int
+    first_broken_id: strawberry.ID | None
+
+
+def evidence(info: Info) -> Evidence:
+    request = info.context.request
+    return Evidence(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        gpc=request.headers.get("sec-gpc", "").strip() == "1",
+    )
+
+
+@strawberry.type
+class ConsentQuery:
+    @strawberry.field
+    async def consent_state(self, info: Info, subject_id: str) -> list[ConsentDecision]:
+        tenant, _ = require(info, Capability.READ)
+        decisions = await service.consent_state(tenant=tenant, subject_id=subject_id)
+        return [ConsentDecision.of(d) for d in decisions]
+
+    @strawberry.field
+    async def consent_history(
+        self, info: Info, subject_id: str, first: int | None = None, after: str | None = None
+    ) -> ConsentEventConnection:
+        tenant, _ = require(info, Capability.READ)
+        page = await query(
+            service.consent_history(tenant=tenant, subject_id=subject_id, first=first, after=after)
+        )
+        versions = await catalog(tenant=tenant)
+        domains = await tenancy.domains_of(tenant=tenant)
+        return connection(
+            page,
+            lambda event: ConsentReceipt.of(event, tenant, versions, domains),
+            kind=ConsentEventConnection,
+            edge=ConsentEventEdge,
+        )
+
+    @strawberry.field
+    async def verify_consent_ledger(self, info: Info) -> LedgerVerification:
+        tenant, _ = require(info, Capability.READ)
+        result = await ledger.verify(tenant=tenant)
+        broken = strawberry.ID(str(result.first_broken_id)) if result.first_broken_id else None
+        return LedgerVerification(ok=result.ok, checked=result.checked, first_broken_id=broken)
+
+
+@strawberry.type
+class ConsentMutation:
+    @strawberry.mutation
+    async def record_consent(self, info: Info, input: ConsentInput) -> RecordConsentPayload:
+        tenant, _ = require(info, Capability.COLLECT)
+
+        async def record() -> RecordConsentPayload:
+            event, versions = await service.record_consent(
+                tenant=tenant, item=input.item(), evidence=evidence(info)
+            )
+            domains = await tenancy.domains_of(tenant=tenant)
+            return RecordConsentPayload(receipt=ConsentReceipt.of(event, tenant, versions, domains))
+
+        return await mutate(RecordConsentPayload, record)
+
+    @strawberry.mutation(description="Up to 1000 events in one transaction.")
+    async def record_consents(
+        self, info: Info, inputs: list[ConsentInput]
+    ) -> RecordConsentsPayload:
+        tenant, _ = require(info, Capability.IMPORT)
+        try:
+            result = await service.record_consents(
+                tenant=tenant, items=[i.item() for i in inputs], evidence=evidence(info)
+            )
+        except DomainError as error:
+            return RecordConsentsPayload(user_errors=user_errors(error))
+        return RecordConsentsPayload(
+            recorded=result.recorded,
+            duplicates=result.duplicates,
+            user_errors=user_errors(DomainError(*result.problems)) if result.problems else [],
+        )

@@ -1,0 +1,164 @@
+"""Checking consent input against the law and the policy it was given under.
+
+Each input becomes a ledger Entry or a list of problems; nothing touches the database
+except the catalog of published versions, loaded once per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from tenants import validation
+from tenants.consent.evidence import clean_user_agent, truncate_ip
+from tenants.consent.ledger import Entry
+from tenants.consent.methods import ConsentMethod
+from tenants.errors import ErrorCode, Problems
+from tenants.policies.catalog import Catalog
+from tenants.policies.kinds import PolicyKind
+from tenants.rules import JURISDICTIONS
+from tenants.tenancy.models import Tenant
+
+# Under GPC these uses are sale/sharing and targeted advertising: the signal opts out.
+GPC_PREFIXES = ("marketing.advertising", "third_party_sharing")
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_SUBJECT_ID = 255
+MAX_CLIENT_EVENT_ID = 128
+MAX_URL = 2048
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    subject_id: str
+    decisions: list[tuple[str, bool]]
+    method: ConsentMethod
+    policy_kind: PolicyKind = PolicyKind.PRIVACY
+    policy_version: int | None = None
+    locale: str | None = None
+    occurred_at: datetime | None = None
+    client_event_id: str | None = None
+    source_url: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the HTTP request itself says: kept minimal, as the law asks."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    gpc: bool = False
+
+
+def gpc_applies(tenant: Tenant) -> bool:
+    return any(
+        JURISDICTIONS[code].gpc_binding for code in tenant.jurisdictions if code in JURISDICTIONS
+    )
+
+
+def check(
+    problems: Problems,
+    item: ConsentInput,
+    *path: str,
+    tenant: Tenant,
+    catalog: Catalog,
+    evidence: Evidence,
+    now: datetime,
+) -> tuple[Entry | None, str | None]:
+    """The ledger entry for ``item`` and the e-mail to remember, or problems added."""
+    before = len(problems.items)
+    subject = validation.text(
+        problems, item.subject_id, *path, "subjectId", max_length=MAX_SUBJECT_ID
+    )
+    version = (
+        catalog.in_force(item.policy_kind, now)
+        if item.policy_version is None
+        else catalog.get(item.policy_kind, item.policy_version)
+    )
+    if version is None:
+        code = ErrorCode.NO_PUBLISHED_POLICY if item.policy_version is None else ErrorCode.NOT_FOUND
+        problems.add(
+            code,
+            f"no published {item.policy_kind} policy version to consent to",
+            *path,
+            "policyVersion",
+        )
+    if not item.decisions:
+        problems.add(ErrorCode.REQUIRED, "record at least one decision", *path, "decisions")
+    validation.unique(problems, [purpose for purpose, _ in item.decisions], *path, "decisions")
+    if version is not None:
+        for index, (purpose, _) in enumerate(item.decisions):
+            if purpose not in version.purposes:
+                problems.add(
+                    ErrorCode.UNDISCLOSED_PURPOSE,
+                    f"version {version.number} does not disclose the purpose {purpose!r}",
+                    *path,
+                    "decisions",
+                    str(index),
+                    "purpose",
+                )
+    locale = item.locale
+    if locale is not None:
+        locale = validation.locale(problems, locale, *path, "locale")
+        if locale and version is not None and locale not in version.locales:
+            problems.add(
+                ErrorCode.LOCALE_NOT_AVAILABLE,
+                f"version {version.number} has no {locale!r} translation",
+                *path,
+                "locale",
+            )
+    occurred = item.occurred_at or now
+    if occurred > now + CLOCK_SKEW:
+        problems.add(ErrorCode.INVALID, "occurredAt is in the future", *path, "occurredAt")
+    if (
+        item.client_event_id is not None
+        and not 0 < len(item.client_event_id) <= MAX_CLIENT_EVENT_ID
+    ):
+        problems.add(
+            ErrorCode.INVALID,
+            f"clientEventId must be 1-{MAX_CLIENT_EVENT_ID} characters",
+            *path,
+            "clientEventId",
+        )
+    source_url = _url(problems, item.source_url, *path, "sourceUrl")
+    email = item.email and validation.email(problems, item.email, *path, "email")
+    if len(problems.items) > before or version is None or subject is None:
+        return None, None
+
+    decisions = [{"purpose": purpose, "granted": granted} for purpose, granted in item.decisions]
+    if evidence.gpc and gpc_applies(tenant):
+        decisions = _with_gpc_opt_out(decisions, version.purposes)
+    entry = Entry(
+        subject_id=subject,
+        policy_kind=item.policy_kind,
+        policy_version=version.number,
+        locale=locale or tenant.default_locale,
+        method=item.method,
+        decisions=decisions,
+        occurred_at=occurred,
+        source_url=source_url,
+        ip=truncate_ip(evidence.ip),
+        user_agent=clean_user_agent(evidence.user_agent),
+        client_event_id=item.client_event_id,
+    )
+    return entry, email or None
+
+
+def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:
+    """Every disclosed sale/sharing purpose becomes an opt-out by GPC, whatever was sent."""
+    covered = [key for key in disclosed if key.startswith(GPC_PREFIXES)]
+    kept = [d for d in decisions if d["purpose"] not in covered]
+    return kept + [
+        {"purpose": key, "granted": False, "method": ConsentMethod.GPC.value} for key in covered
+    ]
+
+
+def _url(problems: Problems, value: str | None, *field: str) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > MAX_URL:
+        problems.add(ErrorCode.INVALID_URL, "sourceUrl must be an http(s) URL", *field)
+        return None
+    return value.strip()

@@ -1,0 +1,169 @@
+"""Appending to a tenant's hash chain, and walking it to prove nothing was changed.
+
+Writers lock the tenant's chain head row for the length of their transaction, so the
+chain can never fork: on PostgreSQL with SELECT ... FOR UPDATE, on SQLite because the
+database takes one writer at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tenants.consent import chain
+from tenants.consent.methods import ConsentMethod
+from tenants.consent.models import ConsentChainHead, ConsentEvent
+from tenants.consent.writes import EventRow
+from tenants.policies.kinds import PolicyKind
+from tenants.scoping import owned
+from tenants.tenancy.models import Tenant
+
+VERIFY_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A validated decision set, ready to be chained."""
+
+    subject_id: str
+    policy_kind: PolicyKind
+    policy_version: int
+    locale: str | None
+    method: ConsentMethod
+    decisions: list[dict[str, Any]]  # {"purpose", "granted", "method"?}
+    occurred_at: datetime
+    source_url: str | None
+    ip: str | None
+    user_agent: str | None
+    client_event_id: str | None
+
+
+async def locked_head(*, tenant: Tenant) -> ConsentChainHead:
+    """The tenant's head row, locked until the caller's transaction ends."""
+    head = await ConsentChainHead.filter(tenant_id=tenant.id).select_for_update().first()
+    if head is None:
+        # ON CONFLICT DO NOTHING: a concurrent first writer may win; the transaction goes on.
+        await ConsentChainHead.bulk_create(
+            [ConsentChainHead(tenant_id=tenant.id)], ignore_conflicts=True
+        )
+        head = await ConsentChainHead.filter(tenant_id=tenant.id).select_for_update().get()
+    return head
+
+
+def link(*, tenant: Tenant, head: ConsentChainHead, entry: Entry, now: datetime) -> EventRow:
+    """The next event of the chain, unsaved; moves ``head`` past it."""
+    event_id = uuid.uuid4()
+    salt = chain.new_salt()
+    commitment = chain.commitment(
+        subject_id=entry.subject_id,
+        ip=entry.ip,
+        user_agent=entry.user_agent,
+        source_url=entry.source_url,
+        salt=salt,
+    )
+    event = EventRow(
+        id=event_id,
+        tenant_id=tenant.id,
+        sequence=head.sequence + 1,
+        subject_id=entry.subject_id,
+        policy_kind=entry.policy_kind,
+        policy_version=entry.policy_version,
+        locale=entry.locale,
+        method=entry.method,
+        decisions=chain.event_document_decisions(entry.decisions),
+        occurred_at=entry.occurred_at,
+        recorded_at=now,
+        source_url=entry.source_url,
+        ip=entry.ip,
+        user_agent=entry.user_agent,
+        salt=salt,
+        commitment=commitment,
+        previous_hash=head.hash,
+        client_event_id=entry.client_event_id,
+        hash="",
+    )
+    event.hash = chain.link_hash(previous_hash=head.hash, document=document_of(event))
+    head.sequence, head.hash = event.sequence, event.hash
+    return event
+
+
+def document_of(event: ConsentEvent | EventRow) -> dict[str, Any]:
+    """The chained document, rebuilt from the row's own columns."""
+    return chain.event_document(
+        event_id=event.id,
+        tenant_id=event.tenant_id,
+        sequence=event.sequence,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        policy_kind=event.policy_kind,
+        policy_version=event.policy_version,
+        locale=event.locale,
+        method=event.method,
+        decisions=event.decisions,
+        commitment=event.commitment,
+        previous_hash=event.previous_hash,
+    )
+
+
+def _personal_fields_hold(event: ConsentEvent) -> bool:
+    """The personal columns still match their commitment (after erasure: nothing to check)."""
+    if event.salt is None:
+        return True
+    return event.commitment == chain.commitment(
+        subject_id=event.subject_id,
+        ip=event.ip,
+        user_agent=event.user_agent,
+        source_url=event.source_url,
+        salt=event.salt,
+    )
+
+
+async def _in_order(tenant: Tenant) -> AsyncIterator[ConsentEvent]:
+    """Every event by sequence, a chunk at a time: memory stays flat."""
+    last = 0
+    while True:
+        chunk = (
+            await owned(ConsentEvent, tenant=tenant)
+            .filter(sequence__gt=last)
+            .order_by("sequence")
+            .limit(VERIFY_CHUNK)
+        )
+        for event in chunk:
+            yield event
+        if len(chunk) < VERIFY_CHUNK:
+            return
+        last = chunk[-1].sequence
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    ok: bool
+    checked: int
+    first_broken_id: uuid.UUID | None
+
+
+async def verify(*, tenant: Tenant) -> LedgerCheck:
+    previous, sequence, checked = None, 1, 0
+    async for event in _in_order(tenant):
+        try:
+            links = [
+                chain.ChainLink(
+                    id=event.id,
+                    document=document_of(event),
+                    stored_hash=event.hash,
+                    stored_previous_hash=event.previous_hash,
+                )
+            ]
+            result = chain.verify(links, previous_hash=previous, next_sequence=sequence)
+        except ValueError:  # a column no longer makes a valid document
+            return LedgerCheck(ok=False, checked=checked, first_broken_id=event.id)
+        if not result.ok or not _personal_fields_hold(event):
+            return LedgerCheck(ok=False, checked=checked, first_broken_id=event.id)
+        previous, sequence, checked = event.hash, sequence + 1, checked + 1
+    head = await ConsentChainHead.get_or_none(tenant_id=tenant.id)
+    if head is not None and (head.sequence, head.hash) != (checked, previous):
+        return LedgerCheck(ok=False, checked=checked, first_broken_id=None)  # links cut off
+    return LedgerCheck(ok=True, checked=checked, first_broken_id=None)

@@ -1,0 +1,77 @@
+"""What other domains need to know of a tenant's published versions, in two queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tenants.policies.kinds import PolicyKind, VersionStatus
+from tenants.policies.models import PolicyTranslation, PolicyVersion
+from tenants.scoping import owned
+from tenants.tenancy.models import Tenant
+
+
+@dataclass(frozen=True)
+class PublishedFacts:
+    id: Any
+    kind: PolicyKind
+    number: int
+    effective_at: datetime
+    material: bool
+    locales: frozenset[str]
+    disclosures: dict[str, Any]
+
+    @property
+    def purposes(self) -> dict[str, dict[str, Any]]:
+        return {p["key"]: p for p in self.disclosures.get("purposes", [])}
+
+
+class Catalog:
+    """A tenant's published versions by kind and number, loaded once per request."""
+
+    def __init__(self, versions: list[PublishedFacts]) -> None:
+        self._by_key = {(v.kind, v.number): v for v in versions}
+
+    def get(self, kind: PolicyKind, number: int) -> PublishedFacts | None:
+        return self._by_key.get((kind, number))
+
+    def in_force(self, kind: PolicyKind, now: datetime) -> PublishedFacts | None:
+        effective = [v for (k, _), v in self._by_key.items() if k == kind and v.effective_at <= now]
+        return max(effective, key=lambda v: v.number, default=None)
+
+    def latest_material(self, kind: PolicyKind, now: datetime) -> int:
+        """The highest material version in force (0 when none): consent given under an
+        earlier version must be asked again."""
+        numbers = [
+            v.number
+            for (k, _), v in self._by_key.items()
+            if k == kind and v.material and v.effective_at <= now
+        ]
+        return max(numbers, default=0)
+
+
+async def catalog(*, tenant: Tenant) -> Catalog:
+    versions = await owned(PolicyVersion, tenant=tenant).filter(status=VersionStatus.PUBLISHED)
+    locales: dict[Any, set[str]] = {}
+    rows = (
+        await owned(PolicyTranslation, tenant=tenant)
+        .filter(version_id__in=[v.id for v in versions])
+        .values_list("version_id", "locale")
+    )
+    for version_id, locale in rows:
+        locales.setdefault(version_id, set()).add(locale)
+    return Catalog(
+        [
+            PublishedFacts(
+                id=v.id,
+                kind=PolicyKind(v.kind),
+                number=v.number,
+                effective_at=v.effective_at,
+                material=v.material,
+                locales=frozenset(locales.get(v.id, ())),
+                disclosures=v.disclosures,
+            )
+            for v in versions
+        ]
+    )

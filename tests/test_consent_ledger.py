@@ -1,0 +1,115 @@
+"""The ledger under load and under attack: batches, concurrent writers, tampering."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tortoise import connections
+
+from tenants.consent.kantara import validate_receipt
+from tests.factories import create_tenant
+from tests.test_consent import RECORD, grant, publish_policy
+
+BATCH = """
+mutation($inputs: [ConsentInput!]!) {
+  recordConsents(inputs: $inputs) { recorded duplicates userErrors { field code message } }
+}"""
+VERIFY = "{ verifyConsentLedger { ok checked firstBrokenId } }"
+
+
+@pytest.fixture
+async def owner(api):
+    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await publish_policy(api, owner)
+    return owner
+
+
+def item(index: int, **extra):
+    return {
+        "subjectId": f"s-{index}",
+        "method": "IMPORT",
+        "decisions": grant("analytics.reporting"),
+        "clientEventId": f"import-{index}",
+        **extra,
+    }
+
+
+async def test_a_batch_of_1000_with_3_bad_items_records_997(api, owner):
+    inputs = [item(i) for i in range(1000)]
+    inputs[10]["decisions"] = grant("marketing.nope")
+    inputs[500]["subjectId"] = ""
+    inputs[999]["policyVersion"] = 42
+    result = (await api(BATCH, {"inputs": inputs}, token=owner))["data"]["recordConsents"]
+    assert result["recorded"] == 997 and result["duplicates"] == 0
+    assert [(e["field"][:2], e["code"]) for e in result["userErrors"]] == [
+        (["inputs", "10"], "UNDISCLOSED_PURPOSE"),
+        (["inputs", "500"], "REQUIRED"),
+        (["inputs", "999"], "NOT_FOUND"),
+    ]
+    again = (await api(BATCH, {"inputs": inputs[:20]}, token=owner))["data"]["recordConsents"]
+    assert again["recorded"] == 0 and again["duplicates"] == 19
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified == {"ok": True, "checked": 997, "firstBrokenId": None}
+
+
+async def test_a_batch_over_1000_is_refused(api, owner):
+    result = await api(BATCH, {"inputs": [item(i) for i in range(1001)]}, token=owner)
+    assert [e["code"] for e in result["data"]["recordConsents"]["userErrors"]] == ["TOO_MANY"]
+
+
+async def test_concurrent_writers_never_fork_the_chain(api, owner):
+    async def one(index: int):
+        body = await api(RECORD, {"input": item(index, method="BANNER")}, token=owner)
+        assert body["data"]["recordConsent"]["userErrors"] == []
+
+    await asyncio.gather(*(one(i) for i in range(50)))
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified == {"ok": True, "checked": 50, "firstBrokenId": None}
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT sequence, previous_hash, hash FROM consent_event ORDER BY sequence"
+    )
+    assert [r["sequence"] for r in rows] == list(range(1, 51))
+    assert all(rows[i]["previous_hash"] == rows[i - 1]["hash"] for i in range(1, 50))
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("decisions", '[{"granted":false,"purpose":"analytics.reporting"}]'),
+        ("policy_version", "2"),
+        ("subject_id", "'someone-else'"),
+        ("ip", "'10.0.0.0'"),
+    ],
+)
+async def test_editing_a_row_directly_is_named(api, owner, column, value):
+    receipts = []
+    for index in range(5):
+        body = await api(RECORD, {"input": item(index, method="FORM")}, token=owner)
+        receipts.append(body["data"]["recordConsent"]["receipt"])
+    target = receipts[2]["id"]
+    literal = f"'{value}'" if column == "decisions" else value
+    await connections.get("default").execute_script(
+        f"UPDATE consent_event SET {column} = {literal} WHERE id = '{target}'"
+    )
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified == {"ok": False, "checked": 2, "firstBrokenId": target}
+
+
+async def test_links_cut_off_the_end_are_noticed(api, owner):
+    for index in range(3):
+        await api(RECORD, {"input": item(index, method="FORM")}, token=owner)
+    await connections.get("default").execute_script("DELETE FROM consent_event WHERE sequence = 3")
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified["ok"] is False and verified["checked"] == 2
+
+
+async def test_kantara_receipt_has_every_required_field(api, owner):
+    body = await api(RECORD, {"input": item(1, method="BANNER", locale="en")}, token=owner)
+    kantara = body["data"]["recordConsent"]["receipt"]["kantara"]
+    assert kantara["version"] == "KI-CR-v1.1.0"
+    assert validate_receipt(kantara) == []
+    assert kantara["piiPrincipalId"] == "s-1"
+    assert kantara["policyUrl"] == "https://acme.example/"
+    purposes = {p["purposeCategory"][0] for s in kantara["services"] for p in s["purposes"]}
+    assert "analytics.reporting" in purposes and "essential.service" in purposes
