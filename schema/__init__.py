@@ -9,16 +9,20 @@ from schema.audit import AuditQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
 from schema.policies import PoliciesMutation, PoliciesQuery
+from schema.rules import RulesQuery
+from schema.subject_requests import SubjectRequestsMutation, SubjectRequestsQuery
 from schema.tenancy import TenancyMutation, TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, PoliciesQuery, ConsentQuery, AuditQuery):
+class Query(
+    TenancyQuery, PoliciesQuery, ConsentQuery, SubjectRequestsQuery, AuditQuery, RulesQuery
+):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutation, PoliciesMutation, ConsentMutation):
+class Mutation(TenancyMutation, PoliciesMutation, ConsentMutation, SubjectRequestsMutation):
     pass
 
 

@@ -32,6 +32,9 @@ class ConsentDecision:
     method: ConsentMethod
     stale: bool = strawberry.field(description="A later MATERIAL version awaits re-consent.")
     explicit: bool = strawberry.field(description="False for IMPLIED consent and GPC signals.")
+    restricted: bool = strawberry.field(
+        description="A completed RESTRICTION request limits all processing of this subject."
+    )
 
     @classmethod
     def of(cls, decision: service.Decision) -> ConsentDecision:
@@ -43,6 +46,7 @@ class ConsentDecision:
             method=decision.method,
             stale=decision.stale,
             explicit=decision.explicit,
+            restricted=decision.restricted,
         )
 
 
@@ -196,11 +200,11 @@ class ConsentQuery:
 class ConsentMutation:
     @strawberry.mutation
     async def record_consent(self, info: Info, input: ConsentInput) -> RecordConsentPayload:
-        tenant, _ = require(info, Capability.COLLECT)
+        tenant, principal = require(info, Capability.COLLECT)
 
         async def record() -> RecordConsentPayload:
             event, versions = await service.record_consent(
-                tenant=tenant, item=input.item(), evidence=evidence(info)
+                tenant=tenant, actor=principal.actor, item=input.item(), evidence=evidence(info)
             )
             domains = await tenancy.domains_of(tenant=tenant)
             return RecordConsentPayload(receipt=ConsentReceipt.of(event, tenant, versions, domains))
@@ -211,10 +215,13 @@ class ConsentMutation:
     async def record_consents(
         self, info: Info, inputs: list[ConsentInput]
     ) -> RecordConsentsPayload:
-        tenant, _ = require(info, Capability.IMPORT)
+        tenant, principal = require(info, Capability.IMPORT)
         try:
             result = await service.record_consents(
-                tenant=tenant, items=[i.item() for i in inputs], evidence=evidence(info)
+                tenant=tenant,
+                actor=principal.actor,
+                items=[i.item() for i in inputs],
+                evidence=evidence(info),
             )
         except DomainError as error:
             return RecordConsentsPayload(user_errors=user_errors(error))

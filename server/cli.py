@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
 
 from server import backends
 from server.settings import Settings, SettingsError
@@ -59,6 +62,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = _settings()
     asyncio.run(backends.apply_migrations(settings))
+    # Uvicorn re-raises SIGTERM once it has shut down; as an exception it lets the
+    # `finally` below stop the embedded Redis instead of leaving it running.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     embedded = None
     if settings.embedded_redis:
         # One embedded Redis for all workers, owned by this process and stopped with it.
@@ -77,6 +83,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -143,8 +153,6 @@ def cmd_key_create(args: argparse.Namespace) -> None:
 
 
 def cmd_policy_import(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from tenants.policies import service as policies
     from tenants.policies.kinds import PolicyKind
     from tenants.tenancy import service
@@ -213,6 +221,62 @@ def cmd_consent_export(args: argparse.Namespace) -> None:
     _with_backends(_settings(), work)
 
 
+def cmd_request_export(args: argparse.Namespace) -> None:
+    import json
+
+    from tenants.subject_requests.models import SubjectRequest
+
+    async def work(cache: Cache) -> None:
+        try:
+            request = await SubjectRequest.get_or_none(id=args.id)
+        except ValueError:
+            request = None
+        if request is None:
+            raise CommandError(f"no subject request {args.id}")
+        if request.export is None:
+            raise CommandError(
+                f"request {args.id} has no export: only completed ACCESS and PORTABILITY "
+                "requests have one"
+            )
+        exported.append(json.dumps(request.export, ensure_ascii=False, indent=2) + "\n")
+
+    exported: list[str] = []
+    _with_backends(_settings(), work)
+    if args.output:
+        Path(args.output).write_text(exported[0], encoding="utf-8")
+        print(f"export written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(exported[0])
+
+
+def cmd_requests_due(args: argparse.Namespace) -> None:
+    from tenants.subject_requests import service
+
+    within = _duration(args.within)
+
+    async def work(cache: Cache) -> None:
+        rows = await service.due_within(within=within)
+        for request in rows:
+            print(
+                f"{request.tenant.slug}\t{request.id}\t{request.type}\t{request.status}"
+                f"\tdue {request.due_at.isoformat()}"
+            )
+        print(f"{len(rows)} open request(s) due within {args.within}", file=sys.stderr)
+
+    _with_backends(_settings(), work)
+
+
+def _duration(text: str) -> timedelta:
+    """ "3d", "12h", "2w" -> a timedelta."""
+    units = {"h": "hours", "d": "days", "w": "weeks"}
+    try:
+        return timedelta(**{units[text[-1]]: float(text[:-1])})
+    except (KeyError, ValueError, IndexError) as error:
+        raise CommandError(
+            f"--within takes a number and h, d or w (like 3d), not {text!r}"
+        ) from error
+
+
 def cmd_schema(args: argparse.Namespace) -> None:
     from schema import sdl
 
@@ -279,6 +343,19 @@ def _parser() -> argparse.ArgumentParser:
     exports.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     exports.add_argument("--quiet", action="store_true", help="no progress bar")
     exports.set_defaults(func=cmd_consent_export)
+
+    request = commands.add_parser("request", help="one subject request")
+    request_commands = request.add_subparsers(dest="request_command", required=True)
+    request_export = request_commands.add_parser("export", help="the export of an ACCESS request")
+    request_export.add_argument("id")
+    request_export.add_argument("--output", help="write to this file instead of stdout")
+    request_export.set_defaults(func=cmd_request_export)
+
+    requests = commands.add_parser("requests", help="subject requests of every tenant")
+    requests_commands = requests.add_subparsers(dest="requests_command", required=True)
+    due = requests_commands.add_parser("due", help="open requests falling due soon")
+    due.add_argument("--within", default="3d", help="like 12h, 3d, 2w (default 3d)")
+    due.set_defaults(func=cmd_requests_due)
 
     commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(func=cmd_schema)
     return parser

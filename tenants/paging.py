@@ -1,4 +1,4 @@
-"""Keyset pagination: stable pages however fast the table grows, newest first.
+"""Keyset pagination: stable pages however fast the table grows (newest first by default).
 
 A cursor is an opaque string naming the last row seen: its ordering value and id.
 """
@@ -61,14 +61,21 @@ def page_size(first: int | None) -> int:
 
 
 async def keyset_page(
-    queryset: QuerySet[T], *, order: str, first: int | None, after: str | None
+    queryset: QuerySet[T],
+    *,
+    order: str,
+    first: int | None,
+    after: str | None,
+    descending: bool = True,
 ) -> Page[T]:
     size = page_size(first)
+    beyond = "lt" if descending else "gt"
     if after is not None:
         value, row_id = decode_cursor(after)
         queryset = queryset.filter(
-            Q(**{f"{order}__lt": value}) | Q(**{order: value, "id__lt": row_id})
+            Q(**{f"{order}__{beyond}": value}) | Q(**{order: value, f"id__{beyond}": row_id})
         )
-    rows = await queryset.order_by(f"-{order}", "-id").limit(size + 1)
+    sign = "-" if descending else ""
+    rows = await queryset.order_by(f"{sign}{order}", f"{sign}id").limit(size + 1)
     items = [(encode_cursor(getattr(row, order), row.id), row) for row in rows[:size]]
     return Page(items=items, has_next=len(rows) > size)

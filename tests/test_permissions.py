@@ -43,6 +43,26 @@ async def _nothing(api, tokens):
     return {}
 
 
+SUBMIT = """mutation($input: SubjectRequestInput!) {
+  submitSubjectRequest(input: $input) { subjectRequest { id } verificationToken } }"""
+
+
+async def _request(api, tokens, **extra):
+    body = await api(
+        SUBMIT, {"input": {"type": "ACCESS", "subjectId": "s1", **extra}}, token=tokens["OWNER"]
+    )
+    return body["data"]["submitSubjectRequest"]
+
+
+async def _unverified(api, tokens):
+    made = await _request(api, tokens, email="s1@example.com")
+    return {"id": made["subjectRequest"]["id"], "token": made["verificationToken"]}
+
+
+async def _received(api, tokens):
+    return {"id": (await _request(api, tokens, verified=True))["subjectRequest"]["id"]}
+
+
 # operation -> (document, how to make its variables, expected outcome per caller)
 MATRIX = {
     "viewer": ("{ viewer { key { id } } }", _nothing, (OK, OK, OK, OK, FORBIDDEN, NULL, NULL)),
@@ -102,6 +122,24 @@ MATRIX = {
         f"mutation {{ recordConsents(inputs: [{CONSENT}]) {{ recorded userErrors {{ code }} }} }}",
         _nothing,
         IMPORTERS,
+    ),
+    "jurisdictions": ("{ jurisdictions { code } }", _nothing, (OK,) * 7),
+    "subjectRequests": ("{ subjectRequests { edges { cursor } } }", _nothing, READERS),
+    "subjectRequest": ("query($id: ID!) { subjectRequest(id: $id) { id } }", _received, READERS),
+    "submitSubjectRequest": (
+        'mutation { submitSubjectRequest(input: {type: ACCESS, email: "p@example.com"}) { subjectRequest { id } userErrors { code } } }',
+        _nothing,
+        COLLECTORS,
+    ),
+    "verifySubjectRequest": (
+        "mutation($id: ID!, $token: String!) { verifySubjectRequest(id: $id, token: $token) { subjectRequest { id } userErrors { code } } }",
+        _unverified,
+        COLLECTORS,
+    ),
+    "updateSubjectRequest": (
+        "mutation($id: ID!) { updateSubjectRequest(id: $id, action: START) { subjectRequest { id } userErrors { code } } }",
+        _received,
+        EDITORS,
     ),
 }
 

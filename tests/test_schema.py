@@ -30,6 +30,9 @@ IMPLEMENTED = {
         "consentState",
         "consentHistory",
         "verifyConsentLedger",
+        "subjectRequests",
+        "subjectRequest",
+        "jurisdictions",
     },
     "Mutation": {
         "createTenant",
@@ -41,6 +44,9 @@ IMPLEMENTED = {
         "publishPolicyVersion",
         "recordConsent",
         "recordConsents",
+        "submitSubjectRequest",
+        "verifySubjectRequest",
+        "updateSubjectRequest",
     },
     "Subscription": set(),
 }

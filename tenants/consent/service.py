@@ -18,6 +18,8 @@ from tenants.policies.catalog import Catalog, catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
 from tenants.subjects.contacts import save_contacts, sealed_contact
+from tenants.subjects.models import SubjectFlags
+from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_BATCH = 1000
@@ -32,6 +34,7 @@ class Decision:
     policy_version: int
     method: ConsentMethod
     stale: bool
+    restricted: bool = False  # a completed RESTRICTION request limits all processing
 
     @property
     def explicit(self) -> bool:
@@ -46,7 +49,7 @@ class BatchResult:
 
 
 async def record_consent(
-    *, tenant: Tenant, item: ConsentInput, evidence: Evidence
+    *, tenant: Tenant, actor: str, item: ConsentInput, evidence: Evidence
 ) -> tuple[ConsentEvent, Catalog]:
     """Record one decision set; the same clientEventId again returns the first event."""
     now = datetime.now(UTC)
@@ -56,12 +59,12 @@ async def record_consent(
         problems, item, "input", tenant=tenant, catalog=versions, evidence=evidence, now=now
     )
     problems.raise_if_any()
-    events, _ = await _append(tenant=tenant, items=[(entry, email)], now=now)
+    events, _ = await append(tenant=tenant, items=[(entry, email)], now=now, actor=actor)
     return events[0], versions
 
 
 async def record_consents(
-    *, tenant: Tenant, items: list[ConsentInput], evidence: Evidence
+    *, tenant: Tenant, actor: str, items: list[ConsentInput], evidence: Evidence
 ) -> BatchResult:
     """Record up to MAX_BATCH decision sets in one transaction; bad ones are named by index
     and skipped, good ones land."""
@@ -84,14 +87,20 @@ async def record_consents(
         )
         if entry is not None:
             valid.append((entry, email))
-    events, duplicates = await _append(tenant=tenant, items=valid, now=now) if valid else ([], 0)
+    events, duplicates = (
+        await append(tenant=tenant, items=valid, now=now, actor=actor) if valid else ([], 0)
+    )
     return BatchResult(
         recorded=len(events) - duplicates, duplicates=duplicates, problems=tuple(problems.items)
     )
 
 
-async def _append(
-    *, tenant: Tenant, items: list[tuple[ledger.Entry, str | None]], now: datetime
+async def append(
+    *,
+    tenant: Tenant,
+    items: list[tuple[ledger.Entry, str | None]],
+    now: datetime,
+    actor: str,
 ) -> tuple[list[ConsentEvent], int]:
     """Chain, insert and fold into state, all in one transaction; returns each item's event
     (the earlier one for a repeated clientEventId) and how many were repeats."""
@@ -128,6 +137,15 @@ async def _append(
             await _fold_into_state(tenant=tenant, events=fresh)
             await head.save(update_fields=["sequence", "hash"])
             await save_contacts(list(contacts.values()))
+            # One entry per call, not per event: the ledger itself is the per-event record,
+            # and subject ids stay out of the audit log (erasure does not reach it).
+            await audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="consent.record",
+                target=f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
+                details={"events": len(fresh), "first_sequence": fresh[0].sequence},
+            )
     return events, duplicates
 
 
@@ -161,6 +179,12 @@ async def consent_state(*, tenant: Tenant, subject_id: str) -> list[Decision]:
         await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
     )
     versions = await catalog(tenant=tenant) if rows else None
+    flags = (
+        await owned(SubjectFlags, tenant=tenant).get_or_none(subject_id=subject_id)
+        if rows
+        else None
+    )
+    restricted = bool(flags and flags.restricted)
     now = datetime.now(UTC)
     return [
         Decision(
@@ -171,6 +195,7 @@ async def consent_state(*, tenant: Tenant, subject_id: str) -> list[Decision]:
             policy_version=row.policy_version,
             method=ConsentMethod(row.method),
             stale=row.policy_version < versions.latest_material(PolicyKind(row.policy_kind), now),
+            restricted=restricted,
         )
         for row in rows
     ]

@@ -19,3 +19,16 @@ class SubjectContact(TenantOwned):
     class Meta:
         table = "subject_contact"
         unique_together = (("tenant", "subject_id"),)
+
+
+# What a person asked Charter's tenant to stop: set by completed RESTRICTION and
+# OBJECTION requests, read with the person's consent state.
+class SubjectFlags(TenantOwned):
+    subject_id = fields.CharField(max_length=255)
+    restricted = fields.BooleanField(default=False)
+    objected = fields.BooleanField(default=False)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "subject_flags"
+        unique_together = (("tenant", "subject_id"),)

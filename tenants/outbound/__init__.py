@@ -1,0 +1,1 @@
+"""Messages Charter owes people and tenants' systems: the transactional outbox."""

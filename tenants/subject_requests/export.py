@@ -1,0 +1,147 @@
+"""Everything Charter holds on a subject, as one structured JSON document (ACCESS and
+PORTABILITY)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tenants import crypto
+from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.policies.models import PolicyTranslation, PolicyVersion
+from tenants.scoping import owned
+from tenants.subject_requests.models import RequestEvent, SubjectRequest
+from tenants.subjects.contacts import EMAIL_PURPOSE
+from tenants.subjects.models import SubjectContact, SubjectFlags
+from tenants.tenancy.models import Tenant
+
+FORMAT = "charter.subject-export/1"
+
+
+async def build(
+    *, tenant: Tenant, subject_ids: set[str], email: str | None, now: datetime
+) -> dict[str, Any]:
+    ids = sorted(subject_ids)
+    events = (
+        await owned(ConsentEvent, tenant=tenant).filter(subject_id__in=ids).order_by("sequence")
+    )
+    states = (
+        await owned(ConsentState, tenant=tenant)
+        .filter(subject_id__in=ids)
+        .order_by("subject_id", "purpose")
+    )
+    contacts = await owned(SubjectContact, tenant=tenant).filter(subject_id__in=ids)
+    flags = await owned(SubjectFlags, tenant=tenant).filter(subject_id__in=ids)
+    requests = (
+        await owned(SubjectRequest, tenant=tenant)
+        .filter(subject_id__in=ids)
+        .order_by("submitted_at")
+    )
+    timelines = (
+        await owned(RequestEvent, tenant=tenant)
+        .filter(request_id__in=[r.id for r in requests])
+        .order_by("at")
+    )
+    return {
+        "format": FORMAT,
+        "generated_at": now.isoformat(),
+        "controller": {"name": tenant.name, "dpo_email": tenant.dpo_email},
+        "subject": {"ids": ids, "email": email},
+        "contacts": [
+            {
+                "subject_id": c.subject_id,
+                "email": crypto.decrypt(c.email, purpose=EMAIL_PURPOSE),
+                "locale": c.locale,
+            }
+            for c in contacts
+        ],
+        "processing": [
+            {"subject_id": f.subject_id, "restricted": f.restricted, "objected": f.objected}
+            for f in flags
+        ],
+        "consent": {
+            "state": [
+                {
+                    "subject_id": s.subject_id,
+                    "purpose": s.purpose,
+                    "granted": s.granted,
+                    "method": s.method,
+                    "policy": {"kind": s.policy_kind, "version": s.policy_version},
+                    "decided_at": s.decided_at.isoformat(),
+                }
+                for s in states
+            ],
+            "history": [_event(e) for e in events],
+        },
+        "policies": await _policies(tenant, events),
+        "requests": [
+            {
+                "id": str(r.id),
+                "type": r.type,
+                "status": r.status,
+                "jurisdiction": r.jurisdiction,
+                "submitted_at": r.submitted_at.isoformat(),
+                "received_at": r.received_at.isoformat(),
+                "due_at": r.due_at.isoformat(),
+                "details": r.details,
+                "timeline": [
+                    {"at": t.at.isoformat(), "status": t.status, "note": t.note}
+                    for t in timelines
+                    if t.request_id == r.id
+                ],
+            }
+            for r in requests
+        ],
+    }
+
+
+def _event(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "receipt_id": str(event.id),
+        "sequence": event.sequence,
+        "hash": event.hash,
+        "previous_hash": event.previous_hash,
+        "subject_id": event.subject_id,
+        "policy": {
+            "kind": event.policy_kind,
+            "version": event.policy_version,
+            "locale": event.locale,
+        },
+        "method": event.method,
+        "decisions": event.decisions,
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "source_url": event.source_url,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+    }
+
+
+async def _policies(tenant: Tenant, events: list[ConsentEvent]) -> list[dict[str, Any]]:
+    """The exact texts the person agreed to: each version and locale they were shown."""
+    shown = {(e.policy_kind, e.policy_version, e.locale) for e in events}
+    if not shown:
+        return []
+    versions = await owned(PolicyVersion, tenant=tenant).filter(number__in={n for _, n, _ in shown})
+    by_key = {(v.kind, v.number): v for v in versions}
+    texts = await owned(PolicyTranslation, tenant=tenant).filter(
+        version_id__in=[v.id for v in versions]
+    )
+    out = []
+    for kind, number, locale in sorted(shown, key=lambda k: (k[0], k[1], k[2] or "")):
+        version = by_key.get((kind, number))
+        if version is None:
+            continue
+        text = next((t for t in texts if t.version_id == version.id and t.locale == locale), None)
+        out.append(
+            {
+                "kind": kind,
+                "version": number,
+                "locale": locale,
+                "effective_at": version.effective_at.isoformat(),
+                "title": text.title if text else None,
+                "body": text.body if text else None,
+                "content_hash": text.content_hash if text else None,
+            }
+        )
+    return out

@@ -1,0 +1,126 @@
+"""What COMPLETE does for each kind of request, inside Charter's own data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tenants import crypto
+from tenants.consent.models import ConsentState
+from tenants.consent.withdrawal import withdraw
+from tenants.errors import DomainError, ErrorCode
+from tenants.policies.catalog import catalog
+from tenants.policies.kinds import LegalBasis, PolicyKind
+from tenants.rights import RequestType
+from tenants.scoping import owned
+from tenants.subject_requests import export
+from tenants.subject_requests.models import SubjectRequest
+from tenants.subjects import erasure
+from tenants.subjects.models import SubjectFlags
+from tenants.tenancy.models import Tenant
+
+REQUEST_EMAIL = "request-email"
+ESSENTIAL = "essential"
+
+
+async def complete(
+    *, tenant: Tenant, actor: str, request: SubjectRequest, note: str | None, now: datetime
+) -> None:
+    """Carry the request out; runs in the caller's transaction, before the status changes."""
+    email = request.email and crypto.decrypt(request.email, purpose=REQUEST_EMAIL)
+    subjects = {request.subject_id} if request.subject_id else set()
+    if email:
+        subjects |= await erasure.subjects_by_email(tenant=tenant, email=email)
+    kind = RequestType(request.type)
+    if kind in (RequestType.ACCESS, RequestType.PORTABILITY):
+        request.export = await export.build(
+            tenant=tenant, subject_ids=subjects, email=email, now=now
+        )
+    elif kind == RequestType.ERASURE:
+        await _erase(
+            tenant=tenant, actor=actor, request=request, subjects=subjects, email=email, now=now
+        )
+    elif kind == RequestType.WITHDRAW_CONSENT:
+        for subject in subjects:
+            await withdraw(tenant=tenant, actor=actor, subject_id=subject, now=now)
+    elif kind == RequestType.RESTRICTION:
+        await _flag(tenant, subjects, restricted=True)
+        # Restricted data may be stored, not used: only what the service itself needs stays.
+        for subject in subjects:
+            await withdraw(
+                tenant=tenant, actor=actor, subject_id=subject, now=now, which=_not_essential
+            )
+    elif kind == RequestType.OBJECTION:
+        await _flag(tenant, subjects, objected=True)
+        objectionable = await _objectionable(tenant)
+        for subject in subjects:
+            await withdraw(
+                tenant=tenant, actor=actor, subject_id=subject, now=now, which=objectionable
+            )
+    elif kind == RequestType.RECTIFICATION and note is None:
+        # Charter holds no free-form profile: the resolution note is the record of it.
+        raise DomainError.one(ErrorCode.REQUIRED, "say how the data was corrected", "note")
+
+
+def _not_essential(state: ConsentState) -> bool:
+    return not state.purpose.startswith(ESSENTIAL)
+
+
+async def _objectionable(tenant: Tenant):
+    """Direct marketing (objection is absolute there) and anything resting on legitimate
+    interests, as the version the consent was given under discloses it."""
+    versions = await catalog(tenant=tenant)
+
+    def pick(state: ConsentState) -> bool:
+        if state.purpose.startswith("marketing"):
+            return True
+        facts = versions.get(PolicyKind(state.policy_kind), state.policy_version)
+        purpose = facts.purposes.get(state.purpose) if facts else None
+        return bool(purpose and purpose["legal_basis"] == LegalBasis.LEGITIMATE_INTERESTS)
+
+    return pick
+
+
+async def _flag(tenant: Tenant, subjects: set[str], **flags: bool) -> None:
+    for subject in subjects:
+        row, _ = await SubjectFlags.get_or_create(tenant_id=tenant.id, subject_id=subject)
+        for name, value in flags.items():
+            setattr(row, name, value)
+        await row.save()
+
+
+async def _erase(
+    *,
+    tenant: Tenant,
+    actor: str,
+    request: SubjectRequest,
+    subjects: set[str],
+    email: str | None,
+    now: datetime,
+) -> None:
+    for subject in subjects:
+        await erasure.erase_subject(tenant=tenant, actor=actor, subject_id=subject, now=now)
+    if email:
+        await erasure.erase_email(tenant=tenant, email=email)
+    # Every request of the subject (this one included) keeps its dates and outcome, the
+    # proof it was done, and loses the person's details.
+    aliases = {subject: erasure.pseudonym(subject) for subject in subjects}
+    for other in await owned(SubjectRequest, tenant=tenant).filter(subject_id__in=list(subjects)):
+        other.subject_id = aliases[other.subject_id]
+        _blank(other)
+        await other.save()
+    if request.email_index:
+        await (
+            owned(SubjectRequest, tenant=tenant)
+            .filter(email_index=request.email_index)
+            .update(email=None, email_index=None, email_hint=None, details=None, export=None)
+        )
+    request.subject_id = (
+        aliases.get(request.subject_id, request.subject_id) if request.subject_id else None
+    )
+    _blank(request)
+
+
+def _blank(request: SubjectRequest) -> None:
+    request.email = request.email_index = request.email_hint = None
+    request.details = None
+    request.export = None
