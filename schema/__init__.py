@@ -6,6 +6,7 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from schema.audit import AuditQuery
+from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
 from schema.policies import PoliciesMutation, PoliciesQuery
@@ -16,13 +17,21 @@ from schema.tenancy import TenancyMutation, TenancyQuery
 
 @strawberry.type
 class Query(
-    TenancyQuery, PoliciesQuery, ConsentQuery, SubjectRequestsQuery, AuditQuery, RulesQuery
+    TenancyQuery,
+    PoliciesQuery,
+    ConsentQuery,
+    SubjectRequestsQuery,
+    BreachesQuery,
+    AuditQuery,
+    RulesQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutation, PoliciesMutation, ConsentMutation, SubjectRequestsMutation):
+class Mutation(
+    TenancyMutation, PoliciesMutation, ConsentMutation, SubjectRequestsMutation, BreachesMutation
+):
     pass
 
 

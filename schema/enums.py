@@ -2,6 +2,9 @@
 
 import strawberry
 
+from tenants.breaches.kinds import BreachStatus as _BreachStatus
+from tenants.breaches.kinds import ClockKind as _ClockKind
+from tenants.breaches.kinds import RiskLevel as _RiskLevel
 from tenants.consent.methods import ConsentMethod as _ConsentMethod
 from tenants.policies.kinds import LegalBasis as _LegalBasis
 from tenants.policies.kinds import PolicyKind as _PolicyKind
@@ -20,3 +23,6 @@ LegalBasis = strawberry.enum(_LegalBasis, name="LegalBasis")
 ConsentMethod = strawberry.enum(_ConsentMethod, name="ConsentMethod")
 RequestStatus = strawberry.enum(_RequestStatus, name="RequestStatus")
 RequestAction = strawberry.enum(_RequestAction, name="RequestAction")
+BreachStatus = strawberry.enum(_BreachStatus, name="BreachStatus")
+RiskLevel = strawberry.enum(_RiskLevel, name="RiskLevel")
+ClockKind = strawberry.enum(_ClockKind, name="ClockKind")

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "tenants.subjects.models",
     "tenants.subject_requests.models",
     "tenants.outbound.models",
+    "tenants.breaches.models",
 ]
 REDIS_TIMEOUT_SECONDS = 1.0
 

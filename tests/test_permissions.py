@@ -59,6 +59,15 @@ async def _unverified(api, tokens):
     return {"id": made["subjectRequest"]["id"], "token": made["verificationToken"]}
 
 
+BREACH = """mutation { reportBreach(input: {title: "t", risk: HIGH, detectedAt: "2026-11-20T10:00:00+00:00"}) {
+  breach { id } } }"""
+
+
+async def _breach(api, tokens):
+    body = await api(BREACH, token=tokens["OWNER"])
+    return {"id": body["data"]["reportBreach"]["breach"]["id"]}
+
+
 async def _received(api, tokens):
     return {"id": (await _request(api, tokens, verified=True))["subjectRequest"]["id"]}
 
@@ -139,6 +148,28 @@ MATRIX = {
     "updateSubjectRequest": (
         "mutation($id: ID!) { updateSubjectRequest(id: $id, action: START) { subjectRequest { id } userErrors { code } } }",
         _received,
+        EDITORS,
+    ),
+    "breaches": ("{ breaches { edges { cursor } } }", _nothing, READERS),
+    "breach": ("query($id: ID!) { breach(id: $id) { id } }", _breach, READERS),
+    "reportBreach": (
+        BREACH.replace("breach { id }", "breach { id } userErrors { code }"),
+        _nothing,
+        EDITORS,
+    ),
+    "updateBreach": (
+        'mutation($id: ID!) { updateBreach(id: $id, input: {note: "n"}) { breach { id } userErrors { code } } }',
+        _breach,
+        EDITORS,
+    ),
+    "recordAuthorityNotification": (
+        'mutation($id: ID!) { recordAuthorityNotification(breachId: $id, jurisdiction: "EU", kind: AUTHORITY_INITIAL, notifiedAt: "2026-11-20T12:00:00+00:00") { breach { id } userErrors { code } } }',
+        _breach,
+        EDITORS,
+    ),
+    "notifyBreachSubjects": (
+        'mutation($id: ID!) { notifyBreachSubjects(breachId: $id, input: {subjectIds: ["s1"], message: [{locale: "en", title: "t", body: "b"}]}) { queued userErrors { code } } }',
+        _breach,
         EDITORS,
     ),
 }

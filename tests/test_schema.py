@@ -33,6 +33,8 @@ IMPLEMENTED = {
         "subjectRequests",
         "subjectRequest",
         "jurisdictions",
+        "breaches",
+        "breach",
     },
     "Mutation": {
         "createTenant",
@@ -47,6 +49,10 @@ IMPLEMENTED = {
         "submitSubjectRequest",
         "verifySubjectRequest",
         "updateSubjectRequest",
+        "reportBreach",
+        "updateBreach",
+        "recordAuthorityNotification",
+        "notifyBreachSubjects",
     },
     "Subscription": set(),
 }

@@ -13,7 +13,7 @@ RECIPIENT_PURPOSE = "outbox-recipient"
 PAYLOAD_PURPOSE = "outbox-payload"
 
 
-async def enqueue_email(
+def email(
     *,
     tenant: Tenant,
     kind: str,
@@ -22,8 +22,8 @@ async def enqueue_email(
     payload: dict[str, Any],
     subject_id: str | None = None,
 ) -> OutboxMessage:
-    """Call inside the transaction of the change the message is about."""
-    return await OutboxMessage.create(
+    """An unsaved e-mail message; ``enqueue`` writes it in the caller's transaction."""
+    return OutboxMessage(
         tenant_id=tenant.id,
         channel=Channel.EMAIL,
         kind=kind,
@@ -31,9 +31,33 @@ async def enqueue_email(
         recipient_hint=crypto.mask_email(recipient),
         recipient_index=crypto.blind_index(recipient, purpose=RECIPIENT_PURPOSE),
         locale=locale,
-        payload=crypto.encrypt(json.dumps(payload), purpose=PAYLOAD_PURPOSE),
+        payload=_sealed(payload),
         subject_id=subject_id,
     )
+
+
+def event(
+    *, tenant: Tenant, kind: str, payload: dict[str, Any], subject_id: str | None = None
+) -> OutboxMessage:
+    """An unsaved webhook event for the tenant's own systems."""
+    return OutboxMessage(
+        tenant_id=tenant.id,
+        channel=Channel.WEBHOOK,
+        kind=kind,
+        locale=payload.get("locale"),
+        payload=_sealed(payload),
+        subject_id=subject_id,
+    )
+
+
+async def enqueue(*messages: OutboxMessage) -> None:
+    """Call inside the transaction of the change the messages are about: they exist if
+    and only if it commits."""
+    await OutboxMessage.bulk_create(list(messages), batch_size=500)
+
+
+def _sealed(payload: dict[str, Any]) -> str:
+    return crypto.encrypt(json.dumps(payload, ensure_ascii=False), purpose=PAYLOAD_PURPOSE)
 
 
 def opened(message: OutboxMessage) -> tuple[str | None, dict[str, Any]]:

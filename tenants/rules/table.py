@@ -37,6 +37,8 @@ class Deadline:
     extension: int | None = None
     condition: str | None = None
     undue_delay: bool = False
+    min_risk: str | None = None  # breach clocks: the lowest risk level that opens them
+    min_subjects: int | None = None  # breach clocks: opened only from this many people
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,18 @@ _JURISDICTION_KEYS = {
     "source",
     "deadlines",
 }
-_DEADLINE_KEYS = {"amount", "unit", "from", "extension", "condition", "source", "undue_delay"}
+_DEADLINE_KEYS = {
+    "amount",
+    "unit",
+    "from",
+    "extension",
+    "condition",
+    "source",
+    "undue_delay",
+    "min_risk",
+    "min_subjects",
+}
+RISK_LEVELS = ("LOW", "RISK", "HIGH")
 
 
 def _int(where: str, value: Any, *, minimum: int) -> int:
@@ -121,6 +134,12 @@ def _deadline(where: str, row: Any) -> Deadline:
     condition = row.get("condition")
     if condition is not None:
         condition = _text(f"{where}.condition", condition)
+    min_risk = row.get("min_risk")
+    if min_risk is not None and min_risk not in RISK_LEVELS:
+        raise RuleTableError(f"{where}.min_risk: expected one of {', '.join(RISK_LEVELS)}")
+    min_subjects = row.get("min_subjects")
+    if min_subjects is not None:
+        min_subjects = _int(f"{where}.min_subjects", min_subjects, minimum=1)
     return Deadline(
         amount=amount,
         unit=unit,
@@ -129,6 +148,8 @@ def _deadline(where: str, row: Any) -> Deadline:
         extension=extension,
         condition=condition,
         undue_delay=undue_delay,
+        min_risk=min_risk,
+        min_subjects=min_subjects,
     )
 
 

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from tenants import crypto, validation
 from tenants.errors import DomainError, ErrorCode, Problems
-from tenants.outbound.outbox import enqueue_email
+from tenants.outbound import outbox
 from tenants.paging import Page, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
@@ -109,13 +109,15 @@ async def submit(
             note += f"; received {received.isoformat()} by another channel"
         await _log(request, actor=actor, note=note, at=now)
         if token and email:
-            await enqueue_email(
-                tenant=tenant,
-                kind="subject_request.verification",
-                recipient=email,
-                locale=request.locale,
-                payload={"request_id": str(request.id), "type": request.type, "token": token},
-                subject_id=request.subject_id,
+            await outbox.enqueue(
+                outbox.email(
+                    tenant=tenant,
+                    kind="subject_request.verification",
+                    recipient=email,
+                    locale=request.locale,
+                    payload={"request_id": str(request.id), "type": request.type, "token": token},
+                    subject_id=request.subject_id,
+                )
             )
         await audit.record(
             tenant=tenant,

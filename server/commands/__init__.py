@@ -1,0 +1,1 @@
+"""The subcommands of `charter`, one module per domain; each adds itself to the parser."""
