@@ -9,6 +9,8 @@ from schema.audit import AuditQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
+from schema.live import Subscription
+from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
 from schema.subject_requests import SubjectRequestsMutation, SubjectRequestsQuery
@@ -22,6 +24,7 @@ class Query(
     ConsentQuery,
     SubjectRequestsQuery,
     BreachesQuery,
+    OutboundQuery,
     AuditQuery,
     RulesQuery,
 ):
@@ -30,7 +33,12 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    TenancyMutation, PoliciesMutation, ConsentMutation, SubjectRequestsMutation, BreachesMutation
+    TenancyMutation,
+    PoliciesMutation,
+    ConsentMutation,
+    SubjectRequestsMutation,
+    BreachesMutation,
+    OutboundMutation,
 ):
     pass
 
@@ -44,6 +52,7 @@ class CharterSchema(strawberry.Schema):
 schema = CharterSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxTokensLimiter(max_token_count=5000),

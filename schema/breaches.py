@@ -12,6 +12,8 @@ from schema.errors import UserError, mutate, query
 from schema.pagination import Connection, connection
 from schema.permissions import require
 from schema.policies import TranslationInput
+from schema.tell import tell
+from tenants import live
 from tenants.breaches import notices, service
 from tenants.breaches.models import Breach as BreachRow
 from tenants.tenancy.models import Tenant
@@ -189,6 +191,7 @@ class BreachesMutation:
                     jurisdictions=_given(input.jurisdictions),
                 ),
             )
+            await tell(info, tenant.id, live.BREACH, row.id)
             return BreachPayload(breach=await shown(tenant, row))
 
         return await mutate(BreachPayload, report)
@@ -213,6 +216,7 @@ class BreachesMutation:
                     approx_records=_given(input.approx_records),
                 ),
             )
+            await tell(info, tenant.id, live.BREACH, row.id)
             return BreachPayload(breach=await shown(tenant, row))
 
         return await mutate(BreachPayload, update)
@@ -239,6 +243,7 @@ class BreachesMutation:
                 notified_at=notified_at,
                 reference=reference,
             )
+            await tell(info, tenant.id, live.BREACH, row.id)
             return BreachPayload(breach=await shown(tenant, row))
 
         return await mutate(BreachPayload, record)
@@ -261,6 +266,7 @@ class BreachesMutation:
                 subject_ids=_given(input.subject_ids),
                 all_affected=bool(_given(input.all_affected)),
             )
+            await tell(info, tenant.id, live.BREACH, row.id)
             return BreachNoticePayload(breach=await shown(tenant, row), queued=queued)
 
         return await mutate(BreachNoticePayload, notify)

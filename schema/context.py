@@ -19,3 +19,5 @@ class Context:
     cache: Cache
     # A token was presented but is unknown or revoked: every operation answers UNAUTHENTICATED.
     rejected: bool = False
+    # Set by strawberry from a websocket's connection_init payload.
+    connection_params: dict | None = None

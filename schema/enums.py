@@ -6,6 +6,7 @@ from tenants.breaches.kinds import BreachStatus as _BreachStatus
 from tenants.breaches.kinds import ClockKind as _ClockKind
 from tenants.breaches.kinds import RiskLevel as _RiskLevel
 from tenants.consent.methods import ConsentMethod as _ConsentMethod
+from tenants.outbound.models import OutboxStatus as _OutboxStatus
 from tenants.policies.kinds import LegalBasis as _LegalBasis
 from tenants.policies.kinds import PolicyKind as _PolicyKind
 from tenants.policies.kinds import VersionStatus as _VersionStatus
@@ -26,3 +27,4 @@ RequestAction = strawberry.enum(_RequestAction, name="RequestAction")
 BreachStatus = strawberry.enum(_BreachStatus, name="BreachStatus")
 RiskLevel = strawberry.enum(_RiskLevel, name="RiskLevel")
 ClockKind = strawberry.enum(_ClockKind, name="ClockKind")
+OutboxStatus = strawberry.enum(_OutboxStatus, name="OutboxStatus")

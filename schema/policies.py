@@ -13,6 +13,8 @@ from schema.enums import PolicyKind, VersionStatus
 from schema.errors import UserError, mutate, query
 from schema.pagination import Connection, connection
 from schema.permissions import caller, require
+from schema.tell import tell
+from tenants import live
 from tenants.policies import published, service
 from tenants.policies.models import PolicyVersion as VersionRow
 from tenants.tenancy.roles import Capability
@@ -252,6 +254,8 @@ class PoliciesMutation:
                 version_id=id,
                 effective_at=effective_at,
             )
+            if row.effective_at <= datetime.now(UTC):  # scheduled ones: the worker tells
+                await tell(info, tenant.id, live.POLICY, row.id, row.kind)
             return PolicyVersionPayload(policy_version=PolicyVersion.of(row))
 
         return await mutate(PolicyVersionPayload, publish)

@@ -13,6 +13,8 @@ from schema.enums import RequestAction, RequestStatus, RequestType
 from schema.errors import UserError, mutate, query
 from schema.pagination import Connection, connection
 from schema.permissions import require
+from schema.tell import tell
+from tenants import live
 from tenants.subject_requests import service
 from tenants.subject_requests.models import CLOSED
 from tenants.subject_requests.models import SubjectRequest as RequestRow
@@ -152,6 +154,7 @@ class SubjectRequestsMutation:
                     verified=bool(input.verified),
                 ),
             )
+            await tell(info, tenant.id, live.REQUEST, row.id)
             # The token goes to the person by e-mail; only a secret key sees it here.
             return SubjectRequestPayload(
                 subject_request=await _shown(tenant, row),
@@ -170,6 +173,7 @@ class SubjectRequestsMutation:
             row = await service.verify(
                 tenant=tenant, actor=principal.actor, request_id=id, token=token
             )
+            await tell(info, tenant.id, live.REQUEST, row.id)
             return SubjectRequestPayload(subject_request=await _shown(tenant, row))
 
         return await mutate(SubjectRequestPayload, verify)
@@ -184,6 +188,7 @@ class SubjectRequestsMutation:
             row = await service.act(
                 tenant=tenant, actor=principal.actor, request_id=id, action=action, note=note
             )
+            await tell(info, tenant.id, live.REQUEST, row.id)
             return SubjectRequestPayload(subject_request=await _shown(tenant, row))
 
         return await mutate(SubjectRequestPayload, update)

@@ -33,6 +33,8 @@ class Tenant:
     jurisdictions: list[str]
     dpo_email: str | None
     promises: list[DeadlinePromise]
+    mail_from: str | None
+    notify_material_changes: bool
     row: strawberry.Private[TenantRow]
 
     @strawberry.field
@@ -57,6 +59,8 @@ class Tenant:
                 )
                 for p in row.promises
             ],
+            mail_from=row.mail_from,
+            notify_material_changes=row.notify_material_changes,
             row=row,
         )
 
@@ -111,6 +115,14 @@ class DeadlinePromiseInput:
 
 
 @strawberry.input
+class EmailTemplateInput:
+    kind: str
+    locale: str
+    subject: str
+    text: str
+
+
+@strawberry.input
 class UpdateTenantInput:
     name: str | None = strawberry.UNSET
     default_locale: str | None = strawberry.UNSET
@@ -119,6 +131,16 @@ class UpdateTenantInput:
     domains: list[str] | None = strawberry.UNSET
     dpo_email: str | None = strawberry.UNSET
     promises: list[DeadlinePromiseInput] | None = strawberry.UNSET
+    mail_from: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The sender of the tenant's e-mails; null: Charter's."
+    )
+    notify_material_changes: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Tell people with live consent when a MATERIAL version takes effect.",
+    )
+    email_templates: list[EmailTemplateInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="The tenant's own wording; replaces all earlier."
+    )
 
 
 @strawberry.input
@@ -157,6 +179,15 @@ class RevokeApiKeyPayload:
 def _given(value):
     """UNSET (the client left the field out) becomes KEEP for the service."""
     return service.KEEP if value is strawberry.UNSET else value
+
+
+def _templates(value):
+    if value is strawberry.UNSET:
+        return service.KEEP
+    return [
+        service.EmailTemplate(kind=t.kind, locale=t.locale, subject=t.subject, text=t.text)
+        for t in value or []
+    ]
 
 
 @strawberry.type
@@ -221,6 +252,9 @@ class TenancyMutation:
                 domains=_given(input.domains),
                 dpo_email=_given(input.dpo_email),
                 promises=[] if promises is None else promises,
+                mail_from=_given(input.mail_from),
+                notify_material_changes=_given(input.notify_material_changes),
+                email_templates=_templates(input.email_templates),
             )
             return UpdateTenantPayload(tenant=Tenant.of(row))
 

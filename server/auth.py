@@ -30,6 +30,11 @@ async def authenticate(connection: HTTPConnection, settings: Settings) -> Princi
     token = bearer_token(connection)
     if token is None:
         return ANONYMOUS
+    return await principal_for(token, settings)
+
+
+async def principal_for(token: str, settings: Settings) -> Principal:
+    """The caller a raw token stands for; raises Rejected."""
     if settings.admin_token and hmac.compare_digest(token.encode(), settings.admin_token.encode()):
         return PLATFORM
     principal = await keys.authenticate(token)

@@ -22,7 +22,16 @@ ENV_VARS = (
     "CHARTER_ADMIN_TOKEN",
     "CHARTER_SECRET_KEY",
     "CHARTER_LOG_LEVEL",
+    "CHARTER_SMTP_HOST",
+    "CHARTER_SMTP_PORT",
+    "CHARTER_SMTP_TLS",
+    "CHARTER_SMTP_USER",
+    "CHARTER_SMTP_PASSWORD",
+    "CHARTER_MAIL_FROM",
+    "CHARTER_ALLOW_PRIVATE_WEBHOOKS",
+    "CHARTER_OUTBOX_MAX_ATTEMPTS",
 )
+SMTP_TLS_MODES = ("off", "starttls", "tls")
 
 ENVIRONMENTS = ("development", "test", "production")
 DATABASE_SCHEMES = ("postgres", "postgresql", "sqlite")
@@ -36,6 +45,24 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Mail:
+    """Where e-mail goes. No host: e-mail waits in the outbox, undelivered."""
+
+    host: str | None = None
+    port: int = 25
+    tls: str = "off"
+    user: str | None = None
+    password: str | None = None
+    sender: str = "Charter <no-reply@localhost>"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    allow_private_webhooks: bool = False  # tests and local receivers only
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     database_url: str | None
@@ -44,6 +71,8 @@ class Settings:
     admin_token: str | None
     secret_key: str
     log_level: str
+    mail: Mail = Mail()
+    delivery: Delivery = Delivery()
 
     @property
     def production(self) -> bool:
@@ -108,6 +137,15 @@ class Settings:
             admin_token=admin_token,
             secret_key=secret_key,
             log_level=log_level,
+            mail=_mail(get),
+            delivery=Delivery(
+                allow_private_webhooks=_flag(
+                    get("CHARTER_ALLOW_PRIVATE_WEBHOOKS"), "CHARTER_ALLOW_PRIVATE_WEBHOOKS"
+                ),
+                max_attempts=_int(
+                    get("CHARTER_OUTBOX_MAX_ATTEMPTS"), "CHARTER_OUTBOX_MAX_ATTEMPTS", 8, 1, 100
+                ),
+            ),
         )
 
 
@@ -136,3 +174,40 @@ def _embedded_secret(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _mail(get) -> Mail:
+    tls = (get("CHARTER_SMTP_TLS") or "off").lower()
+    if tls not in SMTP_TLS_MODES:
+        raise SettingsError(f"CHARTER_SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}")
+    default_port = {"off": 25, "starttls": 587, "tls": 465}[tls]
+    return Mail(
+        host=get("CHARTER_SMTP_HOST"),
+        port=_int(get("CHARTER_SMTP_PORT"), "CHARTER_SMTP_PORT", default_port, 1, 65535),
+        tls=tls,
+        user=get("CHARTER_SMTP_USER"),
+        password=get("CHARTER_SMTP_PASSWORD"),
+        sender=get("CHARTER_MAIL_FROM") or Mail.sender,
+    )
+
+
+def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0, not {value!r}")

@@ -68,6 +68,7 @@ def environment(kind: str, data_dir: str, database_url: str | None = None) -> di
         "CHARTER_ADMIN_TOKEN": ADMIN_TOKEN,
         "CHARTER_SECRET_KEY": SECRET_KEY,
         "CHARTER_LOG_LEVEL": "WARNING",
+        "CHARTER_ALLOW_PRIVATE_WEBHOOKS": "1",
     }
     if kind == "postgres":
         env["CHARTER_DATABASE_URL"] = database_url or PG_URL

@@ -68,6 +68,14 @@ async def _breach(api, tokens):
     return {"id": body["data"]["reportBreach"]["breach"]["id"]}
 
 
+async def _endpoint(api, tokens):
+    body = await api(
+        'mutation { createWebhookEndpoint(url: "https://93.184.215.14/h", events: ["breach.reported"]) { endpoint { id } } }',
+        token=tokens["OWNER"],
+    )
+    return {"id": body["data"]["createWebhookEndpoint"]["endpoint"]["id"]}
+
+
 async def _received(api, tokens):
     return {"id": (await _request(api, tokens, verified=True))["subjectRequest"]["id"]}
 
@@ -171,6 +179,18 @@ MATRIX = {
         'mutation($id: ID!) { notifyBreachSubjects(breachId: $id, input: {subjectIds: ["s1"], message: [{locale: "en", title: "t", body: "b"}]}) { queued userErrors { code } } }',
         _breach,
         EDITORS,
+    ),
+    "webhookEndpoints": ("{ webhookEndpoints { id } }", _nothing, ADMIN_READERS),
+    "outboxMessages": ("{ outboxMessages { edges { cursor } } }", _nothing, MANAGERS),
+    "createWebhookEndpoint": (
+        'mutation { createWebhookEndpoint(url: "https://93.184.215.14/x", events: ["policy.published"]) { endpoint { id } userErrors { code } } }',
+        _nothing,
+        MANAGERS,
+    ),
+    "deleteWebhookEndpoint": (
+        "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { endpoint { id } userErrors { code } } }",
+        _endpoint,
+        MANAGERS,
     ),
 }
 

@@ -35,6 +35,8 @@ IMPLEMENTED = {
         "jurisdictions",
         "breaches",
         "breach",
+        "webhookEndpoints",
+        "outboxMessages",
     },
     "Mutation": {
         "createTenant",
@@ -53,8 +55,10 @@ IMPLEMENTED = {
         "updateBreach",
         "recordAuthorityNotification",
         "notifyBreachSubjects",
+        "createWebhookEndpoint",
+        "deleteWebhookEndpoint",
     },
-    "Subscription": set(),
+    "Subscription": {"policyPublished", "subjectRequestUpdated", "breachUpdated"},
 }
 
 

@@ -44,6 +44,25 @@ def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    from server.worker import create_worker
+
+    settings = load_settings()
+    asyncio.run(backends.apply_migrations(settings))
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    embedded = None
+    redis_url = settings.redis_url
+    if settings.embedded_redis:
+        # Joins the embedded Redis of a `charter serve` on the same data directory.
+        embedded = backends.start_embedded_redis(settings)
+        redis_url = embedded.url
+    try:
+        create_worker(settings, redis_url).run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
 def cmd_migrate(args: argparse.Namespace) -> None:
     settings = load_settings()
     asyncio.run(backends.apply_migrations(settings))
@@ -75,6 +94,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="deliver the outbox and run scheduled jobs")
+    worker.set_defaults(func=cmd_worker)
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
 

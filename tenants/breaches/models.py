@@ -44,6 +44,7 @@ class BreachClock(TenantOwned):
     due_at = fields.DatetimeField(null=True)  # None: "without undue delay"
     satisfied_at = fields.DatetimeField(null=True)
     reference = fields.CharField(max_length=200, null=True)
+    overdue_at = fields.DatetimeField(null=True)  # when the clock_overdue event went out
 
     class Meta:
         table = "breach_clock"

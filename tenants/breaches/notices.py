@@ -11,10 +11,10 @@ from tortoise.transactions import in_transaction
 from tenants import crypto, validation
 from tenants.breaches.kinds import ClockKind
 from tenants.breaches.models import Breach, BreachClock, BreachNotice
-from tenants.breaches.service import get, note, refresh_next_due
+from tenants.breaches.service import announce, get, note, refresh_next_due
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problems
-from tenants.outbound import outbox
+from tenants.outbound import events, outbox
 from tenants.policies.locales import negotiate
 from tenants.scoping import owned
 from tenants.subject_requests.models import SubjectRequest
@@ -61,6 +61,7 @@ async def notify(
         )
         fresh = [subject for subject in wanted if subject not in told]
         emails, locales = await _addresses(tenant, fresh), await _locales(tenant, fresh)
+        endpoints = await outbox.subscribers(tenant=tenant, kind=events.BREACH_NOTICE)
         messages_out, notices = [], []
         for subject in fresh:
             locale = negotiate(
@@ -85,11 +86,12 @@ async def notify(
                     )
                 )
             else:
-                messages_out.append(
-                    outbox.event(
+                messages_out.extend(
+                    outbox.events(
                         tenant=tenant,
-                        kind="breach.notice",
+                        kind=events.BREACH_NOTICE,
                         payload={**payload, "subject_id": subject, "locale": locale},
+                        endpoints=endpoints,
                         subject_id=subject,
                     )
                 )
@@ -119,6 +121,7 @@ async def notify(
             changes={"notices_sent": breach.notices_sent},
         )
         await refresh_next_due(breach)
+        await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(
             tenant=tenant,
             actor=actor,

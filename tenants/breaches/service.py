@@ -14,6 +14,7 @@ from tenants.breaches import clocks as rules
 from tenants.breaches.kinds import NEXT_STATUSES, RISK_ORDER, BreachStatus, ClockKind, RiskLevel
 from tenants.breaches.models import NO_CLOCK, Breach, BreachClock, BreachUpdate
 from tenants.errors import DomainError, ErrorCode, Problems
+from tenants.outbound import events, outbox
 from tenants.paging import Page, keyset_page
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned
@@ -83,6 +84,7 @@ async def report(*, tenant: Tenant, actor: str, report: Report) -> Breach:
             breach, actor=actor, at=now, text="breach reported", changes={"risk": report.risk}
         )
         await _open_clocks(breach, actor=actor, now=now)
+        await announce(tenant, breach, events.BREACH_REPORTED)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -137,6 +139,7 @@ async def update(*, tenant: Tenant, actor: str, breach_id: str, change: Change) 
         await note(breach, actor=actor, at=now, text=remark or "updated", changes=changes)
         if "risk" in changes or "approx_subjects" in changes:
             await _open_clocks(breach, actor=actor, now=now)
+        await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -184,6 +187,7 @@ async def record_authority_notification(
             changes={"reference": clock.reference, "notified_at": notified_at.isoformat()},
         )
         await refresh_next_due(breach)
+        await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -327,3 +331,19 @@ def _jurisdictions(problems: Problems, given: list[str] | None, tenant: Tenant) 
             )
     validation.unique(problems, codes, "input", "jurisdictions")
     return codes
+
+
+async def announce(tenant: Tenant, breach: Breach, kind: str) -> None:
+    await outbox.announce(
+        tenant=tenant,
+        kind=kind,
+        payload={
+            "id": str(breach.id),
+            "title": breach.title,
+            "status": breach.status,
+            "risk": breach.risk,
+            "next_due_at": None
+            if breach.next_due_at == NO_CLOCK
+            else breach.next_due_at.isoformat(),
+        },
+    )

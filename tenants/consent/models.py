@@ -44,6 +44,7 @@ class ConsentChainHead(Model):
     tenant = fields.OneToOneField("charter.Tenant", related_name=False, on_delete=fields.CASCADE)
     sequence = fields.BigIntField(default=0)
     hash = fields.CharField(max_length=64, null=True)
+    announced = fields.BigIntField(default=0)  # the last sequence sent as consent.recorded
 
     class Meta:
         table = "consent_chain_head"

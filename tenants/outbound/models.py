@@ -31,6 +31,8 @@ class OutboxMessage(TenantOwned):
     locale = fields.CharField(max_length=35, null=True)
     payload = fields.TextField()
     subject_id = fields.CharField(max_length=255, null=True, db_index=True)
+    endpoint_id = fields.UUIDField(null=True)  # webhook messages: the one endpoint to call
+    claimed_until = fields.DatetimeField(null=True)  # a worker is sending it until then
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(null=True)
@@ -41,3 +43,15 @@ class OutboxMessage(TenantOwned):
     class Meta:
         table = "outbox_message"
         indexes = (("status", "next_attempt_at"),)
+
+
+# A tenant's receiver of webhook events; the signing secret is encrypted at rest.
+class WebhookEndpoint(TenantOwned):
+    url = fields.TextField()
+    events: list = fields.JSONField(default=list)
+    secret = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    disabled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_endpoint"

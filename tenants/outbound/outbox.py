@@ -1,12 +1,16 @@
-"""Writing to the outbox, inside the caller's transaction."""
+"""Writing to the outbox, inside the caller's transaction: a message exists if and only
+if the change it is about committed."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from tenants import crypto
-from tenants.outbound.models import Channel, OutboxMessage
+from tenants.outbound.models import Channel, OutboxMessage, OutboxStatus, WebhookEndpoint
+from tenants.paging import Page, keyset_page
+from tenants.scoping import owned
 from tenants.tenancy.models import Tenant
 
 RECIPIENT_PURPOSE = "outbox-recipient"
@@ -22,8 +26,9 @@ def email(
     payload: dict[str, Any],
     subject_id: str | None = None,
 ) -> OutboxMessage:
-    """An unsaved e-mail message; ``enqueue`` writes it in the caller's transaction."""
+    """An unsaved e-mail message; ``enqueue`` writes it."""
     return OutboxMessage(
+        id=uuid.uuid4(),
         tenant_id=tenant.id,
         channel=Channel.EMAIL,
         kind=kind,
@@ -36,28 +41,58 @@ def email(
     )
 
 
-def event(
+async def subscribers(*, tenant: Tenant, kind: str) -> list[uuid.UUID]:
+    """The tenant's live endpoints that asked for ``kind``."""
+    rows = await owned(WebhookEndpoint, tenant=tenant).filter(disabled_at__isnull=True)
+    return [row.id for row in rows if kind in row.events]
+
+
+def events(
+    *,
+    tenant: Tenant,
+    kind: str,
+    payload: dict[str, Any],
+    endpoints: list[uuid.UUID],
+    subject_id: str | None = None,
+) -> list[OutboxMessage]:
+    """Unsaved webhook messages, one per endpoint. With no endpoint to take it, the event
+    is kept as DEAD, so the tenant sees in outboxMessages what nobody received."""
+    common = {
+        "tenant_id": tenant.id,
+        "channel": Channel.WEBHOOK,
+        "kind": kind,
+        "locale": payload.get("locale"),
+        "payload": _sealed(payload),
+        "subject_id": subject_id,
+    }
+    if not endpoints:
+        return [
+            OutboxMessage(
+                id=uuid.uuid4(),
+                status=OutboxStatus.DEAD,
+                last_error=f"no webhook endpoint subscribed to {kind}",
+                **common,
+            )
+        ]
+    return [OutboxMessage(id=uuid.uuid4(), endpoint_id=e, **common) for e in endpoints]
+
+
+async def announce(
     *, tenant: Tenant, kind: str, payload: dict[str, Any], subject_id: str | None = None
-) -> OutboxMessage:
-    """An unsaved webhook event for the tenant's own systems."""
-    return OutboxMessage(
-        tenant_id=tenant.id,
-        channel=Channel.WEBHOOK,
-        kind=kind,
-        locale=payload.get("locale"),
-        payload=_sealed(payload),
-        subject_id=subject_id,
-    )
+) -> None:
+    """Raise one webhook event (inside the caller's transaction)."""
+    targets = await subscribers(tenant=tenant, kind=kind)
+    if targets:
+        await enqueue(
+            *events(
+                tenant=tenant, kind=kind, payload=payload, endpoints=targets, subject_id=subject_id
+            )
+        )
 
 
 async def enqueue(*messages: OutboxMessage) -> None:
-    """Call inside the transaction of the change the messages are about: they exist if
-    and only if it commits."""
-    await OutboxMessage.bulk_create(list(messages), batch_size=500)
-
-
-def _sealed(payload: dict[str, Any]) -> str:
-    return crypto.encrypt(json.dumps(payload, ensure_ascii=False), purpose=PAYLOAD_PURPOSE)
+    if messages:
+        await OutboxMessage.bulk_create(list(messages), batch_size=500)
 
 
 def opened(message: OutboxMessage) -> tuple[str | None, dict[str, Any]]:
@@ -65,3 +100,17 @@ def opened(message: OutboxMessage) -> tuple[str | None, dict[str, Any]]:
     recipient = message.recipient and crypto.decrypt(message.recipient, purpose=RECIPIENT_PURPOSE)
     payload = json.loads(crypto.decrypt(message.payload, purpose=PAYLOAD_PURPOSE))
     return recipient, payload
+
+
+def _sealed(payload: dict[str, Any]) -> str:
+    return crypto.encrypt(json.dumps(payload, ensure_ascii=False), purpose=PAYLOAD_PURPOSE)
+
+
+async def messages_page(
+    *, tenant: Tenant, status: OutboxStatus | None, first: int | None, after: str | None
+) -> Page[OutboxMessage]:
+    """Newest first; dead letters are the ones to look at."""
+    query = owned(OutboxMessage, tenant=tenant)
+    if status is not None:
+        query = query.filter(status=status)
+    return await keyset_page(query, order="created_at", first=first, after=after)

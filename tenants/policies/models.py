@@ -32,6 +32,7 @@ class PolicyVersion(TenantOwned):
     material = fields.BooleanField(default=False)
     change_summary = fields.TextField(null=True)
     disclosures: dict = fields.JSONField(default=dict)
+    announced_at = fields.DatetimeField(null=True)  # when its taking effect was announced
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

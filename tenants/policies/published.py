@@ -62,12 +62,7 @@ async def published_policy(
     """The version in force (or the one asked for) in the best locale; None says nothing
     about whether the site exists."""
     site = site.strip().lower()
-    found = await cache.get_or_load(
-        site_keys(site)[0],
-        lambda: _tenant_of_site(site),
-        ttl=lambda value: SITE_TTL if value["tenant"] else UNKNOWN_SITE_TTL,
-    )
-    tenant_id = found["tenant"]
+    tenant_id = await tenant_of_site(cache=cache, site=site)
     if tenant_id is None:
         return None
     generation = await cache.generation(tenant_id)
@@ -107,6 +102,17 @@ async def published_policy(
         change_summary=content["change_summary"],
         disclosures=content["disclosures"],
     )
+
+
+async def tenant_of_site(*, cache: Cache, site: str) -> str | None:
+    """The tenant id a site (slug or domain) belongs to, cached like the policy itself."""
+    site = site.strip().lower()
+    found = await cache.get_or_load(
+        site_keys(site)[0],
+        lambda: _tenant_of_site(site),
+        ttl=lambda value: SITE_TTL if value["tenant"] else UNKNOWN_SITE_TTL,
+    )
+    return found["tenant"]
 
 
 def _pick(versions: list[list], *, version: int | None, now: datetime) -> list | None:

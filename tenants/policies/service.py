@@ -14,6 +14,7 @@ from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.paging import Page, keyset_page
 from tenants.policies import disclosures as disclosure_rules
+from tenants.policies import notices
 from tenants.policies.kinds import PolicyKind, VersionStatus
 from tenants.policies.models import Policy, PolicyTranslation, PolicyVersion
 from tenants.policies.render import content_hash, render_html
@@ -166,6 +167,8 @@ async def publish(
                 "effective_at": effective.isoformat(),
             },
         )
+        if effective <= now:  # a scheduled version is announced by the worker, on time
+            await notices.announce(tenant=tenant, version=version, now=now)
     await cache.bump(tenant.id)
     return await _annotated(tenant, version)
 

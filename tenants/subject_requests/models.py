@@ -43,6 +43,7 @@ class SubjectRequest(TenantOwned):
     token_attempts = fields.IntField(default=0)
     export: dict | None = fields.JSONField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    due_soon_at = fields.DatetimeField(null=True)  # when the due_soon event went out
     updated_at = fields.DatetimeField(auto_now=True)
 
     timeline: fields.ReverseRelation[RequestEvent]

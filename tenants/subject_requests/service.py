@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from tenants import crypto, validation
 from tenants.errors import DomainError, ErrorCode, Problems
-from tenants.outbound import outbox
+from tenants.outbound import events, outbox
 from tenants.paging import Page, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
@@ -168,6 +168,7 @@ async def verify(*, tenant: Tenant, actor: str, request_id: str, token: str) -> 
             request.token_expires_at = None
             await request.save()
             await _log(request, actor=actor, note="e-mail verified; the clock starts", at=now)
+            await _announce(tenant, request, events.REQUEST_UPDATED)
             await audit.record(
                 tenant=tenant,
                 actor=actor,
@@ -215,6 +216,7 @@ async def act(
             request.closed_at = now
         await request.save()
         await _log(request, actor=actor, note=note, at=now)
+        await _announce(tenant, request, events.REQUEST_UPDATED)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -302,4 +304,20 @@ async def _log(request: SubjectRequest, *, actor: str, note: str | None, at: dat
         status=request.status,
         note=note,
         actor=actor,
+    )
+
+
+async def _announce(tenant: Tenant, request: SubjectRequest, kind: str) -> None:
+    """The tenant's systems hear of it; no personal data beyond the tenant's own subject id."""
+    await outbox.announce(
+        tenant=tenant,
+        kind=kind,
+        payload={
+            "id": str(request.id),
+            "type": request.type,
+            "status": request.status,
+            "subject_id": request.subject_id,
+            "due_at": request.due_at.isoformat(),
+        },
+        subject_id=request.subject_id,
     )

@@ -20,6 +20,10 @@ class Tenant(Model):
     # [{"request_type": "ERASURE", "days": 14, "working_days": false}]: the tenant's own
     # published deadlines, which win whenever they are shorter than the law's.
     promises: list[dict] = fields.JSONField(default=list)
+    mail_from = fields.CharField(max_length=254, null=True)  # its own sender address
+    # {kind: {locale: {"subject": ..., "text": ...}}}: its own wording of e-mails
+    email_templates: dict = fields.JSONField(default=dict)
+    notify_material_changes = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from tenants import validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
+from tenants.outbound import templates
 from tenants.policies.published import site_keys
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
@@ -30,6 +31,16 @@ class _Keep:
 
 
 KEEP: Any = _Keep()
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    """A tenant's own wording of one kind of e-mail in one locale."""
+
+    kind: str
+    locale: str
+    subject: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,9 @@ async def update_tenant(
     domains: list[str] = KEEP,
     dpo_email: str | None = KEEP,
     promises: list[Promise] = KEEP,
+    mail_from: str | None = KEEP,
+    notify_material_changes: bool = KEEP,
+    email_templates: list[EmailTemplate] = KEEP,
 ) -> Tenant:
     problems = Problems()
     changes: dict[str, Any] = {}
@@ -126,6 +140,14 @@ async def update_tenant(
         )
     if promises is not KEEP:
         changes["promises"] = _promises(problems, promises)
+    if mail_from is not KEEP:
+        changes["mail_from"] = mail_from and validation.email(
+            problems, mail_from, "input", "mailFrom"
+        )
+    if notify_material_changes is not KEEP:
+        changes["notify_material_changes"] = bool(notify_material_changes)
+    if email_templates is not KEEP:
+        changes["email_templates"] = _templates(problems, email_templates or [])
     hosts = None if domains is KEEP else _domains(problems, domains or [])
     problems.raise_if_any()
 
@@ -252,3 +274,21 @@ async def _claim_domains(tenant: Tenant, hosts: list[str]) -> None:
         raise DomainError.one(
             ErrorCode.DOMAIN_TAKEN, "a domain belongs to another tenant", "input", "domains"
         ) from exc
+
+
+def _templates(problems: Problems, items: list[EmailTemplate]) -> dict:
+    """{kind: {locale: {"subject", "text"}}}, each tried on a sample message first."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for index, item in enumerate(items):
+        field = ("input", "emailTemplates", str(index))
+        if item.kind not in templates.KINDS:
+            problems.add(ErrorCode.INVALID, f"no e-mail of kind {item.kind!r}", *field, "kind")
+            continue
+        locale = validation.locale(problems, item.locale, *field, "locale")
+        if locale:
+            out.setdefault(item.kind, {})[locale] = {"subject": item.subject, "text": item.text}
+    for kind, overrides in out.items():
+        reason = templates.check_overrides(kind=kind, overrides=overrides)
+        if reason:
+            problems.add(ErrorCode.INVALID_TEMPLATE, reason, "input", "emailTemplates")
+    return out

@@ -1,0 +1,107 @@
+"""Notice of a material change: everyone whose live consent was given under an earlier
+version is told, in their locale, by e-mail where Charter has an address, else through
+the tenant's webhook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tenants import crypto
+from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.outbound import events, outbox
+from tenants.policies.models import PolicyVersion
+from tenants.scoping import owned
+from tenants.subjects.contacts import EMAIL_PURPOSE
+from tenants.subjects.models import SubjectContact
+from tenants.tenancy.models import Tenant
+
+
+async def announce(*, tenant: Tenant, version: PolicyVersion, now: datetime) -> None:
+    """The version takes effect: tell the tenant's systems and, for a material change, the
+    people. Call in the transaction that makes it effective (or finds it so)."""
+    await outbox.announce(
+        tenant=tenant,
+        kind=events.POLICY_PUBLISHED,
+        payload={
+            "id": str(version.id),
+            "kind": version.kind,
+            "version": version.number,
+            "material": version.material,
+            "effective_at": version.effective_at.isoformat(),
+        },
+    )
+    if version.material and tenant.notify_material_changes:
+        await queue_material_notices(tenant=tenant, version=version)
+    await PolicyVersion.filter(id=version.id).update(announced_at=now)
+
+
+async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> int:
+    """Runs in the caller's transaction; returns how many notices were queued."""
+    subjects = sorted(
+        set(
+            await owned(ConsentState, tenant=tenant)
+            .filter(policy_kind=version.kind, policy_version__lt=version.number, granted=True)
+            .values_list("subject_id", flat=True)
+        )
+    )
+    if not subjects:
+        return 0
+    contacts = {
+        row.subject_id: row
+        for row in await owned(SubjectContact, tenant=tenant).filter(subject_id__in=subjects)
+    }
+    seen: dict[str, str] = {}
+    for subject, locale in (
+        await owned(ConsentEvent, tenant=tenant)
+        .filter(subject_id__in=subjects, locale__isnull=False)
+        .order_by("sequence")
+        .values_list("subject_id", "locale")
+    ):
+        seen[subject] = locale
+    endpoints = await outbox.subscribers(tenant=tenant, kind=events.POLICY_MATERIAL_CHANGE)
+    payload = {
+        "site": tenant.slug,
+        "kind": version.kind,
+        "version": version.number,
+        "change_summary": version.change_summary,
+        "effective_at": version.effective_at.isoformat(),
+    }
+    messages, unreachable = [], 0
+    for subject in subjects:
+        contact = contacts.get(subject)
+        locale = (contact and contact.locale) or seen.get(subject) or tenant.default_locale
+        if contact:
+            messages.append(
+                outbox.email(
+                    tenant=tenant,
+                    kind=events.POLICY_MATERIAL_CHANGE,
+                    recipient=crypto.decrypt(contact.email, purpose=EMAIL_PURPOSE),
+                    locale=locale,
+                    payload=payload,
+                    subject_id=subject,
+                )
+            )
+        elif endpoints:
+            messages.extend(
+                outbox.events(
+                    tenant=tenant,
+                    kind=events.POLICY_MATERIAL_CHANGE,
+                    payload={**payload, "subject_id": subject, "locale": locale},
+                    endpoints=endpoints,
+                    subject_id=subject,
+                )
+            )
+        else:
+            unreachable += 1
+    if unreachable:
+        # One dead letter says how many could not be told, rather than one per person.
+        messages.extend(
+            outbox.events(
+                tenant=tenant,
+                kind=events.POLICY_MATERIAL_CHANGE,
+                payload={**payload, "unreachable_subjects": unreachable},
+                endpoints=[],
+            )
+        )
+    await outbox.enqueue(*messages)
+    return len(subjects) - unreachable

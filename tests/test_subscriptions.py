@@ -1,0 +1,126 @@
+"""Subscriptions over graphql-transport-ws, fanned out across two server processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests import backends as tb
+from tests.factories import create_draft, create_tenant
+from tests.outbound import free_port
+from tests.test_subject_requests import SUBMIT
+
+CHARTER = str(Path(sys.executable).with_name("charter"))
+PUBLISH = "mutation($id: ID!) { publishPolicyVersion(id: $id) { policyVersion { version } } }"
+
+
+@contextlib.asynccontextmanager
+async def server(settings):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
+    env.update(tb.environment(tb.BACKEND, str(settings.data_dir), settings.database_url))
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        CHARTER,
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            yield port, http
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def subscription(port: int, query: str, token: str | None = None):
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        await asyncio.sleep(0.5)  # the server subscribes to Redis before events flow
+        yield ws
+
+
+async def next_event(ws) -> dict:
+    message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+    return message
+
+
+async def post(http, query, variables, token):
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return response.json()
+
+
+async def test_an_event_on_one_process_reaches_a_subscriber_on_another(api, settings):
+    _, owner = await create_tenant(api, slug="acme")
+    draft = await create_draft(api, owner)
+    async with server(settings) as (_, http_a), server(settings) as (port_b, _):
+        query = 'subscription { policyPublished(site: "acme") { version title locale } }'
+        async with subscription(port_b, query) as ws:
+            await post(http_a, PUBLISH, {"id": draft["id"]}, owner)
+            event = await next_event(ws)
+            assert event["type"] == "next"
+            assert event["payload"]["data"]["policyPublished"] == {
+                "version": 1,
+                "title": "Privacy",
+                "locale": "en",
+            }
+
+        requests = "subscription { subjectRequestUpdated { type status } }"
+        async with subscription(port_b, requests, token=owner) as ws:
+            await post(
+                http_a,
+                SUBMIT,
+                {"input": {"type": "ACCESS", "subjectId": "v", "verified": True}},
+                owner,
+            )
+            event = await next_event(ws)
+            assert event["payload"]["data"]["subjectRequestUpdated"] == {
+                "type": "ACCESS",
+                "status": "RECEIVED",
+            }
+
+
+async def test_tenant_subscriptions_need_a_key_of_that_tenant(api, settings):
+    _, owner = await create_tenant(api, slug="acme")
+    _, other = await create_tenant(api, slug="other")
+    async with server(settings) as (port, http):
+        async with subscription(port, "subscription { breachUpdated { id } }") as ws:
+            event = await next_event(ws)
+            errors = event["payload"] if event["type"] == "error" else event["payload"]["errors"]
+            assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+        async with subscription(port, "subscription { breachUpdated { id } }", token=other) as ws:
+            report = 'mutation { reportBreach(input: {title: "t", risk: LOW, detectedAt: "2026-11-20T10:00:00+00:00"}) { breach { id } } }'
+            await post(http, report, {}, owner)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), 2)  # another tenant's breach: silence
+        with pytest.raises(websockets.exceptions.ConnectionClosed):
+            async with subscription(
+                port, "subscription { breachUpdated { id } }", token="sk_revoked"
+            ):
+                pass
