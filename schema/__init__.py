@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter
 
 from schema.audit import AuditQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
+from schema.limits import QueryLimits
 from schema.live import Subscription
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
@@ -43,6 +44,9 @@ class Mutation(
     pass
 
 
+MAX_TOKENS = 5000
+
+
 class CharterSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Expected errors (userErrors aside) are the client's business; log only the rest.
@@ -54,9 +58,8 @@ schema = CharterSchema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxTokensLimiter(max_token_count=5000),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryLimits,
         CodedErrors,
     ],
 )

@@ -105,8 +105,14 @@ class CodedErrors(MaskErrors):
         processed = super()._process_errors(errors)
         for error in processed:
             if error.path is None and not (error.extensions or {}).get("code"):
-                # Parse and validation errors: the request itself is malformed.
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+                # Parse and validation errors: the request itself is malformed, or too big
+                # (the parser's token limit speaks only in words).
+                code = (
+                    "QUERY_TOO_COMPLEX"
+                    if "tokens" in error.message
+                    else "GRAPHQL_VALIDATION_FAILED"
+                )
+                error.extensions = {**(error.extensions or {}), "code": code}
         return processed
 
 

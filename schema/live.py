@@ -10,10 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from schema.breaches import Breach, shown
-from schema.disclosures import Disclosures
 from schema.enums import PolicyKind
 from schema.permissions import caller, require
-from schema.policies import PublishedPolicy
+from schema.policies import PublishedPolicy, published_type
 from schema.subject_requests import SubjectRequest
 from schema.subject_requests import _shown as shown_request
 from tenants import live
@@ -41,9 +40,7 @@ class Subscription:
                 cache=cache, site=site, kind=kind or PolicyKind.PRIVACY, now=datetime.now(UTC)
             )
             if view is not None:
-                yield PublishedPolicy(
-                    **(vars(view) | {"disclosures": Disclosures.of(view.disclosures)})
-                )
+                yield published_type(view)
 
     @strawberry.subscription
     async def subject_request_updated(self, info: Info) -> AsyncGenerator[SubjectRequest, None]:

@@ -192,8 +192,8 @@ class PoliciesQuery:
         )
         if view is None:
             return None
-        fields = vars(view) | {"disclosures": Disclosures.of(view.disclosures)}
-        return PublishedPolicy(**fields)
+        _fresh_until(info, view.fresh_until)
+        return published_type(view)
 
     @strawberry.field
     async def policy(self, info: Info, kind: PolicyKind) -> Policy | None:
@@ -259,3 +259,15 @@ class PoliciesMutation:
             return PolicyVersionPayload(policy_version=PolicyVersion.of(row))
 
         return await mutate(PolicyVersionPayload, publish)
+
+
+def published_type(view: published.PublishedView) -> PublishedPolicy:
+    fields = {k: v for k, v in vars(view).items() if k != "fresh_until"}
+    return PublishedPolicy(**(fields | {"disclosures": Disclosures.of(view.disclosures)}))
+
+
+def _fresh_until(info: Info, until) -> None:
+    """Tell the response cache how long this answer may be kept (the soonest of all)."""
+    state = info.context.request.state
+    current = getattr(state, "fresh_until", None)
+    state.fresh_until = until if current is None else min(current, until)

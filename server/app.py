@@ -9,9 +9,14 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from schema import schema
 from server import backends
+from server.apq import PersistedQueries
+from server.edge import Pipeline
 from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
+from server.ratelimit import RateLimiter
+from server.response_cache import ResponseCache
 from server.settings import Settings
 from tenants import crypto
 from tenants.cache import Cache
@@ -27,6 +32,12 @@ def create_app(settings: Settings) -> Starlette:
         embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
         app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
         app.state.cache = Cache(app.state.redis)
+        graphql.pipeline = Pipeline(
+            settings,
+            limiter=RateLimiter(app.state.redis),
+            persisted=PersistedQueries(app.state.redis, schema._schema),
+            cache=ResponseCache(app.state.redis),
+        )
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ README are checked against that list, so a new setting is added here first.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -30,6 +31,11 @@ ENV_VARS = (
     "CHARTER_MAIL_FROM",
     "CHARTER_ALLOW_PRIVATE_WEBHOOKS",
     "CHARTER_OUTBOX_MAX_ATTEMPTS",
+    "CHARTER_PUBLIC_RATE",
+    "CHARTER_KEY_RATE",
+    "CHARTER_TENANT_RATE",
+    "CHARTER_TRUSTED_PROXIES",
+    "CHARTER_MAX_BODY_BYTES",
 )
 SMTP_TLS_MODES = ("off", "starttls", "tls")
 
@@ -57,6 +63,23 @@ class Mail:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A sustained rate (cost units per second) and the burst allowed on top."""
+
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    public_rate: Rate = Rate(20, 40)  # per tenant site and client IP, no key or publishable
+    key_rate: Rate = Rate(50, 100)  # per secret key
+    tenant_rate: Rate = Rate(500, 1000)  # ceiling per tenant, all its keys together
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed
+    max_body_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Delivery:
     allow_private_webhooks: bool = False  # tests and local receivers only
     max_attempts: int = 8
@@ -73,6 +96,7 @@ class Settings:
     log_level: str
     mail: Mail = Mail()
     delivery: Delivery = Delivery()
+    edge: Edge = Edge()
 
     @property
     def production(self) -> bool:
@@ -138,6 +162,7 @@ class Settings:
             secret_key=secret_key,
             log_level=log_level,
             mail=_mail(get),
+            edge=_edge(get),
             delivery=Delivery(
                 allow_private_webhooks=_flag(
                     get("CHARTER_ALLOW_PRIVATE_WEBHOOKS"), "CHARTER_ALLOW_PRIVATE_WEBHOOKS"
@@ -211,3 +236,45 @@ def _flag(value: str | None, name: str) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be 1 or 0, not {value!r}")
+
+
+def _edge(get) -> Edge:
+    defaults = Edge()
+    proxies = tuple(
+        p.strip() for p in (get("CHARTER_TRUSTED_PROXIES") or "").split(",") if p.strip()
+    )
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"CHARTER_TRUSTED_PROXIES: {proxy!r} is not an IP or network"
+            ) from None
+    return Edge(
+        public_rate=_rate(get("CHARTER_PUBLIC_RATE"), "CHARTER_PUBLIC_RATE", defaults.public_rate),
+        key_rate=_rate(get("CHARTER_KEY_RATE"), "CHARTER_KEY_RATE", defaults.key_rate),
+        tenant_rate=_rate(get("CHARTER_TENANT_RATE"), "CHARTER_TENANT_RATE", defaults.tenant_rate),
+        trusted_proxies=proxies,
+        max_body_bytes=_int(
+            get("CHARTER_MAX_BODY_BYTES"),
+            "CHARTER_MAX_BODY_BYTES",
+            defaults.max_body_bytes,
+            1024,
+            100 * 2**20,
+        ),
+    )
+
+
+def _rate(value: str | None, name: str, default: Rate) -> Rate:
+    """ "20" (burst twice the rate) or "20:60" (rate:burst), per second."""
+    if value is None:
+        return default
+    rate, _, burst = value.partition(":")
+    try:
+        per_second = float(rate)
+        allowed = int(burst) if burst else max(1, int(per_second * 2))
+    except ValueError:
+        raise SettingsError(f"{name} must look like 20 or 20:60 (rate per second:burst)") from None
+    if per_second <= 0 or allowed < 1:
+        raise SettingsError(f"{name} must be positive")
+    return Rate(per_second, allowed)

@@ -69,6 +69,9 @@ def environment(kind: str, data_dir: str, database_url: str | None = None) -> di
         "CHARTER_SECRET_KEY": SECRET_KEY,
         "CHARTER_LOG_LEVEL": "WARNING",
         "CHARTER_ALLOW_PRIVATE_WEBHOOKS": "1",
+        "CHARTER_PUBLIC_RATE": "5000:10000",
+        "CHARTER_KEY_RATE": "5000:10000",
+        "CHARTER_TENANT_RATE": "20000:40000",
     }
     if kind == "postgres":
         env["CHARTER_DATABASE_URL"] = database_url or PG_URL

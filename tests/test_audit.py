@@ -63,6 +63,6 @@ async def test_audit_log_pages_newest_first(api):
 
 async def test_bad_page_arguments_are_bad_user_input(api):
     _, owner = await create_tenant(api)
-    for variables in ({"first": -1}, {"first": 1000}, {"after": "garbage!"}):
+    for variables in ({"first": -1}, {"first": 101}, {"after": "garbage!"}):
         body = await api(LOG, variables, token=owner)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body

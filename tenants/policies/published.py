@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tenants.cache import Cache
@@ -24,6 +24,7 @@ SITE_TTL = 3600
 UNKNOWN_SITE_TTL = 30  # unknown sites are cached briefly, so probing them stays cheap
 INDEX_TTL = 86400
 VERSION_TTL = 86400
+FRESH_FOR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class PublishedView:
     material: bool
     change_summary: str | None
     disclosures: dict[str, Any]
+    # Until when this answer stays right: the next scheduled version, or an hour.
+    fresh_until: datetime | None = None
 
 
 def site_keys(*sites: str) -> list[str]:
@@ -101,6 +104,7 @@ async def published_policy(
         material=content["material"],
         change_summary=content["change_summary"],
         disclosures=content["disclosures"],
+        fresh_until=_next_change(index["versions"], now) or now + FRESH_FOR,
     )
 
 
@@ -113,6 +117,11 @@ async def tenant_of_site(*, cache: Cache, site: str) -> str | None:
         ttl=lambda value: SITE_TTL if value["tenant"] else UNKNOWN_SITE_TTL,
     )
     return found["tenant"]
+
+
+def _next_change(versions: list[list], now: datetime) -> datetime | None:
+    upcoming = [datetime.fromisoformat(entry[2]) for entry in versions]
+    return min((moment for moment in upcoming if moment > now), default=None)
 
 
 def _pick(versions: list[list], *, version: int | None, now: datetime) -> list | None:

@@ -1,0 +1,172 @@
+"""Everything a GraphQL request meets before strawberry: the caller, the rate limit, the
+body limit, persisted queries, and the response cache for public reads.
+
+Order matters: the caller decides the bucket, the bucket is charged before any work, and
+a cached public answer is the cheapest work of all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server import limits
+from server.apq import PersistedQueries, PersistedQueryError
+from server.auth import Rejected, authenticate
+from server.client_ip import client_ip
+from server.http_spec import GRAPHQL_RESPONSE, negotiate
+from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
+from server.response_cache import ResponseCache, cache_headers, public_document
+from server.settings import Settings
+from tenants.tenancy.principal import ANONYMOUS
+
+log = logging.getLogger("charter.edge")
+
+Run = Callable[[Request], Awaitable[Response]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error_response(status: int, message: str, code: str, extra: dict | None = None) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=extra,
+    )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        limiter: RateLimiter,
+        persisted: PersistedQueries,
+        cache: ResponseCache,
+    ) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self.persisted = persisted
+        self.cache = cache
+
+    async def handle(self, request: Request, run: Run) -> Response:
+        params = await self._params(request)
+        if params is None:  # the IDE, or a body strawberry will refuse on its own terms
+            return await run(request)
+        query, variables, extensions = params
+        try:
+            principal = await authenticate(request, self.settings)
+            request.state.principal, request.state.rejected = principal, False
+        except Rejected:
+            principal = ANONYMOUS
+            request.state.principal, request.state.rejected = ANONYMOUS, True
+
+        try:
+            query = await self.persisted.resolve(query, extensions)
+        except PersistedQueryError as error:
+            if error.code:
+                return error_response(error.status, error.message, error.code)
+            return Response(error.message, status_code=error.status, media_type="text/plain")
+        request.state.query = query
+
+        public = public_document(query) if query and request.method == "GET" else None
+        site = public.site(variables) if public else _site(variables)
+        refused, limit_headers = await self._charge(request, principal, site, query)
+        if refused is not None:
+            return refused
+        if public is not None and site and not request.state.rejected:
+            response = await self._cached(request, run, public, query, variables, site)
+        else:
+            response = await run(request)
+        response.headers.update(limit_headers)
+        return response
+
+    async def _params(self, request: Request) -> tuple[str | None, dict | None, dict | None] | None:
+        if request.method == "GET":
+            args = request.query_params
+            if "query" not in args and "extensions" not in args:
+                return None
+            try:
+                variables = json.loads(args["variables"]) if "variables" in args else None
+                extensions = json.loads(args["extensions"]) if "extensions" in args else None
+            except ValueError:
+                return None
+            return args.get("query"), _dict(variables), _dict(extensions)
+        content_length = int(request.headers.get("content-length") or 0)
+        if content_length > self.settings.edge.max_body_bytes:
+            raise BodyTooLarge
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        query = body.get("query")
+        return (
+            (query if isinstance(query, str) else None),
+            _dict(body.get("variables")),
+            _dict(body.get("extensions")),
+        )
+
+    async def _charge(self, request: Request, principal, site: str | None, query: str | None):
+        ip = client_ip(request, self.settings.edge.trusted_proxies)
+        checks = limits.buckets(principal, ip=ip, site=site, edge=self.settings.edge)
+        try:
+            decision = await self.limiter.hit_all(checks, cost=_fit(limits.cost_of(query), checks))
+        except RateLimiterUnavailable:
+            if principal.platform:  # the one caller that must never go unmetered
+                return error_response(
+                    429, "rate limiter unavailable", "RATE_LIMITED", {"Retry-After": "1"}
+                ), {}
+            log.warning("rate limiter unavailable: request let through")
+            return None, {}
+        if not decision.allowed:
+            return error_response(429, "rate limit exceeded", "RATE_LIMITED", headers(decision)), {}
+        return None, headers(decision)
+
+    async def _cached(
+        self, request: Request, run: Run, public, query: str, variables, site: str
+    ) -> Response:
+        media = negotiate(request.headers.get("accept"))
+        variant = ResponseCache.variant(
+            query, variables, request.headers.get("accept-language", ""), media
+        )
+        hit = await self.cache.find(site, variant)
+        if hit.body is not None:
+            extra = cache_headers(hit.etag)
+            if request.headers.get("if-none-match") == extra["ETag"]:
+                return Response(status_code=304, headers=extra)
+            content_type = (
+                f"{GRAPHQL_RESPONSE}; charset=utf-8"
+                if media == GRAPHQL_RESPONSE
+                else "application/json"
+            )
+            return Response(hit.body, headers={**extra, "content-type": content_type})
+        response = await run(request)
+        until = getattr(request.state, "fresh_until", None)
+        if response.status_code == 200 and until is not None and b'"errors"' not in response.body:
+            ttl = int((until - datetime.now(UTC)).total_seconds())
+            etag = await self.cache.store(hit, variant, response.body, ttl)
+            response.headers.update(cache_headers(etag))
+        return response
+
+
+def _dict(value) -> dict | None:
+    return value if isinstance(value, dict) else None
+
+
+def _site(variables: dict | None) -> str | None:
+    value = (variables or {}).get("site")
+    return value if isinstance(value, str) else None
+
+
+def _fit(cost: int, checks) -> int:
+    # A cost above a bucket's burst could never pass; charge the whole burst instead.
+    return max(1, min([cost, *(limit.burst for _, limit in checks)]))

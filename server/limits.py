@@ -1,0 +1,49 @@
+"""Who pays for a request, and how much: the buckets and the cost, from the caller.
+
+Secret keys pay per key; publishable keys and anonymous callers per (tenant site, client
+IP); every key of a tenant also pays into the tenant's ceiling. Mutations cost more than
+reads. A tenant's plan may set its own rates (``Tenant.limits``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from server.ratelimit import Limit
+from server.settings import Edge, Rate
+from tenants.tenancy.principal import Principal
+
+MUTATION = re.compile(r"^\s*(#[^\n]*\n\s*)*mutation\b")
+COSTS = {"read": 1, "mutation": 5, "batch": 50}  # recordConsents carries up to 1000 events
+
+
+def cost_of(query: str | None) -> int:
+    if not query or not MUTATION.match(query):
+        return COSTS["read"]
+    return COSTS["batch"] if "recordConsents" in query else COSTS["mutation"]
+
+
+def _limit(name: str, rate: Rate, override: list | None) -> Limit:
+    if override:
+        per_second, burst = override
+        return Limit(rate=float(per_second), burst=int(burst), name=name)
+    return Limit(rate=rate.per_second, burst=rate.burst, name=name)
+
+
+def buckets(
+    principal: Principal, *, ip: str, site: str | None, edge: Edge
+) -> list[tuple[str, Limit]]:
+    """The buckets this request draws from, all of which must allow it."""
+    tenant = principal.tenant
+    plan = (tenant.limits or {}) if tenant is not None else {}
+    if principal.platform:
+        return [(f"platform:{ip}", _limit("platform", edge.key_rate, None))]
+    if principal.key is None:
+        return [(f"{site or '-'}:{ip}", _limit("public", edge.public_rate, None))]
+    ceiling = (f"{tenant.id}", _limit("tenant", edge.tenant_rate, plan.get("tenant_rate")))
+    if principal.publishable:
+        return [
+            (f"{tenant.id}:{ip}", _limit("public", edge.public_rate, plan.get("public_rate"))),
+            ceiling,
+        ]
+    return [(f"{principal.key.id}", _limit("key", edge.key_rate, plan.get("key_rate"))), ceiling]

@@ -1,0 +1,142 @@
+"""The response cache for public reads: `publishedPolicy` over GET, answered from Redis
+without parsing, validating or executing anything.
+
+An entry lives under the tenant's generation number, so a publish (which bumps it) makes
+every cached answer of that tenant unreachable at once. One Lua call finds the site's
+tenant, its generation and the entry: a hit costs one Redis round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import FieldNode, OperationDefinitionNode, OperationType, VariableNode, parse
+from graphql.error import GraphQLSyntaxError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from tenants.cache import Cache
+
+MAX_AGE = 60
+STALE_WHILE_REVALIDATE = 300
+MAX_TTL = 300
+ROOT_FIELD = "publishedPolicy"
+
+LOOKUP = """
+local site = redis.call('GET', KEYS[1])
+if not site then return {false, false, false} end
+local ok, decoded = pcall(cjson.decode, site)
+if not ok or type(decoded) ~= 'table' or type(decoded['tenant']) ~= 'string' then
+  return {false, false, false}
+end
+local tenant = decoded['tenant']
+local generation = redis.call('GET', ARGV[1] .. tenant) or '0'
+local entry = redis.call('GET', ARGV[2] .. tenant .. ':' .. generation .. ':' .. ARGV[3])
+return {tenant, generation, entry or false}
+"""
+
+
+@dataclass(frozen=True)
+class Public:
+    """A document that only reads published policies: where its site comes from."""
+
+    site_literal: str | None
+    site_variable: str | None
+
+    def site(self, variables: dict | None) -> str | None:
+        if self.site_literal is not None:
+            return self.site_literal
+        value = (variables or {}).get(self.site_variable or "")
+        return value if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1024)
+def public_document(query: str) -> Public | None:
+    """Cacheable when it is one query whose every root field is publishedPolicy on the
+    same site; anything else takes the ordinary road."""
+    try:
+        document = parse(query, max_tokens=2000)
+    except GraphQLSyntaxError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(document.definitions) != 1 or len(operations) != 1:
+        return None
+    operation = operations[0]
+    if operation.operation != OperationType.QUERY or operation.directives:
+        return None
+    sites = set()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value != ROOT_FIELD:
+            return None
+        argument = next((a for a in selection.arguments or () if a.name.value == "site"), None)
+        if argument is None:
+            return None
+        value = argument.value
+        sites.add(
+            ("var", value.name.value)
+            if isinstance(value, VariableNode)
+            else ("lit", getattr(value, "value", None))
+        )
+    if len(sites) != 1:
+        return None
+    kind, name = sites.pop()
+    return Public(
+        site_literal=name if kind == "lit" else None, site_variable=name if kind == "var" else None
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    tenant: str | None
+    generation: str | None
+    etag: str | None
+    body: bytes | None
+
+
+class ResponseCache:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._lookup = redis.register_script(LOOKUP)
+
+    @staticmethod
+    def variant(query: str, variables: dict | None, accept_language: str, media: str) -> str:
+        raw = json.dumps(
+            [query, variables or {}, accept_language.strip().lower(), media], sort_keys=True
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    async def find(self, site: str, variant: str) -> Hit:
+        try:
+            tenant, generation, entry = await self._lookup(
+                keys=[Cache.key("site", site.strip().lower())],
+                args=[Cache.key("gen", ""), Cache.key("resp", ""), variant],
+            )
+        except RedisError:
+            return Hit(None, None, None, None)
+        if entry:
+            etag, _, body = entry.partition(b"\n")
+            return Hit(tenant.decode(), generation.decode(), etag.decode(), body)
+        return Hit(tenant and tenant.decode(), generation and generation.decode(), None, None)
+
+    async def store(self, hit: Hit, variant: str, body: bytes, ttl: int) -> str:
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        if hit.tenant is None or ttl <= 0:
+            return etag
+        key = Cache.key("resp", f"{hit.tenant}:{hit.generation}:{variant}")
+        with contextlib.suppress(RedisError):  # uncached is slower, not wrong
+            await self.redis.set(key, etag.encode() + b"\n" + body, ex=min(ttl, MAX_TTL))
+        return etag
+
+
+def cache_headers(etag: str) -> dict[str, str]:
+    return {
+        "ETag": f'"{etag}"',
+        "Cache-Control": (
+            f"public, max-age={MAX_AGE}, stale-while-revalidate={STALE_WHILE_REVALIDATE}"
+        ),
+        "Vary": "Accept, Accept-Language",
+    }

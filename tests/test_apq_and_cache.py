@@ -1,0 +1,87 @@
+"""Persisted queries and the response cache for public reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from tests.factories import create_draft, create_tenant, publish
+
+POLICY = "query($site: String!) { publishedPolicy(site: $site) { version title locale } }"
+HASH = hashlib.sha256(POLICY.encode()).hexdigest()
+
+
+def apq(query_hash: str) -> str:
+    return json.dumps({"persistedQuery": {"version": 1, "sha256Hash": query_hash}})
+
+
+async def get(client, params, headers=None):
+    return await client.get("/graphql", params=params, headers=headers or {})
+
+
+async def test_persisted_query_miss_register_hit(client, api):
+    _, owner = await create_tenant(api, slug="acme")
+    await publish(api, owner, (await create_draft(api, owner))["id"])
+    variables = json.dumps({"site": "acme"})
+    miss = await get(client, {"extensions": apq(HASH), "variables": variables})
+    assert miss.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    registered = await client.post(
+        "/graphql",
+        json={"query": POLICY, "variables": {"site": "acme"}, "extensions": json.loads(apq(HASH))},
+    )
+    assert registered.json()["data"]["publishedPolicy"]["version"] == 1
+    hit = await get(client, {"extensions": apq(HASH), "variables": variables})
+    assert hit.json() == {
+        "data": {"publishedPolicy": {"version": 1, "title": "Privacy", "locale": "en"}}
+    }
+
+
+async def test_a_hash_that_does_not_match_is_400_and_invalid_documents_are_not_kept(client):
+    wrong = await client.post(
+        "/graphql",
+        json={"query": POLICY, "variables": {"site": "x"}, "extensions": json.loads(apq("0" * 64))},
+    )
+    assert wrong.status_code == 400
+    invalid = "{ noSuchField }"
+    digest = hashlib.sha256(invalid.encode()).hexdigest()
+    await client.post("/graphql", json={"query": invalid, "extensions": json.loads(apq(digest))})
+    again = await get(client, {"extensions": apq(digest)})
+    assert again.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_public_reads_come_from_the_response_cache(client, api, queries):
+    _, owner = await create_tenant(api, slug="acme", locales=["ru"])
+    translations = [
+        {"locale": "en", "title": "One", "body": "1"},
+        {"locale": "ru", "title": "Один", "body": "1"},
+    ]
+    await publish(api, owner, (await create_draft(api, owner, translations=translations))["id"])
+    params = {"query": POLICY, "variables": json.dumps({"site": "acme"})}
+    first = await get(client, params, {"Accept-Language": "ru"})
+    assert first.json()["data"]["publishedPolicy"]["title"] == "Один"
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"].startswith("public, max-age=")
+    assert first.headers["Vary"] == "Accept, Accept-Language"
+
+    queries.reset()
+    second = await get(client, params, {"Accept-Language": "ru"})
+    assert second.content == first.content and second.headers["ETag"] == etag
+    assert queries.count == 0  # not even the cache loaders ran
+    unchanged = await get(client, params, {"Accept-Language": "ru", "If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    english = await get(client, params, {"Accept-Language": "en"})
+    assert english.json()["data"]["publishedPolicy"]["title"] == "One"
+
+    await publish(api, owner, (await create_draft(api, owner, translations=translations))["id"])
+    after = await get(client, params, {"Accept-Language": "ru", "If-None-Match": etag})
+    assert after.status_code == 200 and after.json()["data"]["publishedPolicy"]["version"] == 2
+
+
+async def test_unknown_sites_and_private_reads_are_not_cached(client, api):
+    nobody = await get(client, {"query": POLICY, "variables": json.dumps({"site": "nobody"})})
+    assert nobody.json() == {"data": {"publishedPolicy": None}} and "ETag" not in nobody.headers
+    _, owner = await create_tenant(api, slug="acme")
+    viewer = await get(
+        client, {"query": "{ viewer { tenant { slug } } }"}, {"Authorization": f"Bearer {owner}"}
+    )
+    assert "ETag" not in viewer.headers and viewer.headers["RateLimit"].startswith('"key"')

@@ -1,0 +1,101 @@
+"""Rate limits, query limits and the body limit, through HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+
+import redis.asyncio as aioredis
+from starlette.requests import Request
+
+from server.client_ip import client_ip
+from server.ratelimit import RateLimiter
+from tenants.tenancy.models import Tenant
+from tests.backends import ADMIN_TOKEN
+from tests.factories import create_tenant, error_codes
+
+VIEWER = {"query": "{ viewer { key { id } } }"}
+
+
+async def post(client, body, token=None, headers=None):
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    return await client.post("/graphql", json=body, headers={**auth, **(headers or {})})
+
+
+async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(client, api):
+    _, alpha = await create_tenant(api, slug="alpha")
+    _, bravo = await create_tenant(api, slug="bravo")
+    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.5, 3]})
+    statuses = [(await post(client, VIEWER, alpha)).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]  # exactly the burst
+    refused = await post(client, VIEWER, alpha)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert refused.headers["RateLimit-Policy"] == '"key";q=3;w=6'
+    other = await post(client, VIEWER, bravo)
+    assert other.status_code == 200 and other.headers["RateLimit"].startswith('"key";r=')
+
+
+async def test_mutations_cost_more_than_reads(client, api):
+    _, alpha = await create_tenant(api, slug="alpha")
+    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.1, 6]})
+    mutation = {"query": 'mutation { updateTenant(input: {name: "x"}) { tenant { id } } }'}
+    assert (await post(client, mutation, alpha)).status_code == 200  # costs 5 of 6
+    assert (await post(client, VIEWER, alpha)).status_code == 200  # costs the last 1
+    assert (await post(client, VIEWER, alpha)).status_code == 429
+
+
+async def test_the_platform_token_fails_closed_when_the_limiter_cannot_answer(app, client, api):
+    _, owner = await create_tenant(api, slug="alpha")
+    pipeline = app.routes[0].endpoint.pipeline  # the /graphql route's view
+    working = pipeline.limiter
+    dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    pipeline.limiter = RateLimiter(dead, timeout=0.5)
+    try:
+        assert (await post(client, VIEWER, owner)).status_code == 200  # reads go on
+        create = {
+            "query": 'mutation { createTenant(input: {slug: "x", name: "X", defaultLocale: "en", jurisdictions: ["EU"]}) { tenant { id } } }'
+        }
+        refused = await post(client, create, ADMIN_TOKEN)
+        assert refused.status_code == 429 and error_codes(refused.json()) == ["RATE_LIMITED"]
+    finally:
+        pipeline.limiter = working
+        with contextlib.suppress(Exception):
+            await dead.aclose()
+
+
+async def test_deep_and_wide_queries_are_refused_before_execution(client, api, queries):
+    _, owner = await create_tenant(api, slug="alpha")
+    deep = "{ " + "a { " * 20 + "b" + " }" * 20 + " }"
+    aliases = "{ " + " ".join(f"a{i}: jurisdictions {{ code }}" for i in range(1000)) + " }"
+    for document in (deep, aliases):
+        queries.reset()
+        response = await post(client, {"query": document}, owner)
+        assert error_codes(response.json()) == ["QUERY_TOO_COMPLEX"], response.json()
+    wide = "{ " + " ".join(f"a{i}: jurisdictions {{ code }}" for i in range(31)) + " }"
+    assert error_codes((await post(client, {"query": wide}, owner)).json()) == ["QUERY_TOO_COMPLEX"]
+    costly = "{ subjectRequests(first: 100) { edges { node { timeline { note } } } } breaches(first: 100) { edges { node { clocks { kind } updates { note } } } } }"
+    assert "errors" not in (await post(client, {"query": costly}, owner)).json()  # ~2400
+    await Tenant.filter(slug="alpha").update(limits={"max_cost": 1000})  # a smaller plan
+    body = (await post(client, {"query": costly}, owner)).json()
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"] and "cost" in body["errors"][0]["message"]
+
+
+async def test_oversized_bodies_are_refused(client, api):
+    _, owner = await create_tenant(api, slug="alpha")
+    huge = {"query": "{ viewer { key { id } } }", "variables": {"pad": "x" * (3 * 1024 * 1024)}}
+    response = await post(client, huge, owner)
+    assert response.status_code == 413
+
+
+def _request(peer: str, forwarded: str | None) -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "client": (peer, 1234), "headers": headers})
+
+
+def test_forwarded_for_counts_only_from_trusted_proxies():
+    trusted = ("10.0.0.0/8",)
+    assert client_ip(_request("203.0.113.9", "1.2.3.4"), trusted) == "203.0.113.9"
+    assert client_ip(_request("10.0.0.5", "1.2.3.4, 10.0.0.7"), trusted) == "1.2.3.4"
+    assert client_ip(_request("10.0.0.5", None), trusted) == "10.0.0.5"
+    assert client_ip(_request("10.0.0.5", "1.2.3.4"), ()) == "10.0.0.5"
