@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import strawberry
-from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 
 from schema.audit import AuditQuery
 from schema.breaches import BreachesMutation, BreachesQuery
@@ -53,16 +55,22 @@ class CharterSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
+EXTENSIONS = [lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS), QueryLimits, CodedErrors]
+
 schema = CharterSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    extensions=[
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        QueryLimits,
-        CodedErrors,
-    ],
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=EXTENSIONS
 )
+
+
+@lru_cache(maxsize=1)
+def production_schema() -> CharterSchema:
+    """The same schema, with introspection refused: production clients know the contract."""
+    return CharterSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[DisableIntrospection, *EXTENSIONS],
+    )
 
 
 def sdl() -> str:

@@ -4,6 +4,7 @@ errors for the rest, and a mask over anything unexpected (logged here, never sho
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -92,13 +93,18 @@ class CodedErrors(MaskErrors):
         super().__init__(should_mask_error=lambda error: not expected(error))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        # The client gets an id to quote; the log has the same id next to the traceback.
+        correlation = uuid.uuid4().hex[:16]
+        log.error(
+            "unexpected error %s in %s", correlation, error.path, exc_info=error.original_error
+        )
         return GraphQLError(
-            "Internal server error",
+            f"Internal server error (reference {correlation})",
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR"},
+            extensions={"code": "INTERNAL_SERVER_ERROR", "correlationId": correlation},
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -117,6 +123,4 @@ class CodedErrors(MaskErrors):
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
-    for error in errors:
-        if not expected(error):
-            log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+    """Unexpected errors are logged where they are masked, with their correlation id."""

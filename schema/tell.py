@@ -12,4 +12,5 @@ from tenants import live
 async def tell(
     info: Info, tenant_id: Any, topic: str, object_id: Any, detail: str | None = None
 ) -> None:
-    await live.publish(info.context.cache.redis, tenant_id, topic, str(object_id), detail)
+    if info.context.cache.available():  # with Redis down, nobody is listening anyway
+        await live.publish(info.context.cache.redis, tenant_id, topic, str(object_id), detail)

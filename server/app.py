@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from schema import schema
@@ -17,6 +18,7 @@ from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
+from server.security import SecurityHeaders
 from server.settings import Settings
 from tenants import crypto
 from tenants.cache import Cache
@@ -27,7 +29,7 @@ log = logging.getLogger("charter")
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        crypto.configure(settings.secret_key)
+        crypto.configure(settings.secret_key, settings.encryption_keys)
         await backends.open_database(settings)
         embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
         app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
@@ -36,7 +38,7 @@ def create_app(settings: Settings) -> Starlette:
             settings,
             limiter=RateLimiter(app.state.redis),
             persisted=PersistedQueries(app.state.redis, schema._schema),
-            cache=ResponseCache(app.state.redis),
+            cache=ResponseCache(app.state.cache),
         )
         try:
             yield
@@ -55,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
     )
     app.state.settings = settings
     return app

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import limits
+from server import cors, limits
 from server.apq import PersistedQueries, PersistedQueryError
 from server.auth import Rejected, authenticate
 from server.client_ip import client_ip
@@ -81,6 +81,10 @@ class Pipeline:
         refused, limit_headers = await self._charge(request, principal, site, query)
         if refused is not None:
             return refused
+        permitted, cors_headers = await cors.allowed(request, principal)
+        if not permitted:
+            return error_response(403, "this key may not be used from that origin", "FORBIDDEN")
+        limit_headers.update(cors_headers)
         if public is not None and site and not request.state.rejected:
             response = await self._cached(request, run, public, query, variables, site)
         else:
@@ -119,8 +123,12 @@ class Pipeline:
         ip = client_ip(request, self.settings.edge.trusted_proxies)
         checks = limits.buckets(principal, ip=ip, site=site, edge=self.settings.edge)
         try:
+            if not self.cache.cache.available():  # Redis just failed: do not wait on it again
+                raise RateLimiterUnavailable
             decision = await self.limiter.hit_all(checks, cost=_fit(limits.cost_of(query), checks))
-        except RateLimiterUnavailable:
+        except RateLimiterUnavailable as error:
+            if self.cache.cache.available():
+                self.cache.cache.failed(error, "the rate limiter")
             if principal.platform:  # the one caller that must never go unmetered
                 return error_response(
                     429, "rate limiter unavailable", "RATE_LIMITED", {"Retry-After": "1"}

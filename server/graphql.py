@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -13,19 +15,22 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from schema import schema
+from schema import production_schema, schema
 from schema.context import Context
+from server import cors
 from server.auth import Rejected, authenticate, principal_for
 from server.edge import BodyTooLarge, Pipeline, error_response
 from server.http_spec import GRAPHQL_RESPONSE, JSON, is_request_error, negotiate
 from server.settings import Settings
 from tenants.tenancy.principal import ANONYMOUS
 
+REQUEST_TIMEOUT_SECONDS = 30
+
 
 class CharterGraphQL(GraphQL):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            schema,
+            production_schema() if settings.production else schema,
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
@@ -38,9 +43,15 @@ class CharterGraphQL(GraphQL):
             return await super().__call__(scope, receive, send)
         request = Request(scope, _limited(receive, self.settings.edge.max_body_bytes))
         try:
-            response = await self.pipeline.handle(request, self._run)
+            if request.method == "OPTIONS":
+                response = await cors.preflight(request, request.app.state.cache)
+            else:
+                async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                    response = await self.pipeline.handle(request, self._run)
         except BodyTooLarge:
             response = error_response(413, "the request body is too large", "BAD_REQUEST")
+        except TimeoutError:
+            response = error_response(503, "the request took too long", "INTERNAL_SERVER_ERROR")
         await response(scope, receive, send)
 
     async def _run(self, request: Request) -> Response:

@@ -16,7 +16,6 @@ from functools import lru_cache
 
 from graphql import FieldNode, OperationDefinitionNode, OperationType, VariableNode, parse
 from graphql.error import GraphQLSyntaxError
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from tenants.cache import Cache
@@ -98,9 +97,10 @@ class Hit:
 
 
 class ResponseCache:
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
-        self._lookup = redis.register_script(LOOKUP)
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache  # shares its view of Redis health and owed invalidations
+        self.redis = cache.redis
+        self._lookup = cache.redis.register_script(LOOKUP)
 
     @staticmethod
     def variant(query: str, variables: dict | None, accept_language: str, media: str) -> str:
@@ -110,12 +110,15 @@ class ResponseCache:
         return hashlib.sha256(raw.encode()).hexdigest()
 
     async def find(self, site: str, variant: str) -> Hit:
+        if not await self.cache.ready():
+            return Hit(None, None, None, None)
         try:
             tenant, generation, entry = await self._lookup(
                 keys=[Cache.key("site", site.strip().lower())],
                 args=[Cache.key("gen", ""), Cache.key("resp", ""), variant],
             )
-        except RedisError:
+        except RedisError as error:
+            self.cache.failed(error, "a response cache lookup")
             return Hit(None, None, None, None)
         if entry:
             etag, _, body = entry.partition(b"\n")

@@ -22,6 +22,8 @@ ENV_VARS = (
     "CHARTER_DATA_DIR",
     "CHARTER_ADMIN_TOKEN",
     "CHARTER_SECRET_KEY",
+    "CHARTER_ENCRYPTION_KEY",
+    "CHARTER_OLD_ENCRYPTION_KEYS",
     "CHARTER_LOG_LEVEL",
     "CHARTER_SMTP_HOST",
     "CHARTER_SMTP_PORT",
@@ -94,6 +96,7 @@ class Settings:
     admin_token: str | None
     secret_key: str
     log_level: str
+    encryption_keys: tuple[str, ...] = ()  # newest first; empty: derived from secret_key
     mail: Mail = Mail()
     delivery: Delivery = Delivery()
     edge: Edge = Edge()
@@ -161,6 +164,7 @@ class Settings:
             admin_token=admin_token,
             secret_key=secret_key,
             log_level=log_level,
+            encryption_keys=_encryption_keys(get),
             mail=_mail(get),
             edge=_edge(get),
             delivery=Delivery(
@@ -278,3 +282,17 @@ def _rate(value: str | None, name: str, default: Rate) -> Rate:
     if per_second <= 0 or allowed < 1:
         raise SettingsError(f"{name} must be positive")
     return Rate(per_second, allowed)
+
+
+def _encryption_keys(get) -> tuple[str, ...]:
+    current = get("CHARTER_ENCRYPTION_KEY")
+    old = [k.strip() for k in (get("CHARTER_OLD_ENCRYPTION_KEYS") or "").split(",") if k.strip()]
+    if old and current is None:
+        raise SettingsError(
+            "CHARTER_OLD_ENCRYPTION_KEYS needs a CHARTER_ENCRYPTION_KEY to rotate to"
+        )
+    keys = ([current] if current else []) + old
+    for key in keys:
+        if len(key) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"encryption keys must be at least {MIN_SECRET_LENGTH} characters")
+    return tuple(keys)

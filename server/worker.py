@@ -33,7 +33,7 @@ def create_worker(settings: Settings, redis_url: str) -> Worker:
     mail = settings.mail
 
     async def startup(ctx: dict[str, Any]) -> None:
-        crypto.configure(settings.secret_key)
+        crypto.configure(settings.secret_key, settings.encryption_keys)
         await backends.open_database(settings)
         ctx["http"] = httpx.AsyncClient()
         ctx["channels"] = delivery.Channels(

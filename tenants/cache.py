@@ -3,6 +3,11 @@
 Entries of a tenant live under its generation number: bumping it (one INCR) makes every
 entry of that tenant unreachable at once, with no KEYS or SCAN, and old entries expire on
 their own. Redis trouble never fails a read: the cache steps aside and the database answers.
+
+After a failure the cache stays aside for a couple of seconds (no request waits on a
+stalled Redis twice in a row), and an invalidation it could not make is owed: until it
+is paid, this process reads nothing from the cache, so no publish made during an outage
+is hidden behind an old answer once Redis is back.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +29,7 @@ PREFIX = "charter:"
 LOCK_MS = 3000  # a loader slower than this lets a second loader in
 WAIT_STEP_SECONDS = 0.02
 WAIT_STEPS = 50  # followers wait up to 1 s for the leader's value, then load it themselves
+COOLDOWN_SECONDS = 2.0
 
 Loader = Callable[[], Awaitable[Any]]
 Ttl = int | Callable[[Any], int]  # seconds, or seconds chosen from the loaded value
@@ -32,21 +39,52 @@ class Cache:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._inflight: dict[str, asyncio.Future] = {}
+        self._down_until = 0.0
+        self._owed: set[str] = set()  # tenants whose generation bump did not reach Redis
+
+    def available(self) -> bool:
+        """False for a moment after Redis failed: callers go straight to the database."""
+        return time.monotonic() >= self._down_until
+
+    def failed(self, error: Exception, doing: str) -> None:
+        log.warning("cache: %s failed (%s); using the database for a while", doing, error)
+        self._down_until = time.monotonic() + COOLDOWN_SECONDS
+
+    async def ready(self) -> bool:
+        """Usable now: Redis answers and every invalidation owed has been made."""
+        if not self.available():
+            return False
+        for tenant_id in list(self._owed):
+            try:
+                await self.redis.incr(self.key("gen", tenant_id))
+            except RedisError as error:
+                self.failed(error, "an owed invalidation")
+                return False
+            self._owed.discard(tenant_id)
+        return True
 
     @staticmethod
     def key(*parts: object) -> str:
         return PREFIX + ":".join(str(part) for part in parts)
 
-    async def generation(self, tenant_id: object) -> int:
-        value = await self.redis.get(self.key("gen", tenant_id))
+    async def generation(self, tenant_id: object) -> int | None:
+        """The tenant's generation, or None when the cache cannot be trusted right now."""
+        if not await self.ready():
+            return None
+        try:
+            value = await self.redis.get(self.key("gen", tenant_id))
+        except RedisError as error:
+            self.failed(error, "a generation read")
+            return None
         return int(value or 0)
 
     async def bump(self, tenant_id: object) -> None:
-        """Make every cached entry of this tenant stale, now."""
+        """Make every cached entry of this tenant stale, now (or as soon as Redis answers)."""
         try:
             await self.redis.incr(self.key("gen", tenant_id))
         except RedisError as error:
-            log.error("cache: could not bump tenant %s: %s", tenant_id, error)
+            self._owed.add(str(tenant_id))
+            self.failed(error, f"invalidating tenant {tenant_id}")
 
     async def forget(self, *keys: str) -> None:
         try:
@@ -56,20 +94,24 @@ class Cache:
 
     async def get(self, key: str) -> Any:
         """The cached value, or None when absent or Redis cannot answer."""
+        if not await self.ready():
+            return None
         try:
             raw = await self.redis.get(key)
         except RedisError as error:
-            log.warning("cache: read of %s failed: %s", key, error)
+            self.failed(error, f"a read of {key}")
             return None
         return None if raw is None else json.loads(raw)
 
     async def put(self, key: str, value: Any, *, ttl: Ttl) -> None:
         if callable(ttl):
             ttl = ttl(value)
+        if not self.available():
+            return
         try:
             await self.redis.set(key, json.dumps(value, separators=(",", ":")), ex=ttl)
         except RedisError as error:
-            log.warning("cache: write of %s failed: %s", key, error)
+            self.failed(error, f"a write of {key}")
 
     async def get_or_load(self, key: str, load: Loader, *, ttl: Ttl) -> Any:
         """Cached value, or ``load()`` once however many ask at the same moment.
@@ -98,10 +140,13 @@ class Cache:
     async def _load_once(self, key: str, load: Loader, *, ttl: Ttl) -> Any:
         token = uuid.uuid4().hex
         lock = key + ":lock"
+        if not self.available():
+            return await load()  # no Redis: nobody can coordinate, nor keep the value
         try:
             leader = await self.redis.set(lock, token, nx=True, px=LOCK_MS)
-        except RedisError:
-            leader = True  # no Redis: nobody else can coordinate either, so load
+        except RedisError as error:
+            self.failed(error, "taking a load lock")
+            return await load()
         if not leader:
             for _ in range(WAIT_STEPS):
                 await asyncio.sleep(WAIT_STEP_SECONDS)

@@ -20,10 +20,13 @@ _master: bytes | None = None
 _subkeys: dict[str, bytes] = {}
 
 
-def configure(secret_key: str) -> None:
+def configure(secret_key: str, encryption_keys: list[str] | None = None) -> None:
+    """The secret key (hashes, blind indexes, commitments: never rotated, or every stored
+    hash would break) and the encryption keys, newest first (rotated freely)."""
     global _master, _subkeys
     _master = secret_key.encode()
     _subkeys = {}
+    configure_encryption(list(encryption_keys or []))
 
 
 def _subkey(purpose: str) -> bytes:
@@ -40,29 +43,61 @@ def keyed_hash(value: str, *, purpose: str) -> str:
     return hmac.new(_subkey(purpose), value.encode(), hashlib.sha256).hexdigest()
 
 
-# Field encryption: AES-256-GCM (authenticated), key derived from the same master key.
-# A token is "v1.<base64url(nonce | ciphertext)>"; the column's purpose is bound in as
-# associated data, so a ciphertext copied into another column does not decrypt.
-_TOKEN_VERSION = "v1"
+# Field encryption: AES-256-GCM (authenticated). A token is
+# "v2.<key id>.<base64url(nonce | ciphertext)>": the key id names which encryption key
+# sealed it, so old keys keep opening old values until `charter keys rotate` has
+# re-sealed them all. The column's purpose is bound in as associated data, so a
+# ciphertext copied into another column does not decrypt.
 _NONCE_BYTES = 12
+_keyring: dict[str, bytes] = {}  # key id -> AES key; the first is the one that seals
+_current: str | None = None
 
 
-def _cipher() -> AESGCM:
-    return AESGCM(_subkey("field-encryption:v1"))
+def configure_encryption(keys: list[str]) -> None:
+    """Encryption keys, newest first. The key derived from the secret key (the default
+    when none is set) always stays readable, so moving off it needs no old-key setting."""
+    global _keyring, _current
+    material = [hashlib.sha256(key.encode()).digest() for key in keys]
+    material.append(_subkey("field-encryption:v1"))
+    _keyring = {hashlib.sha256(key).hexdigest()[:8]: key for key in material}
+    _current = next(iter(_keyring))
+
+
+def _ring() -> dict[str, bytes]:
+    if not _keyring:
+        configure_encryption([])
+    return _keyring
+
+
+def current_key_id() -> str:
+    _ring()
+    return _current
 
 
 def encrypt(plaintext: str, *, purpose: str) -> str:
+    key_id = current_key_id()
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = _cipher().encrypt(nonce, plaintext.encode(), purpose.encode())
-    return f"{_TOKEN_VERSION}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+    sealed = AESGCM(_ring()[key_id]).encrypt(nonce, plaintext.encode(), purpose.encode())
+    return f"v2.{key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def decrypt(token: str, *, purpose: str) -> str:
-    version, _, payload = token.partition(".")
-    if version != _TOKEN_VERSION:
+    version, _, rest = token.partition(".")
+    if version == "v1":  # sealed before key ids: the key derived from the secret key
+        key, payload = _subkey("field-encryption:v1"), rest
+    elif version == "v2":
+        key_id, _, payload = rest.partition(".")
+        if key_id not in _ring():
+            raise ValueError(f"no encryption key {key_id!r}: add it to the old keys")
+        key = _ring()[key_id]
+    else:
         raise ValueError(f"unknown ciphertext version {version!r}")
     raw = base64.urlsafe_b64decode(payload)
-    return _cipher().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode()).decode()
+    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode()).decode()
+
+
+def sealed_with_current(token: str) -> bool:
+    return token.startswith(f"v2.{current_key_id()}.")
 
 
 def blind_index(value: str, *, purpose: str) -> str:

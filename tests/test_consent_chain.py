@@ -29,6 +29,8 @@ def _key(monkeypatch):
     # Restored after each test: the key is process-wide and app tests set their own.
     monkeypatch.setattr(crypto, "_master", crypto._master)
     monkeypatch.setattr(crypto, "_subkeys", crypto._subkeys)
+    monkeypatch.setattr(crypto, "_keyring", crypto._keyring)
+    monkeypatch.setattr(crypto, "_current", crypto._current)
     crypto.configure("x" * 48)
 
 

@@ -34,7 +34,7 @@ def with_backends(settings: Settings, work: Callable[[Cache], Awaitable[None]]) 
     """
 
     async def run() -> None:
-        crypto.configure(settings.secret_key)
+        crypto.configure(settings.secret_key, settings.encryption_keys)
         await backends.apply_migrations(settings)
         await backends.open_database(settings)
         embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None

@@ -22,7 +22,7 @@ from tenants.tenancy.models import Tenant, TenantDomain
 
 SITE_TTL = 3600
 UNKNOWN_SITE_TTL = 30  # unknown sites are cached briefly, so probing them stays cheap
-INDEX_TTL = 86400
+INDEX_TTL = 300  # also bounds how long another process may serve a version after an outage
 VERSION_TTL = 86400
 FRESH_FOR = timedelta(hours=1)
 
@@ -69,11 +69,14 @@ async def published_policy(
     if tenant_id is None:
         return None
     generation = await cache.generation(tenant_id)
-    index = await cache.get_or_load(
-        Cache.key("policy-index", tenant_id, generation, kind.value),
-        lambda: _index(tenant_id, kind),
-        ttl=INDEX_TTL,
-    )
+    if generation is None:  # the cache cannot be trusted now: the database answers
+        index = await _index(tenant_id, kind)
+    else:
+        index = await cache.get_or_load(
+            Cache.key("policy-index", tenant_id, generation, kind.value),
+            lambda: _index(tenant_id, kind),
+            ttl=INDEX_TTL,
+        )
     entry = _pick(index["versions"], version=version, now=now)
     if entry is None:
         return None

@@ -200,7 +200,11 @@ def _locales(
     keep: list[str] | None = None,
 ) -> tuple[str, list[str]]:
     """The default locale always comes first in the list; it is added when missing."""
-    default = validation.locale(problems, default_locale, "input", "defaultLocale") or ""
+    if default_locale is None:
+        problems.add(ErrorCode.REQUIRED, "defaultLocale must not be null", "input", "defaultLocale")
+        default = ""
+    else:
+        default = validation.locale(problems, default_locale, "input", "defaultLocale") or ""
     listed = locales if locales is not None else (keep or [])
     clean = [
         validation.locale(problems, tag, "input", "locales", str(i)) for i, tag in enumerate(listed)

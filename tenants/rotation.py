@@ -1,0 +1,54 @@
+"""Re-sealing every encrypted field with the current encryption key, a chunk at a time.
+
+Until it has run, old keys (CHARTER_OLD_ENCRYPTION_KEYS) still open old values; after it,
+they can be dropped. Running it twice does nothing the second time.
+"""
+
+from __future__ import annotations
+
+from tortoise.models import Model
+
+from tenants import crypto
+from tenants.outbound.models import OutboxMessage, WebhookEndpoint
+from tenants.outbound.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
+from tenants.outbound.webhooks import SECRET_PURPOSE
+from tenants.subject_requests.models import SubjectRequest
+from tenants.subject_requests.service import EMAIL_PURPOSE as REQUEST_EMAIL
+from tenants.subjects.contacts import EMAIL_PURPOSE as CONTACT_EMAIL
+from tenants.subjects.models import SubjectContact
+
+CHUNK = 500
+
+# (model, column, purpose): every encrypted column Charter has.
+SEALED: tuple[tuple[type[Model], str, str], ...] = (
+    (SubjectContact, "email", CONTACT_EMAIL),
+    (SubjectRequest, "email", REQUEST_EMAIL),
+    (OutboxMessage, "recipient", RECIPIENT_PURPOSE),
+    (OutboxMessage, "payload", PAYLOAD_PURPOSE),
+    (WebhookEndpoint, "secret", SECRET_PURPOSE),
+)
+
+
+async def rotate() -> dict[str, int]:
+    """How many values each column had re-sealed."""
+    counts = {}
+    for model, column, purpose in SEALED:
+        counts[f"{model._meta.db_table}.{column}"] = await _rotate(model, column, purpose)
+    return counts
+
+
+async def _rotate(model: type[Model], column: str, purpose: str) -> int:
+    done, last = 0, None
+    while True:
+        query = model.filter(**{f"{column}__isnull": False}).order_by("id").limit(CHUNK)
+        if last is not None:
+            query = query.filter(id__gt=last)
+        rows = await query.values_list("id", column)
+        for row_id, token in rows:
+            if not crypto.sealed_with_current(token):
+                fresh = crypto.encrypt(crypto.decrypt(token, purpose=purpose), purpose=purpose)
+                await model.filter(id=row_id, **{column: token}).update(**{column: fresh})
+                done += 1
+        if len(rows) < CHUNK:
+            return done
+        last = rows[-1][0]
