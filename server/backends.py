@@ -35,8 +35,12 @@ def database_url(settings: Settings) -> str:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # secure_delete: freed pages are zeroed, so erased personal data leaves no copy.
         return f"sqlite://{settings.data_dir / 'charter.sqlite3'}?secure_delete=on"
-    # Tortoise names the asyncpg driver "postgres"; accept the common spelling too.
-    return settings.database_url.replace("postgresql://", "postgres://", 1)
+    # Tortoise names the asyncpg driver "postgres"; accept the common spelling too. The
+    # application name lets an operator tell Charter's connections apart in pg_stat_activity.
+    url = settings.database_url.replace("postgresql://", "postgres://", 1)
+    if url.startswith("postgres://") and "application_name=" not in url:
+        url += ("&" if "?" in url else "?") + "application_name=charter"
+    return url
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:

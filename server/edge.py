@@ -62,7 +62,7 @@ class Pipeline:
             return await run(request)
         query, variables, extensions = params
         try:
-            principal = await authenticate(request, self.settings)
+            principal = await _authenticate_once_more(request, self.settings)
             request.state.principal, request.state.rejected = principal, False
         except Rejected:
             principal = ANONYMOUS
@@ -178,3 +178,14 @@ def _site(variables: dict | None) -> str | None:
 def _fit(cost: int, checks) -> int:
     # A cost above a bucket's burst could never pass; charge the whole burst instead.
     return max(1, min([cost, *(limit.burst for _, limit in checks)]))
+
+
+async def _authenticate_once_more(request: Request, settings: Settings):
+    """A dropped database connection fails one query; the pool gives the retry a new one."""
+    try:
+        return await authenticate(request, settings)
+    except Rejected:
+        raise
+    except Exception as error:  # the database's own errors, whatever the driver calls them
+        log.warning("authentication failed once (%s); trying again", type(error).__name__)
+        return await authenticate(request, settings)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
@@ -23,6 +25,8 @@ from server.edge import BodyTooLarge, Pipeline, error_response
 from server.http_spec import GRAPHQL_RESPONSE, JSON, is_request_error, negotiate
 from server.settings import Settings
 from tenants.tenancy.principal import ANONYMOUS
+
+log = logging.getLogger("charter.edge")
 
 REQUEST_TIMEOUT_SECONDS = 30
 
@@ -52,6 +56,15 @@ class CharterGraphQL(GraphQL):
             response = error_response(413, "the request body is too large", "BAD_REQUEST")
         except TimeoutError:
             response = error_response(503, "the request took too long", "INTERNAL_SERVER_ERROR")
+        except Exception as error:  # outside GraphQL's own masking: same rule, no traceback out
+            correlation = uuid.uuid4().hex[:16]
+            log.error("unexpected error %s at the edge", correlation, exc_info=error)
+            response = error_response(
+                503,
+                f"the service is unavailable for a moment (reference {correlation})",
+                "INTERNAL_SERVER_ERROR",
+                {"Retry-After": "1"},
+            )
         await response(scope, receive, send)
 
     async def _run(self, request: Request) -> Response:
