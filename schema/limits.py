@@ -24,6 +24,7 @@ from graphql import (
     get_named_type,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.validation_cache import _get_validate_cache
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -123,8 +124,13 @@ def problems(
     return errors
 
 
+VALIDATED_DOCUMENTS = 512
+_validate = _get_validate_cache(VALIDATED_DOCUMENTS)
+
+
 class QueryLimits(SchemaExtension):
-    """Refuses oversized queries before validation and execution spend anything on them."""
+    """Refuses oversized queries before validation and execution spend anything on them,
+    then validates the rest, remembering documents it has seen valid (or not)."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -137,6 +143,8 @@ class QueryLimits(SchemaExtension):
                 context.variables or {},
                 max_cost=plan.get("max_cost", MAX_COST),
             )
-            if found:
-                context.pre_execution_errors = found  # strawberry then skips its own validation
+            # Either way strawberry skips its own validation: this is it.
+            context.pre_execution_errors = found or _validate(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
         yield

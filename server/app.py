@@ -14,6 +14,7 @@ from schema import schema
 from server import backends
 from server.apq import PersistedQueries
 from server.edge import Pipeline
+from server.fastpath import FastPath
 from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
 from server.ratelimit import RateLimiter
@@ -34,7 +35,7 @@ def create_app(settings: Settings) -> Starlette:
         embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
         app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
         app.state.cache = Cache(app.state.redis)
-        graphql.pipeline = Pipeline(
+        graphql.pipeline = app.state.pipeline = Pipeline(
             settings,
             limiter=RateLimiter(app.state.redis),
             persisted=PersistedQueries(app.state.redis, schema._schema),
@@ -57,7 +58,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(FastPath), Middleware(SecurityHeaders)],
     )
     app.state.settings = settings
     return app

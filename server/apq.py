@@ -68,6 +68,10 @@ class PersistedQueries:
             self._local.move_to_end(wanted)
         return found
 
+    def known(self, wanted: str | None) -> str | None:
+        """A document this process already holds (no Redis): for the fast path."""
+        return self._local.get(wanted) if wanted else None
+
     def _valid(self, query: str) -> bool:
         try:
             document = parse(query, max_tokens=5000)

@@ -22,15 +22,17 @@ def _trusted(address: str, networks: tuple[ipaddress._BaseNetwork, ...]) -> bool
 
 
 def client_ip(request: Request, trusted: tuple[str, ...]) -> str:
+    peer = request.client.host if request.client else "unknown"
+    return client_ip_of(peer, request.headers.get("x-forwarded-for", ""), trusted)
+
+
+def client_ip_of(peer: str, forwarded: str, trusted: tuple[str, ...]) -> str:
     """Walk X-Forwarded-For from the right while each hop is a trusted proxy: the first
     address not ours is the client. Anyone else's header is ignored (it is free to forge)."""
-    peer = request.client.host if request.client else "unknown"
     networks = _networks(trusted)
     if not networks or not _trusted(peer, networks):
         return peer
-    hops = [
-        hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()
-    ]
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _trusted(hop, networks):
             return hop

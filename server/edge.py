@@ -19,6 +19,7 @@ from server import cors, limits
 from server.apq import PersistedQueries, PersistedQueryError
 from server.auth import Rejected, authenticate
 from server.client_ip import client_ip
+from server.fastpath import CHARGED
 from server.http_spec import GRAPHQL_RESPONSE, negotiate
 from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
 from server.response_cache import ResponseCache, cache_headers, public_document
@@ -61,6 +62,9 @@ class Pipeline:
         if params is None:  # the IDE, or a body strawberry will refuse on its own terms
             return await run(request)
         query, variables, extensions = params
+        if _has_nul(query) or _has_nul(variables):
+            # No database stores NUL in text (PostgreSQL refuses it): say so up front.
+            return error_response(400, "text may not contain NUL characters", "BAD_USER_INPUT")
         try:
             principal = await _authenticate_once_more(request, self.settings)
             request.state.principal, request.state.rejected = principal, False
@@ -78,7 +82,11 @@ class Pipeline:
 
         public = public_document(query) if query and request.method == "GET" else None
         site = public.site(variables) if public else _site(variables)
-        refused, limit_headers = await self._charge(request, principal, site, query)
+        charged = request.scope.get(CHARGED)
+        if charged is not None:  # the fast path charged this request already
+            refused, limit_headers = None, dict(charged)
+        else:
+            refused, limit_headers = await self._charge(request, principal, site, query)
         if refused is not None:
             return refused
         permitted, cors_headers = await cors.allowed(request, principal)
@@ -189,3 +197,13 @@ async def _authenticate_once_more(request: Request, settings: Settings):
     except Exception as error:  # the database's own errors, whatever the driver calls them
         log.warning("authentication failed once (%s); trying again", type(error).__name__)
         return await authenticate(request, settings)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or "\\u0000" in value  # raw, or escaped in a GraphQL string
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

@@ -109,6 +109,16 @@ class RateLimiter:
         Returns the most restrictive decision: when refused, the bucket that takes longest
         to allow the request; when allowed, the bucket with the fewest units left.
         """
+        keys, args = self.prepare(checks, cost=cost)
+        try:
+            async with asyncio.timeout(self._timeout):
+                raw = await self._script(keys=keys, args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise RateLimiterUnavailable(f"rate limiter unavailable: {exc!r}") from exc
+        return self.decide(checks, raw)
+
+    def prepare(self, checks: list[tuple[str, Limit]], *, cost: int) -> tuple[list[str], list[int]]:
+        """The script's keys and arguments, for a caller that sends it with other commands."""
         if not checks:
             raise ValueError("hit_all needs at least one (key, limit)")
         if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
@@ -122,11 +132,14 @@ class RateLimiter:
             if cost > limit.burst:
                 raise ValueError(f"cost {cost} exceeds the burst of {limit.name!r}: never allowed")
             args += [limit.emission_us, limit.burst]
-        try:
-            async with asyncio.timeout(self._timeout):
-                allowed, buckets = await self._script(keys=keys, args=args)
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise RateLimiterUnavailable(f"rate limiter unavailable: {exc!r}") from exc
+        return keys, args
+
+    @property
+    def script(self):
+        return self._script
+
+    def decide(self, checks: list[tuple[str, Limit]], raw) -> Decision:
+        allowed, buckets = raw
         decisions = [
             Decision(
                 allowed=bool(allowed),

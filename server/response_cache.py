@@ -109,21 +109,31 @@ class ResponseCache:
         )
         return hashlib.sha256(raw.encode()).hexdigest()
 
-    async def find(self, site: str, variant: str) -> Hit:
-        if not await self.cache.ready():
-            return Hit(None, None, None, None)
-        try:
-            tenant, generation, entry = await self._lookup(
-                keys=[Cache.key("site", site.strip().lower())],
-                args=[Cache.key("gen", ""), Cache.key("resp", ""), variant],
-            )
-        except RedisError as error:
-            self.cache.failed(error, "a response cache lookup")
-            return Hit(None, None, None, None)
+    @staticmethod
+    def _keys(site: str) -> list[str]:
+        return [Cache.key("site", site.strip().lower())]
+
+    @staticmethod
+    def _args(variant: str) -> list[str]:
+        return [Cache.key("gen", ""), Cache.key("resp", ""), variant]
+
+    @staticmethod
+    def hit_from(found) -> Hit:
+        tenant, generation, entry = found
         if entry:
             etag, _, body = entry.partition(b"\n")
             return Hit(tenant.decode(), generation.decode(), etag.decode(), body)
         return Hit(tenant and tenant.decode(), generation and generation.decode(), None, None)
+
+    async def find(self, site: str, variant: str) -> Hit:
+        if not await self.cache.ready():
+            return Hit(None, None, None, None)
+        try:
+            found = await self._lookup(keys=self._keys(site), args=self._args(variant))
+        except RedisError as error:
+            self.cache.failed(error, "a response cache lookup")
+            return Hit(None, None, None, None)
+        return self.hit_from(found)
 
     async def store(self, hit: Hit, variant: str, body: bytes, ttl: int) -> str:
         etag = hashlib.sha256(body).hexdigest()[:32]

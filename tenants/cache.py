@@ -42,6 +42,10 @@ class Cache:
         self._down_until = 0.0
         self._owed: set[str] = set()  # tenants whose generation bump did not reach Redis
 
+    @property
+    def owed(self) -> bool:
+        return bool(self._owed)
+
     def available(self) -> bool:
         """False for a moment after Redis failed: callers go straight to the database."""
         return time.monotonic() >= self._down_until

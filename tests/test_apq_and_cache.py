@@ -85,3 +85,48 @@ async def test_unknown_sites_and_private_reads_are_not_cached(client, api):
         client, {"query": "{ viewer { tenant { slug } } }"}, {"Authorization": f"Bearer {owner}"}
     )
     assert "ETag" not in viewer.headers and viewer.headers["RateLimit"].startswith('"key"')
+
+
+async def test_cached_anonymous_reads_skip_the_whole_stack(app, client, api, monkeypatch):
+    _, owner = await create_tenant(api, slug="acme")
+    await publish(api, owner, (await create_draft(api, owner))["id"])
+    pipeline = app.state.pipeline
+    handled = []
+    original = pipeline.handle
+
+    async def counting(request, run):
+        handled.append(request.url.path)
+        return await original(request, run)
+
+    monkeypatch.setattr(pipeline, "handle", counting)
+    register = {"query": POLICY, "variables": {"site": "acme"}, "extensions": json.loads(apq(HASH))}
+    await client.post("/graphql", json=register)
+    params = {"extensions": apq(HASH), "variables": json.dumps({"site": "acme"})}
+    first = await get(client, params)  # a miss: the usual road, which fills the cache
+    assert len(handled) == 2
+    second = await get(client, params, {"Origin": "https://anyone.example"})
+    assert len(handled) == 2  # answered before Starlette's router
+    assert second.content == first.content and second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Access-Control-Allow-Origin"] == "*"
+    assert second.headers["RateLimit"].startswith('"public";r=')
+    assert second.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_the_fast_path_refuses_over_the_limit_too(app, client, api):
+    _, owner = await create_tenant(api, slug="acme")
+    await publish(api, owner, (await create_draft(api, owner))["id"])
+    settings = app.state.pipeline.settings
+    import dataclasses
+
+    from server.settings import Rate
+
+    tight = dataclasses.replace(
+        settings, edge=dataclasses.replace(settings.edge, public_rate=Rate(0.1, 3))
+    )
+    app.state.pipeline.settings = tight
+    try:
+        params = {"query": POLICY, "variables": json.dumps({"site": "acme"})}
+        statuses = [(await get(client, params)).status_code for _ in range(4)]
+    finally:
+        app.state.pipeline.settings = settings
+    assert statuses == [200, 200, 200, 429]

@@ -99,3 +99,17 @@ def test_forwarded_for_counts_only_from_trusted_proxies():
     assert client_ip(_request("10.0.0.5", "1.2.3.4, 10.0.0.7"), trusted) == "1.2.3.4"
     assert client_ip(_request("10.0.0.5", None), trusted) == "10.0.0.5"
     assert client_ip(_request("10.0.0.5", "1.2.3.4"), ()) == "10.0.0.5"
+
+
+async def test_nul_characters_are_refused_up_front(client, api):
+    _, owner = await create_tenant(api, slug="alpha")
+    raw = {
+        "query": "mutation($n: String!) { updateTenant(input: {name: $n}) { userErrors { code } } }",
+        "variables": {"n": "a\x00b"},
+    }
+    escaped = {
+        "query": 'mutation { updateTenant(input: {name: "a\\u0000b"}) { userErrors { code } } }'
+    }
+    for body in (raw, escaped):
+        response = await post(client, body, owner)
+        assert response.status_code == 400 and error_codes(response.json()) == ["BAD_USER_INPUT"]

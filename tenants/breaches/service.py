@@ -22,6 +22,7 @@ from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_TEXT = 20_000
+MAX_REFERENCE = 200  # an authority's case number, not a letter
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -163,6 +164,10 @@ async def record_authority_notification(
     now = datetime.now(UTC)
     if notified_at > now + CLOCK_SKEW:
         raise DomainError.one(ErrorCode.INVALID, "notifiedAt is in the future", "notifiedAt")
+    if reference is not None and len(reference.strip()) > MAX_REFERENCE:
+        raise DomainError.one(
+            ErrorCode.TOO_LONG, f"reference is longer than {MAX_REFERENCE}", "reference"
+        )
     async with in_transaction():
         breach = await get(tenant=tenant, breach_id=breach_id, lock=True)
         clock = await owned(BreachClock, tenant=tenant).get_or_none(
