@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 import strawberry
@@ -9,6 +10,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
 )
+from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditQuery
 from schema.breaches import BreachesMutation, BreachesQuery
@@ -19,6 +21,7 @@ from schema.live import Subscription
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
+from schema.scalars import DateTime
 from schema.subject_requests import SubjectRequestsMutation, SubjectRequestsQuery
 from schema.tenancy import TenancyMutation, TenancyQuery
 
@@ -66,8 +69,14 @@ EXTENSIONS = [
     CodedErrors,
 ]
 
+CONFIG = StrawberryConfig(scalar_map={datetime: DateTime})
+
 schema = CharterSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, extensions=EXTENSIONS
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=EXTENSIONS,
+    config=CONFIG,
 )
 
 
@@ -79,6 +88,7 @@ def production_schema() -> CharterSchema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=[DisableIntrospection, *EXTENSIONS],
+        config=CONFIG,
     )
 
 

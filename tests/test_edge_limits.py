@@ -113,3 +113,17 @@ async def test_nul_characters_are_refused_up_front(client, api):
     for body in (raw, escaped):
         response = await post(client, body, owner)
         assert response.status_code == 400 and error_codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+async def test_datetimes_outside_any_meaningful_range_are_refused(client, api):
+    _, owner = await create_tenant(api, slug="alpha")
+    literal = {
+        "query": 'mutation { reportBreach(input: {title: "t", risk: LOW, detectedAt: "0001-01-01T00:00:00+14:00"}) { breach { id } } }'
+    }
+    variable = {
+        "query": 'mutation($d: DateTime!) { reportBreach(input: {title: "t", risk: LOW, detectedAt: $d}) { breach { id } } }',
+        "variables": {"d": "9999-12-31T23:59:59-14:00"},
+    }
+    for body in (literal, variable):
+        response = await post(client, body, owner)
+        assert error_codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"], response.json()

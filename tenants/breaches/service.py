@@ -168,10 +168,17 @@ async def record_authority_notification(
         raise DomainError.one(
             ErrorCode.TOO_LONG, f"reference is longer than {MAX_REFERENCE}", "reference"
         )
+    code = jurisdiction.strip().upper()
+    if code not in JURISDICTIONS:
+        raise DomainError.one(
+            ErrorCode.UNKNOWN_JURISDICTION,
+            f"{jurisdiction[:20]!r} is not a known jurisdiction",
+            "jurisdiction",
+        )
     async with in_transaction():
         breach = await get(tenant=tenant, breach_id=breach_id, lock=True)
         clock = await owned(BreachClock, tenant=tenant).get_or_none(
-            breach_id=breach.id, jurisdiction=jurisdiction.strip().upper(), kind=kind
+            breach_id=breach.id, jurisdiction=code, kind=kind
         )
         if clock is None:
             raise DomainError.one(
