@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
 from tenants.paging import Page, keyset_page
 from tenants.rules import JURISDICTIONS
-from tenants.scoping import owned
+from tenants.scoping import owned, owned_one
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
@@ -211,10 +210,7 @@ async def record_authority_notification(
 
 
 async def find(*, tenant: Tenant, breach_id: str) -> Breach | None:
-    try:
-        return await owned(Breach, tenant=tenant).get_or_none(id=uuid.UUID(str(breach_id)))
-    except ValueError:
-        return None
+    return await owned_one(Breach, tenant=tenant, id=breach_id)
 
 
 async def page(
@@ -307,13 +303,7 @@ async def note(
 
 
 async def get(*, tenant: Tenant, breach_id: str, lock: bool = False) -> Breach:
-    query = owned(Breach, tenant=tenant)
-    if lock:
-        query = query.select_for_update()
-    try:
-        breach = await query.get_or_none(id=uuid.UUID(str(breach_id)))
-    except ValueError:
-        breach = None
+    breach = await owned_one(Breach, tenant=tenant, id=breach_id, lock=lock)
     if breach is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "no such breach", "id")
     return breach

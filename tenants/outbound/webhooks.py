@@ -4,7 +4,6 @@ point inside our network."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
@@ -15,7 +14,7 @@ from tenants.outbound import events
 from tenants.outbound.models import WebhookEndpoint
 from tenants.outbound.signing import new_secret
 from tenants.outbound.urls import check_webhook_url
-from tenants.scoping import owned
+from tenants.scoping import owned, owned_one
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
@@ -68,14 +67,8 @@ async def create_endpoint(
 
 async def delete_endpoint(*, tenant: Tenant, actor: str, endpoint_id: str) -> WebhookEndpoint:
     """Disable, not delete: what was sent to it stays explainable."""
-    try:
-        parsed = uuid.UUID(str(endpoint_id))
-    except ValueError:
-        parsed = None
-    endpoint = parsed and await owned(WebhookEndpoint, tenant=tenant).get_or_none(
-        id=parsed, disabled_at__isnull=True
-    )
-    if not endpoint:
+    endpoint = await owned_one(WebhookEndpoint, tenant=tenant, id=endpoint_id)
+    if endpoint is None or endpoint.disabled_at is not None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "no such webhook endpoint", "id")
     async with in_transaction():
         endpoint.disabled_at = datetime.now(UTC)

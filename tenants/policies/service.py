@@ -18,7 +18,7 @@ from tenants.policies import notices
 from tenants.policies.kinds import PolicyKind, VersionStatus
 from tenants.policies.models import Policy, PolicyTranslation, PolicyVersion
 from tenants.policies.render import content_hash, render_html
-from tenants.scoping import owned
+from tenants.scoping import owned, owned_one
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
@@ -174,7 +174,7 @@ async def publish(
 
 
 async def find_version(*, tenant: Tenant, version_id: str) -> PolicyVersion | None:
-    version = await owned(PolicyVersion, tenant=tenant).get_or_none(id=_uuid(version_id))
+    version = await owned_one(PolicyVersion, tenant=tenant, id=version_id)
     return await _annotated(tenant, version) if version else None
 
 
@@ -233,10 +233,7 @@ async def _timeline(*, tenant: Tenant, policy_id: uuid.UUID) -> list[tuple[int, 
 
 
 async def _draft(*, tenant: Tenant, version_id: str, lock: bool = False) -> PolicyVersion:
-    query = owned(PolicyVersion, tenant=tenant)
-    if lock:
-        query = query.select_for_update()
-    version = await query.get_or_none(id=_uuid(version_id))
+    version = await owned_one(PolicyVersion, tenant=tenant, id=version_id, lock=lock)
     if version is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "no such policy version", "id")
     if version.status != VersionStatus.DRAFT:
@@ -246,13 +243,6 @@ async def _draft(*, tenant: Tenant, version_id: str, lock: bool = False) -> Poli
             "id",
         )
     return version
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _summary(value: str | None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +14,7 @@ from tenants.outbound import events, outbox
 from tenants.paging import Page, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
-from tenants.scoping import owned
+from tenants.scoping import owned, owned_one
 from tenants.subject_requests import deadlines, fulfil, tokens
 from tenants.subject_requests.lifecycle import NOTE_REQUIRED, RequestAction, next_status
 from tenants.subject_requests.models import CLOSED, RequestEvent, RequestStatus, SubjectRequest
@@ -230,10 +229,7 @@ async def act(
 
 
 async def find(*, tenant: Tenant, request_id: str) -> SubjectRequest | None:
-    try:
-        return await owned(SubjectRequest, tenant=tenant).get_or_none(id=uuid.UUID(str(request_id)))
-    except ValueError:
-        return None
+    return await owned_one(SubjectRequest, tenant=tenant, id=request_id)
 
 
 async def page(
@@ -284,13 +280,7 @@ def email_of(request: SubjectRequest) -> str | None:
 
 
 async def _find(*, tenant: Tenant, request_id: str, lock: bool = False) -> SubjectRequest:
-    query = owned(SubjectRequest, tenant=tenant)
-    if lock:
-        query = query.select_for_update()
-    try:
-        request = await query.get_or_none(id=uuid.UUID(str(request_id)))
-    except ValueError:
-        request = None
+    request = await owned_one(SubjectRequest, tenant=tenant, id=request_id, lock=lock)
     if request is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "no such subject request", "id")
     return request
