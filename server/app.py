@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -41,9 +42,13 @@ def create_app(settings: Settings) -> Starlette:
             persisted=PersistedQueries(app.state.redis, schema._schema),
             cache=ResponseCache(app.state.cache),
         )
+        listening = asyncio.create_task(app.state.pipeline.local.listen())
         try:
             yield
         finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
             await app.state.redis.aclose()
             if embedded is not None:
                 embedded.stop()

@@ -21,6 +21,8 @@ from server.auth import Rejected, authenticate
 from server.client_ip import client_ip
 from server.fastpath import CHARGED
 from server.http_spec import GRAPHQL_RESPONSE, negotiate
+from server.leases import Leases
+from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
 from server.response_cache import ResponseCache, cache_headers, public_document
 from server.settings import Settings
@@ -56,6 +58,8 @@ class Pipeline:
         self.limiter = limiter
         self.persisted = persisted
         self.cache = cache
+        self.local = LocalAnswers(cache.cache)  # the fast path's copies, kept in memory
+        self.leases = Leases()  # the fast path's rate-limit units, taken a few at a time
 
     async def handle(self, request: Request, run: Run) -> Response:
         params = await self._params(request)
@@ -80,7 +84,7 @@ class Pipeline:
             return Response(error.message, status_code=error.status, media_type="text/plain")
         request.state.query = query
 
-        public = public_document(query) if query and request.method == "GET" else None
+        public = public_document(query) if query else None
         site = public.site(variables) if public else _site(variables)
         charged = request.scope.get(CHARGED)
         if charged is not None:  # the fast path charged this request already
@@ -155,9 +159,10 @@ class Pipeline:
             query, variables, request.headers.get("accept-language", ""), media
         )
         hit = await self.cache.find(site, variant)
+        get = request.method == "GET"  # HTTP caches keep GET answers only: POST gets no ETag
         if hit.body is not None:
-            extra = cache_headers(hit.etag)
-            if request.headers.get("if-none-match") == extra["ETag"]:
+            extra = cache_headers(hit.etag) if get else {}
+            if get and request.headers.get("if-none-match") == extra["ETag"]:
                 return Response(status_code=304, headers=extra)
             content_type = (
                 f"{GRAPHQL_RESPONSE}; charset=utf-8"
@@ -170,7 +175,8 @@ class Pipeline:
         if response.status_code == 200 and until is not None and b'"errors"' not in response.body:
             ttl = int((until - datetime.now(UTC)).total_seconds())
             etag = await self.cache.store(hit, variant, response.body, ttl)
-            response.headers.update(cache_headers(etag))
+            if get:
+                response.headers.update(cache_headers(etag))
         return response
 
 

@@ -1,150 +1,290 @@
-"""The hot path, in front of everything else: an anonymous GET of a published policy
-that the response cache already holds is answered here, before Starlette builds a
-request, in one Redis round trip that both charges the caller's rate-limit bucket and
-finds the cached answer. Whatever it cannot answer alone goes on down the usual road,
-already charged.
+"""The hot path, in front of everything else: an anonymous read of a published policy that
+is already cached is answered here, before Starlette builds a request.
+
+Usually from memory alone: the answer from `LocalAnswers` (kept correct by pub/sub
+invalidation) and the rate-limit unit from a lease (`Leases`). When either is missing,
+one Redis call fetches what is: the lease and the cached answer together when both are.
+Whatever cannot be answered here goes on down the usual road, already charged.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import limits
+from server import leases, limits
 from server.client_ip import client_ip_of
 from server.http_spec import GRAPHQL_RESPONSE, negotiate
-from server.ratelimit import _GCRA as GCRA
+from server.local_answers import TTL_SECONDS, Answer
+from server.ratelimit import Limit
 from server.ratelimit import headers as limit_headers
 from server.response_cache import LOOKUP, ResponseCache, cache_headers, public_document
 from server.security import ALWAYS
-from tenants.cache import Cache
 from tenants.tenancy.principal import ANONYMOUS
 
 REFUSED = b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RATE_LIMITED"}}]}'
 CHARGED = "charter.charged"  # scope key: the rate-limit headers of a charge already made
+WANTED = {
+    b"authorization",
+    b"accept",
+    b"accept-language",
+    b"content-length",
+    b"content-type",
+    b"if-none-match",
+    b"origin",
+    b"x-forwarded-for",
+}
+JSON_BODIES = {b"application/json", b"application/json; charset=utf-8"}
+MEMO_ENTRIES = 4096
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a request asks for, once its query string or body has been understood."""
+
+    site: str  # as the client wrote it
+    variant: str  # the response cache's key for (document, variables, language, media)
+    media: str
 
 
 class FastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._reads: dict[tuple, Read] = {}  # raw request -> Read: parse each shape once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/graphql":
-            pipeline = getattr(scope["app"].state, "pipeline", None)
-            if pipeline is not None and await answer(pipeline, scope, send):
-                return
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            return await self.app(scope, receive, send)
+        pipeline = getattr(scope["app"].state, "pipeline", None)
+        method = scope["method"]
+        if pipeline is not None and method in ("GET", "POST"):
+            headers = {k: v for k, v in scope["headers"] if k in WANTED}
+            if b"authorization" not in headers:  # keys take the usual road: more to check
+                body = None
+                if method == "POST":
+                    body = await _body(headers, receive, pipeline.settings.edge.max_body_bytes)
+                    if body is None:
+                        return await self.app(scope, receive, send)
+                    receive = _replay(body, receive)
+                read = self._read(pipeline, scope["query_string"] if body is None else body,
+                                  headers, post=body is not None)  # fmt: skip
+                if read is not None and await answer(pipeline, scope, send, headers, read):
+                    return
         await self.app(scope, receive, send)
 
+    def _read(self, pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | None:
+        memo = (post, raw, headers.get(b"accept"), headers.get(b"accept-language"))
+        read = self._reads.get(memo)
+        if read is None:
+            read = _understand(pipeline, raw, headers, post=post)
+            if read is not None:  # only hits are kept: an unknown hash may be registered later
+                if len(self._reads) >= MEMO_ENTRIES:
+                    self._reads.clear()
+                self._reads[memo] = read
+        return read
 
-async def answer(pipeline, scope: Scope, send: Send) -> bool:
+
+async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) -> bool:
     """True when the request was answered here."""
-    headers = {k: v for k, v in scope["headers"] if k in WANTED}
-    if b"authorization" in headers:
-        return False  # keys take the usual road: they have more to check
-    args = parse_qs(scope["query_string"].decode("latin-1"))
-    query, variables = _document(pipeline, args)
-    public = public_document(query) if query else None
-    site = public.site(variables) if public else None
-    cache: Cache = pipeline.cache.cache
-    if site is None or not cache.available() or cache.owed:
+    cache = pipeline.cache
+    local = pipeline.local
+    if not cache.cache.available() or cache.cache.owed:
         return False
-    edge = pipeline.settings.edge
-    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
-    ip = client_ip_of(
-        scope["client"][0] if scope.get("client") else "unknown", forwarded, edge.trusted_proxies
+    key, limit, limiter_args = _bucket(pipeline, scope, headers, read.site)
+    decision = pipeline.leases.spend(key, limit) or await pipeline.leases.wait_for_renewal(
+        key, limit
     )
-    checks = limits.buckets(ANONYMOUS, ip=ip, site=site, edge=edge)
-    keys, rate_args = pipeline.limiter.prepare(checks, cost=1)
-    if len(keys) != 1:  # the combined script charges exactly one bucket
-        return False
-    media = negotiate(headers.get(b"accept", b"").decode("latin-1") or None)
-    variant = pipeline.cache.variant(
-        query, variables, headers.get(b"accept-language", b"").decode("latin-1"), media
-    )
-    try:
-        script = _script(pipeline, cache)
-        rate_raw, found = await script(
-            keys=[*keys, *ResponseCache._keys(site)],
-            args=[*rate_args, *ResponseCache._args(variant)],
-        )
-    except RedisError as error:
-        cache.failed(error, "the fast path")
-        return False
-    decision = pipeline.limiter.decide(checks, rate_raw)
+    found = local.get(read.site, read.variant) if local.usable() else None
+    if decision is None or found is None:
+        epoch = local.epoch
+        try:
+            decision, hit = await _ask_redis(
+                pipeline, key, limit, limiter_args, read, decision, have_answer=found is not None
+            )
+        except RedisError as error:
+            cache.cache.failed(error, "the fast path")
+            if decision is not None:  # a leased unit was spent: don't charge twice
+                scope[CHARGED] = limit_headers(decision)
+            return False
+        if decision.allowed and found is None:
+            if hit is None or hit.body is None:
+                scope[CHARGED] = limit_headers(decision)  # the usual road must not charge again
+                return False
+            found = _remember(local, read, hit, epoch)
     extra = limit_headers(decision)
     if not decision.allowed:
-        body = (
-            b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RATE_LIMITED"}}]}'
-        )
-        await _send(send, 429, body, {**extra, "content-type": "application/json"})
+        await _send(send, 429, REFUSED, [(b"content-type", b"application/json")], extra)
         return True
-    hit = pipeline.cache.hit_from(found)
-    if hit.body is None:
-        scope[CHARGED] = extra  # the usual road must not charge twice
-        return False
-    extra.update(cache_headers(hit.etag))
+    post = scope["method"] == "POST"
+    head = _head(found.etag, read.media, post)
     if b"origin" in headers:
-        extra["Access-Control-Allow-Origin"] = "*"  # public data, no credentials
-    if headers.get(b"if-none-match", b"").decode("latin-1") == extra["ETag"]:
-        await _send(send, 304, b"", extra)
+        extra["access-control-allow-origin"] = "*"  # public data, no credentials
+    if not post and headers.get(b"if-none-match") == f'"{found.etag}"'.encode():
+        await _send(send, 304, b"", [h for h in head if h[0] in (b"etag", b"cache-control",
+                                                                   b"vary")], extra)  # fmt: skip
         return True
-    content_type = (
-        f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else "application/json"
-    )
-    await _send(send, 200, hit.body, {**extra, "content-type": content_type})
+    await _send(send, 200, found.body, head, extra)
     return True
 
 
-# The rate-limit charge and the cache lookup as one script: one command, one round trip.
-# The limiter's script becomes a function whose KEYS and ARGV are its own slices.
-COMBINED = (
-    "local function gcra(KEYS, ARGV)\n"
-    + GCRA
-    + "\nend\nlocal function lookup(KEYS, ARGV)\n"
-    + LOOKUP
-    + "\nend\n"
-    + "return {gcra({KEYS[1]}, {ARGV[1], ARGV[2], ARGV[3]}), "
-    + "lookup({KEYS[2]}, {ARGV[4], ARGV[5], ARGV[6]})}\n"
-)
+async def _ask_redis(pipeline, key, limit, args, read: Read, decision, *, have_answer: bool):
+    """One Redis call for whatever memory lacked: a lease, the cached answer, or both."""
+    cache = pipeline.cache
+    leased = pipeline.leases
+    if decision is None:
+        lease_args = [leases.size(limit), *args[1:]]
+        with leased.renewing(key):
+            if have_answer:
+                lease = _script(pipeline, "lease_script", leases.LEASE)
+                raw = await lease(keys=[key], args=lease_args)
+                return leased.granted(key, limit, raw), None
+            raw, found = await _script(pipeline, "fast_script", COMBINED)(
+                keys=[key, *ResponseCache._keys(read.site)],
+                args=[*lease_args, *ResponseCache._args(read.variant)],
+            )
+            return leased.granted(key, limit, raw), cache.hit_from(found)
+    found = await _script(pipeline, "lookup_script", LOOKUP)(
+        keys=ResponseCache._keys(read.site), args=ResponseCache._args(read.variant)
+    )
+    return decision, cache.hit_from(found)
 
 
-def _script(pipeline, cache: Cache):
-    script = getattr(pipeline, "fast_script", None)
-    if script is None:  # registered once per app; redis-py reloads it after a Redis restart
-        script = pipeline.fast_script = cache.redis.register_script(COMBINED)
-    return script
+def _remember(local, read: Read, hit, epoch: int) -> Answer:
+    lives = min(TTL_SECONDS, hit.ttl_ms / 1000)  # never past the Redis entry's own end
+    found = Answer(hit.tenant, hit.etag, hit.body, time.monotonic() + lives)
+    local.put(read.site, read.variant, found, epoch=epoch)
+    return found
 
 
-WANTED = {
-    b"authorization",
-    b"accept",
-    b"accept-language",
-    b"if-none-match",
-    b"origin",
-    b"x-forwarded-for",
-}
+def _understand(pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | None:
+    query, variables = (_from_body if post else _from_query_string)(pipeline, raw)
+    public = public_document(query) if query else None
+    site = public.site(variables) if public else None
+    if site is None:
+        return None
+    media = negotiate(headers.get(b"accept", b"").decode("latin-1") or None)
+    language = headers.get(b"accept-language", b"").decode("latin-1")
+    return Read(site, ResponseCache.variant(query, variables, language, media), media)
 
 
-def _document(pipeline, args: dict[str, list[str]]) -> tuple[str | None, dict | None]:
+def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
+    args = {k: v[0] for k, v in parse_qs(raw.decode("latin-1")).items()}
+    return _document(pipeline, args.get("query"), args.get("variables"), args.get("extensions"))
+
+
+def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
     try:
-        variables = json.loads(args["variables"][0]) if "variables" in args else None
-        extensions = json.loads(args["extensions"][0]) if "extensions" in args else None
+        body = json.loads(raw)
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict) or set(body) - {"query", "variables", "extensions"}:
+        return None, None  # operationName and the like: the usual road decides
+    query = body.get("query")
+    return _document(
+        pipeline, query if isinstance(query, str) else None, body.get("variables"),
+        body.get("extensions"),
+    )  # fmt: skip
+
+
+def _document(pipeline, query, variables, extensions) -> tuple[str | None, dict | None]:
+    try:
+        variables = json.loads(variables) if isinstance(variables, str) else variables
+        extensions = json.loads(extensions) if isinstance(extensions, str) else extensions
     except ValueError:
         return None, None
     if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
         return None, None
-    if "query" in args:
-        return (None, None) if extensions else (args["query"][0], variables)
+    if query is not None:  # a document sent with a hash registers it: the usual road does
+        return (None, None) if extensions else (query, variables)
     persisted = (extensions or {}).get("persistedQuery")
     wanted = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
     return pipeline.persisted.known(wanted), variables
 
 
-async def _send(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+def _bucket(pipeline, scope: Scope, headers: dict, site: str) -> tuple[str, Limit, list[int]]:
+    edge = pipeline.settings.edge
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    if edge.trusted_proxies:
+        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+        peer = client_ip_of(peer, forwarded, edge.trusted_proxies)
+    return _anonymous_bucket(pipeline.limiter, edge, site, peer)
+
+
+@lru_cache(maxsize=4096)
+def _anonymous_bucket(limiter, edge, site: str, ip: str) -> tuple[str, Limit, list[int]]:
+    # Settings are frozen: a changed edge is a new key here, never a stale limit.
+    checks = limits.buckets(ANONYMOUS, ip=ip, site=site, edge=edge)
+    (_, limit), = checks  # fmt: skip
+    keys, args = limiter.prepare(checks, cost=1)
+    return keys[0], limit, args
+
+
+@lru_cache(maxsize=4096)
+def _head(etag: str, media: str, post: bool) -> list[tuple[bytes, bytes]]:
+    content_type = f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else media
+    head = [(b"content-type", content_type.encode())]
+    if not post:  # HTTP caches keep GET answers only
+        head += [(k.lower().encode(), v.encode()) for k, v in cache_headers(etag).items()]
+    return head
+
+
+# The lease and the cache lookup as one script: one command, one round trip. Each
+# script becomes a function whose KEYS and ARGV are its own slices.
+COMBINED = (
+    "local function lease(KEYS, ARGV)\n"
+    + leases.LEASE
+    + "\nend\nlocal function lookup(KEYS, ARGV)\n"
+    + LOOKUP
+    + "\nend\n"
+    + "return {lease({KEYS[1]}, {ARGV[1], ARGV[2], ARGV[3]}), "
+    + "lookup({KEYS[2]}, {ARGV[4], ARGV[5], ARGV[6]})}\n"
+)
+
+
+def _script(pipeline, name: str, source: str):
+    script = getattr(pipeline, name, None)
+    if script is None:  # registered once per app; redis-py reloads it after a Redis restart
+        script = pipeline.cache.redis.register_script(source)
+        setattr(pipeline, name, script)
+    return script
+
+
+async def _body(headers: dict, receive: Receive, limit: int) -> bytes | None:
+    """The whole body of a small JSON POST, or None to leave the request untouched."""
+    if headers.get(b"content-type", b"").lower() not in JSON_BODIES:
+        return None
+    length = headers.get(b"content-length", b"")
+    if not length.isdigit() or int(length) > limit:
+        return None
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _send(send: Send, status: int, body: bytes, head: list, extra: dict[str, str]) -> None:
+    raw = head + [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
     raw.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw + ALWAYS})
     await send({"type": "http.response.body", "body": body})

@@ -27,15 +27,17 @@ ROOT_FIELD = "publishedPolicy"
 
 LOOKUP = """
 local site = redis.call('GET', KEYS[1])
-if not site then return {false, false, false} end
+if not site then return {false, false, false, false} end
 local ok, decoded = pcall(cjson.decode, site)
 if not ok or type(decoded) ~= 'table' or type(decoded['tenant']) ~= 'string' then
-  return {false, false, false}
+  return {false, false, false, false}
 end
 local tenant = decoded['tenant']
 local generation = redis.call('GET', ARGV[1] .. tenant) or '0'
-local entry = redis.call('GET', ARGV[2] .. tenant .. ':' .. generation .. ':' .. ARGV[3])
-return {tenant, generation, entry or false}
+local key = ARGV[2] .. tenant .. ':' .. generation .. ':' .. ARGV[3]
+local entry = redis.call('GET', key)
+if not entry then return {tenant, generation, false, false} end
+return {tenant, generation, entry, redis.call('PTTL', key)}
 """
 
 
@@ -94,6 +96,7 @@ class Hit:
     generation: str | None
     etag: str | None
     body: bytes | None
+    ttl_ms: int = 0  # how much longer the entry lives in Redis
 
 
 class ResponseCache:
@@ -119,10 +122,10 @@ class ResponseCache:
 
     @staticmethod
     def hit_from(found) -> Hit:
-        tenant, generation, entry = found
+        tenant, generation, entry, ttl_ms = found
         if entry:
             etag, _, body = entry.partition(b"\n")
-            return Hit(tenant.decode(), generation.decode(), etag.decode(), body)
+            return Hit(tenant.decode(), generation.decode(), etag.decode(), body, int(ttl_ms))
         return Hit(tenant and tenant.decode(), generation and generation.decode(), None, None)
 
     async def find(self, site: str, variant: str) -> Hit:

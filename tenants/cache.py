@@ -8,6 +8,10 @@ After a failure the cache stays aside for a couple of seconds (no request waits 
 stalled Redis twice in a row), and an invalidation it could not make is owed: until it
 is paid, this process reads nothing from the cache, so no publish made during an outage
 is hidden behind an old answer once Redis is back.
+
+Every bump is also published on `INVALIDATIONS`, so processes that keep answers in their
+own memory (server.local_answers) drop that tenant's at once; this process's listeners
+hear of it directly, before Redis is even asked.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ LOCK_MS = 3000  # a loader slower than this lets a second loader in
 WAIT_STEP_SECONDS = 0.02
 WAIT_STEPS = 50  # followers wait up to 1 s for the leader's value, then load it themselves
 COOLDOWN_SECONDS = 2.0
+INVALIDATIONS = PREFIX + "invalidations"  # pub/sub channel: a tenant id per bump
 
 Loader = Callable[[], Awaitable[Any]]
 Ttl = int | Callable[[Any], int]  # seconds, or seconds chosen from the loaded value
@@ -41,6 +46,7 @@ class Cache:
         self._inflight: dict[str, asyncio.Future] = {}
         self._down_until = 0.0
         self._owed: set[str] = set()  # tenants whose generation bump did not reach Redis
+        self.listeners: list[Callable[[str], None]] = []  # told of every bump, in-process
 
     @property
     def owed(self) -> bool:
@@ -60,7 +66,7 @@ class Cache:
             return False
         for tenant_id in list(self._owed):
             try:
-                await self.redis.incr(self.key("gen", tenant_id))
+                await self._bump(tenant_id)
             except RedisError as error:
                 self.failed(error, "an owed invalidation")
                 return False
@@ -84,11 +90,21 @@ class Cache:
 
     async def bump(self, tenant_id: object) -> None:
         """Make every cached entry of this tenant stale, now (or as soon as Redis answers)."""
+        for listener in self.listeners:
+            listener(str(tenant_id))
         try:
-            await self.redis.incr(self.key("gen", tenant_id))
+            await self._bump(tenant_id)
         except RedisError as error:
             self._owed.add(str(tenant_id))
             self.failed(error, f"invalidating tenant {tenant_id}")
+
+    async def _bump(self, tenant_id: object) -> None:
+        # One round trip; the publish follows the INCR, so whoever hears it reads the new
+        # generation.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(self.key("gen", tenant_id))
+            pipe.publish(INVALIDATIONS, str(tenant_id))
+            await pipe.execute()
 
     async def forget(self, *keys: str) -> None:
         try:

@@ -1,0 +1,118 @@
+"""Rate-limit units taken from Redis a few at a time, so the hot path asks Redis once per
+lease instead of once per request.
+
+A lease is the same GCRA bucket as the limiter's (same key, same script semantics), asked
+for up to `size(limit)` units at once: at most 1/16 of the burst and at most 64. Units a
+process took but did not spend within `LEASE_SECONDS` are dropped, never handed out
+twice, so the limit across processes is never exceeded; a busy client may be refused a
+little early, by at most one lease per process. A bucket whose burst is below 32 leases
+one unit at a time: exactly the precision of charging every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from server.ratelimit import Decision, Limit
+
+LEASE_SECONDS = 1.0
+MAX_UNITS = 64
+MAX_BUCKETS = 10_000  # held leases; expired ones are swept when there are more
+
+# KEYS[1] the bucket; ARGV: units wanted, emission interval (µs), burst. Grants as many
+# units as the bucket has, up to the number wanted, and reports the bucket afterwards:
+# {granted, remaining, µs until the next unit, µs until one more unit would be allowed}.
+LEASE = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local want = tonumber(ARGV[1])
+local emission = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local tau = emission * burst
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
+local granted = math.max(0, math.min(want, math.floor((tau - (tat - now)) / emission)))
+if granted > 0 then
+  tat = tat + granted * emission
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
+end
+local slack = tau - (tat - now)
+local remaining = math.max(0, math.floor(slack / emission))
+local next_unit = 0
+if remaining < burst then next_unit = (remaining + 1) * emission - slack end
+return {granted, remaining, next_unit, math.max(0, tat + emission - now - tau)}
+"""
+
+
+def size(limit: Limit) -> int:
+    return max(1, min(MAX_UNITS, limit.burst // 16))
+
+
+@dataclass
+class _Held:
+    left: int  # units this process may still spend
+    until: float  # monotonic instant the lease lapses
+    remaining: int  # what Redis had left after granting it
+    reset_seconds: float
+
+
+class Leases:
+    def __init__(self) -> None:
+        self._held: dict[str, _Held] = {}
+        self._renewing: dict[str, asyncio.Future] = {}
+
+    async def wait_for_renewal(self, key: str, limit: Limit) -> Decision | None:
+        """When another request is already asking Redis for this bucket, its lease will
+        likely cover this one too: wait for it rather than asking again."""
+        renewal = self._renewing.get(key)
+        if renewal is None:
+            return None
+        await asyncio.shield(renewal)
+        return self.spend(key, limit)
+
+    @contextlib.contextmanager
+    def renewing(self, key: str) -> Iterator[None]:
+        if key in self._renewing:  # a waiter the last lease did not cover: it asks alone
+            yield
+            return
+        renewal = self._renewing[key] = asyncio.get_running_loop().create_future()
+        try:
+            yield
+        finally:
+            del self._renewing[key]
+            renewal.set_result(None)
+
+    def spend(self, key: str, limit: Limit) -> Decision | None:
+        """A decision from a lease held here, or None when Redis must be asked."""
+        held = self._held.get(key)
+        if held is None or held.left < 1 or held.until <= time.monotonic():
+            return None
+        held.left -= 1
+        return Decision(True, limit, held.remaining + held.left, held.reset_seconds, 0.0)
+
+    def granted(self, key: str, limit: Limit, raw) -> Decision:
+        """Keeps what the LEASE script granted and spends one unit of it."""
+        granted, remaining, next_unit, retry = (int(value) for value in raw)
+        if granted < 1:
+            self._held.pop(key, None)
+            return Decision(False, limit, remaining, next_unit / 1e6, retry / 1e6)
+        if len(self._held) >= MAX_BUCKETS:
+            self._sweep()
+        now = time.monotonic()
+        old = self._held.get(key)
+        kept = old.left if old is not None and old.until > now else 0  # still live: not lost
+        held = _Held(granted - 1 + kept, now + LEASE_SECONDS, remaining, next_unit / 1e6)
+        self._held[key] = held
+        return Decision(True, limit, remaining + held.left, held.reset_seconds, 0.0)
+
+    def clear(self) -> None:
+        self._held.clear()
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        self._held = {k: v for k, v in self._held.items() if v.until > now and v.left > 0}
+        if len(self._held) >= MAX_BUCKETS:  # all live: the oldest half goes
+            self._held = dict(list(self._held.items())[MAX_BUCKETS // 2 :])
