@@ -57,6 +57,7 @@ class _Held:
     until: float  # monotonic instant the lease lapses
     remaining: int  # what Redis had left after granting it
     reset_seconds: float
+    refused: Decision | None = None  # the bucket is empty until `until`: say so locally
 
 
 class Leases:
@@ -67,11 +68,12 @@ class Leases:
     async def wait_for_renewal(self, key: str, limit: Limit) -> Decision | None:
         """When another request is already asking Redis for this bucket, its lease will
         likely cover this one too: wait for it rather than asking again."""
-        renewal = self._renewing.get(key)
-        if renewal is None:
-            return None
-        await asyncio.shield(renewal)
-        return self.spend(key, limit)
+        while (renewal := self._renewing.get(key)) is not None:
+            await asyncio.shield(renewal)
+            decision = self.spend(key, limit)
+            if decision is not None:
+                return decision
+        return None  # the caller renews next; any other waiter then waits on it
 
     @contextlib.contextmanager
     def renewing(self, key: str) -> Iterator[None]:
@@ -88,7 +90,11 @@ class Leases:
     def spend(self, key: str, limit: Limit) -> Decision | None:
         """A decision from a lease held here, or None when Redis must be asked."""
         held = self._held.get(key)
-        if held is None or held.left < 1 or held.until <= time.monotonic():
+        if held is None or held.until <= time.monotonic():
+            return None
+        if held.refused is not None:
+            return held.refused
+        if held.left < 1:
             return None
         held.left -= 1
         return Decision(True, limit, held.remaining + held.left, held.reset_seconds, 0.0)
@@ -96,13 +102,16 @@ class Leases:
     def granted(self, key: str, limit: Limit, raw) -> Decision:
         """Keeps what the LEASE script granted and spends one unit of it."""
         granted, remaining, next_unit, retry = (int(value) for value in raw)
-        if granted < 1:
-            self._held.pop(key, None)
-            return Decision(False, limit, remaining, next_unit / 1e6, retry / 1e6)
         if len(self._held) >= MAX_BUCKETS:
             self._sweep()
         now = time.monotonic()
         old = self._held.get(key)
+        if granted < 1:
+            refused = Decision(False, limit, remaining, next_unit / 1e6, retry / 1e6)
+            if old is None or old.until <= now or old.left < 1:
+                # No unit comes back before retry_after: every caller until then is refused.
+                self._held[key] = _Held(0, now + retry / 1e6, 0, next_unit / 1e6, refused)
+            return refused
         kept = old.left if old is not None and old.until > now else 0  # still live: not lost
         held = _Held(granted - 1 + kept, now + LEASE_SECONDS, remaining, next_unit / 1e6)
         self._held[key] = held
@@ -113,6 +122,6 @@ class Leases:
 
     def _sweep(self) -> None:
         now = time.monotonic()
-        self._held = {k: v for k, v in self._held.items() if v.until > now and v.left > 0}
+        self._held = {k: v for k, v in self._held.items() if v.until > now}
         if len(self._held) >= MAX_BUCKETS:  # all live: the oldest half goes
             self._held = dict(list(self._held.items())[MAX_BUCKETS // 2 :])

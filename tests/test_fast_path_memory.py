@@ -1,0 +1,160 @@
+"""The fast path's memory: answers kept in-process (invalidated over pub/sub) and
+rate-limit units leased a few at a time, without ever granting more than the bucket."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+
+from server.leases import LEASE, Leases, size
+from server.local_answers import Answer, LocalAnswers
+from server.ratelimit import Limit
+from server.settings import Rate
+from tests.factories import create_draft, create_tenant, publish
+from tests.test_faults import serve
+
+POLICY = "query($site: String!) { publishedPolicy(site: $site) { version title } }"
+READ = {"query": POLICY, "variables": {"site": "acme"}}
+
+
+async def _published(api, title="One"):
+    _, owner = await create_tenant(api, slug="acme")
+    draft = await create_draft(
+        api, owner, translations=[{"locale": "en", "title": title, "body": "1"}]
+    )
+    await publish(api, owner, draft["id"])
+    return owner
+
+
+def test_lease_sizes_follow_the_burst():
+    assert [size(Limit(rate=1, burst=b)) for b in (1, 31, 32, 160, 10_000)] == [1, 1, 2, 10, 64]
+
+
+async def test_leases_in_two_processes_never_grant_more_than_the_burst(app):
+    script = app.state.redis.register_script(LEASE)
+    limit = Limit(rate=0.001, burst=64, name="public")  # no refill during the test
+    processes = [Leases(), Leases()]  # each keeps its own units, as two servers would
+
+    async def hit(leases: Leases) -> bool:
+        decision = leases.spend("k", limit)
+        if decision is None:
+            raw = await script(
+                keys=["charter:rl:test:k"], args=[size(limit), limit.emission_us, 64]
+            )
+            decision = leases.granted("k", limit, raw)
+        return decision.allowed
+
+    allowed = [await hit(processes[i % 2]) for i in range(100)]
+    assert allowed == [True] * 64 + [False] * 36
+
+
+async def test_concurrent_readers_get_exactly_the_burst(app, client, api):
+    await _published(api)
+    pipeline = app.state.pipeline
+    params = {"query": POLICY, "variables": json.dumps({"site": "acme"})}
+    assert (await client.get("/graphql", params=params)).status_code == 200  # fills the cache
+    assert (await client.get("/graphql", params=params)).status_code == 200  # the copy, here
+    settings = pipeline.settings
+    tight = dataclasses.replace(settings.edge, public_rate=Rate(0.001, 64))
+    pipeline.settings = dataclasses.replace(settings, edge=tight)
+    for key in await app.state.redis.keys("charter:rl:*"):  # a fresh bucket under the new limit
+        await app.state.redis.delete(key)
+    pipeline.leases.clear()
+    try:
+        answers = await asyncio.gather(*(client.get("/graphql", params=params) for _ in range(100)))
+    finally:
+        pipeline.settings = settings
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(200) == 64 and statuses.count(429) == 36
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
+async def test_post_reads_are_answered_from_memory_and_follow_a_publish(
+    app, client, api, monkeypatch
+):
+    owner = await _published(api)
+    handled = []
+    original = app.state.pipeline.handle
+
+    async def counting(request, run):
+        handled.append(request.method)
+        return await original(request, run)
+
+    monkeypatch.setattr(app.state.pipeline, "handle", counting)
+    await client.post("/graphql", json=READ)  # the usual road learns where the site lives
+    first = await client.post("/graphql", json=READ)  # the usual road fills the cache
+    second = await client.post("/graphql", json=READ)
+    assert handled == ["POST", "POST"]
+    assert second.content == first.content and "ETag" not in second.headers
+    assert second.headers["RateLimit"].startswith('"public";r=')
+
+    draft = await create_draft(
+        api, owner, translations=[{"locale": "en", "title": "Two", "body": "2"}]
+    )
+    await publish(api, owner, draft["id"])
+    after = await client.post("/graphql", json=READ)
+    assert after.json()["data"]["publishedPolicy"] == {"version": 2, "title": "Two"}
+
+
+async def test_a_copy_fetched_across_an_invalidation_is_not_kept(app):
+    local: LocalAnswers = app.state.pipeline.local
+    for _ in range(100):  # until the subscription is up
+        if local.usable():
+            break
+        await asyncio.sleep(0.05)
+    assert local.usable(), "the invalidation feed never came up"
+    answer = Answer("tenant-1", "etag", b"{}", time.monotonic() + 10)
+    before = local.epoch
+    await _bump_and_hear(app, "tenant-1")  # arrives while the copy was on its way
+    local.put("acme", "variant", answer, epoch=before)
+    assert local.get("acme", "variant") is None
+    local.put("acme", "variant", answer, epoch=local.epoch)
+    assert local.get("acme", "variant") == answer
+    await _bump_and_hear(app, "tenant-2")
+    assert local.get("acme", "variant") == answer  # another tenant's publish keeps it
+    await _bump_and_hear(app, "tenant-1")
+    assert local.get("acme", "variant") is None
+
+
+async def _bump_and_hear(app, tenant_id: str) -> None:
+    """A bump, then its message back over pub/sub (the process tells itself first)."""
+    local = app.state.pipeline.local
+    before = local.epoch
+    await app.state.cache.bump(tenant_id)
+    for _ in range(100):
+        if local.epoch >= before + 2:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the invalidation never came back over pub/sub")
+
+
+async def test_a_publish_on_one_server_reaches_another_servers_memory(api, settings):
+    owner = await _published(api)
+    async with serve(settings) as first, serve(settings) as second:
+        for server in (first, second, second):  # the second server now holds a copy
+            body = (await server.post("/graphql", json=READ)).json()
+            assert body["data"]["publishedPolicy"] == {"version": 1, "title": "One"}
+        draft = await create_draft(
+            api, owner, translations=[{"locale": "en", "title": "Two", "body": "2"}]
+        )
+        mutation = (
+            "mutation($id: ID!) { publishPolicyVersion(id: $id) { policyVersion { version } } }"
+        )
+        await first.post(
+            "/graphql",
+            json={"query": mutation, "variables": {"id": draft["id"]}},
+            headers={"Authorization": f"Bearer {owner}"},
+        )
+        seen = []
+        for _ in range(10):  # the message may trail the HTTP answer by a moment, not by the TTL
+            seen.append(
+                (await second.post("/graphql", json=READ)).json()["data"]["publishedPolicy"]
+            )
+            if seen[-1]["version"] == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert seen[-1] == {"version": 2, "title": "Two"}, seen
