@@ -73,7 +73,7 @@ async def singles(http: httpx.AsyncClient, key: str, count: int, concurrency: in
                 json={"query": RECORD, "variables": {"i": consent(index)}},
                 headers=headers,
             )
-            assert response.json()["data"]["recordConsent"]["userErrors"] == []
+            assert response.json()["data"]["recordConsent"]["userErrors"] == [], response.text
 
     with Timer() as timer:
         await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -19,12 +19,6 @@ from redis.asyncio import Redis
 from bench.common import CHARTER, REDIS_URL, environment, free_port, run, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
-# The limiter stays on (every request pays into its buckets) but never refuses.
-UNLIMITED = {
-    "CHARTER_PUBLIC_RATE": "1000000:2000000",
-    "CHARTER_KEY_RATE": "1000000:2000000",
-    "CHARTER_TENANT_RATE": "1000000:2000000",
-}
 PUBLISHED = (
     "query($site: String!) { publishedPolicy(site: $site) { version title body html locale } }"
 )
@@ -65,7 +59,7 @@ async def stack() -> AsyncIterator[dict[str, str]]:
     await flush_redis()
     async with scratch_database() as database_url:
         with tempfile.TemporaryDirectory() as data_dir:
-            env = {**environment(database_url, data_dir), **UNLIMITED}
+            env = environment(database_url, data_dir)
             await run("migrate", env=env)
             try:
                 yield env
