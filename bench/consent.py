@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 
 from bench.common import Timer, environment, run, scratch_database, server
+from tenants.consent import writes
 
 BATCH_SIZE = 500
 PUBLISH = """mutation($input: PolicyDraftInput!) { createPolicyDraft(input: $input) { policyVersion { id } } }"""
@@ -95,48 +96,28 @@ async def batches(http: httpx.AsyncClient, key: str, count: int) -> float:
     return count * BATCH_SIZE / timer.seconds
 
 
+COPY_COLUMNS = [
+    "id", "tenant_id", "sequence", "subject_id", "policy_kind", "policy_version", "locale",
+    "method", "decisions", "occurred_at", "recorded_at", "source_url", "commitment", "hash",
+]  # fmt: skip
+
+
+def _event_row(tenant: uuid.UUID, index: int, now: datetime) -> tuple:
+    return (
+        uuid.uuid4(), tenant, index + 1, f"visitor-{index}", "PRIVACY", 1, "en", "BANNER",
+        '[{"granted":true,"purpose":"analytics.reporting"}]', now, now,
+        "https://bench.example/page", "0" * 64, "f" * 64,
+    )  # fmt: skip
+
+
 async def raw_copy(database_url: str, count: int) -> float:
     """The floor nobody beats: COPY of rows shaped like ledger rows, no checks, no chain."""
     connection = await asyncpg.connect(database_url)
     await connection.execute("CREATE TABLE bench_copy (LIKE consent_event INCLUDING ALL)")
     tenant = uuid.uuid4()
     now = datetime.now(UTC)
-    columns = [
-        "id",
-        "tenant_id",
-        "sequence",
-        "subject_id",
-        "policy_kind",
-        "policy_version",
-        "locale",
-        "method",
-        "decisions",
-        "occurred_at",
-        "recorded_at",
-        "source_url",
-        "commitment",
-        "hash",
-    ]
     batches = [
-        [
-            (
-                uuid.uuid4(),
-                tenant,
-                b * BATCH_SIZE + i + 1,
-                f"visitor-{i}",
-                "PRIVACY",
-                1,
-                "en",
-                "BANNER",
-                '[{"granted":true,"purpose":"analytics.reporting"}]',
-                now,
-                now,
-                "https://bench.example/page",
-                "0" * 64,
-                "f" * 64,
-            )
-            for i in range(BATCH_SIZE)
-        ]
+        [_event_row(tenant, b * BATCH_SIZE + i, now) for i in range(BATCH_SIZE)]
         for b in range(count)
     ]
     await connection.execute(
@@ -144,7 +125,54 @@ async def raw_copy(database_url: str, count: int) -> float:
     )
     with Timer() as timer:
         for rows in batches:
-            await connection.copy_records_to_table("bench_copy", records=rows, columns=columns)
+            await connection.copy_records_to_table("bench_copy", records=rows, columns=COPY_COLUMNS)
+    await connection.close()
+    return count * BATCH_SIZE / timer.seconds
+
+
+async def raw_ledger_writes(database_url: str, count: int) -> float:
+    """The least the ledger itself must write, raw: per batch, one transaction with the
+    COPY of 500 events and the upsert of their 1000 consent_state rows (two purposes
+    each), the same statement the service sends. No checks, no chain, no GraphQL."""
+    connection = await asyncpg.connect(database_url)
+    await connection.execute("CREATE TABLE bench_state (LIKE consent_state INCLUDING ALL)")
+    await connection.execute("CREATE TABLE bench_events (LIKE consent_event INCLUDING ALL)")
+    tenant, now = uuid.uuid4(), datetime.now(UTC)
+    columns = ", ".join(writes.STATE_COLUMNS)
+    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(writes._STATE_TYPES, start=1))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in writes.STATE_UPDATES)
+    upsert = (
+        f"INSERT INTO bench_state ({columns}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET {updates} "
+        "WHERE bench_state.decided_at <= EXCLUDED.decided_at"
+    )
+    batches = []
+    for b in range(count):
+        events = [_event_row(tenant, b * BATCH_SIZE + i, now) for i in range(BATCH_SIZE)]
+        states = [
+            (
+                uuid.uuid4(),
+                tenant,
+                f"visitor-{b}-{i}",
+                purpose,
+                True,
+                "BANNER",
+                "PRIVACY",
+                1,
+                now,
+                event[0],
+            )
+            for i, event in enumerate(events)
+            for purpose in ("analytics.reporting", "marketing.communications.email")
+        ]
+        batches.append((events, [list(column) for column in zip(*states, strict=True)]))
+    with Timer() as timer:
+        for events, state_columns in batches:
+            async with connection.transaction():
+                await connection.copy_records_to_table(
+                    "bench_events", records=events, columns=COPY_COLUMNS
+                )
+                await connection.execute(upsert, *state_columns)
     await connection.close()
     return count * BATCH_SIZE / timer.seconds
 
@@ -173,7 +201,12 @@ async def main(batch_count: int, single_count: int) -> None:
                 single_rate = await singles(http, key, single_count)
                 batch_rate = await batches(http, key, batch_count)
             copy_rate = await raw_copy(database_url, batch_count)
+            floor_rate = await raw_ledger_writes(database_url, batch_count)
     print(f"raw asyncpg COPY          {copy_rate:10.0f} events/s   1.00 (baseline)")
+    print(
+        f"raw ledger writes         {floor_rate:10.0f} events/s   {floor_rate / copy_rate:.2f} of COPY"
+        " (events + consent_state, one transaction: the ceiling)"
+    )
     print(
         f"recordConsents x{BATCH_SIZE}      {batch_rate:10.0f} events/s   {batch_rate / copy_rate:.2f} of COPY (target >= 0.25)"
     )

@@ -55,11 +55,17 @@ def canonical_json(value: Any) -> bytes:
     formatting is the one part of the RFC not worth reimplementing. Datetimes must be
     turned into ISO strings by the caller. Lone surrogates fail in the UTF-8 encode.
     """
-    if _plain(value):
+    if type(value) is _Plain or _plain(value):
         # The C encoder gives the same bytes as JCS for plain values: keys in the BMP sort
         # the same by code point as by UTF-16 unit, and its escapes are JSON.stringify's.
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     return _serialise(value).encode("utf-8")
+
+
+class _Plain(dict):
+    """A document built here from checked parts (str, bool, small int, None; ASCII keys):
+    plain by construction, so canonical_json skips walking it again. Two walks per event
+    were a fifth of a consent batch."""
 
 
 def _plain(value: Any) -> bool:
@@ -133,13 +139,17 @@ def commitment(
     if not isinstance(salt, str) or len(salt) < _MIN_SALT:
         raise ValueError(f"salt must be a string of at least {_MIN_SALT} characters")
     # Canonical JSON of a fixed object is an unambiguous encoding: no separator games.
-    payload = {
-        "ip": ip,
-        "salt": salt,
-        "source_url": source_url,
-        "subject_id": subject_id,
-        "user_agent": user_agent,
-    }
+    if not all(v is None or isinstance(v, str) for v in (subject_id, ip, user_agent, source_url)):
+        raise TypeError("personal fields must be strings or None")
+    payload = _Plain(
+        {
+            "ip": ip,
+            "salt": salt,
+            "source_url": source_url,
+            "subject_id": subject_id,
+            "user_agent": user_agent,
+        }
+    )
     return crypto.keyed_hash(canonical_json(payload).decode("utf-8"), purpose=COMMITMENT_PURPOSE)
 
 
@@ -192,29 +202,33 @@ def event_document(
     previous_hash: str | None,
 ) -> dict[str, Any]:
     """The chained content of one consent event; it never holds a personal field."""
-    if type(sequence) is not int or sequence < 1:
+    if type(sequence) is not int or not 1 <= sequence <= _MAX_SAFE_INT:
         raise ValueError("sequence must be an int >= 1")
+    if locale is not None and not isinstance(locale, str):
+        raise ValueError("locale must be a string or None")
     _check_previous(previous_hash)
     # Only a hash may stand for the person here; a raw id passed by mistake would be chained
     # for ever, beyond the reach of erasure.
     if not isinstance(commitment, str) or not _HEX_HASH.fullmatch(commitment):
         raise ValueError("commitment must be the 64-hex-character output of commitment()")
-    return {
-        "schema": DOCUMENT_SCHEMA,
-        # Ids are stringified so UUID and int keys both serialise the same on every backend.
-        "event_id": str(event_id),
-        "tenant_id": str(tenant_id),
-        "sequence": sequence,
-        "occurred_at": _instant("occurred_at", occurred_at),
-        "recorded_at": _instant("recorded_at", recorded_at),
-        "policy_kind": str(policy_kind),
-        "policy_version": str(policy_version),
-        "locale": locale,
-        "method": str(method),
-        "decisions": _decisions(decisions),
-        "commitment": commitment,
-        "previous_hash": previous_hash,
-    }
+    return _Plain(
+        {
+            "schema": DOCUMENT_SCHEMA,
+            # Ids are stringified so UUID and int keys both serialise the same on every backend.
+            "event_id": str(event_id),
+            "tenant_id": str(tenant_id),
+            "sequence": sequence,
+            "occurred_at": _instant("occurred_at", occurred_at),
+            "recorded_at": _instant("recorded_at", recorded_at),
+            "policy_kind": str(policy_kind),
+            "policy_version": str(policy_version),
+            "locale": locale,
+            "method": str(method),
+            "decisions": _decisions(decisions),
+            "commitment": commitment,
+            "previous_hash": previous_hash,
+        }
+    )
 
 
 def _check_previous(previous_hash: str | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["IPV4_PREFIX", "IPV6_PREFIX", "USER_AGENT_MAX", "clean_user_agent", "truncate_ip"]
 
@@ -18,6 +19,8 @@ IPV6_PREFIX = 48
 USER_AGENT_MAX = 512
 
 
+# Cached: every event of a batch carries the same request's address and user agent.
+@lru_cache(maxsize=1024)
 def truncate_ip(ip: str | None) -> str | None:
     """The network address of ``ip``'s /24 (IPv4) or /48 (IPv6); None if not an address."""
     if not isinstance(ip, str):
@@ -36,6 +39,7 @@ def truncate_ip(ip: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 
 
+@lru_cache(maxsize=1024)
 def clean_user_agent(ua: str | None) -> str | None:
     """``ua`` without control or format characters, trimmed and capped; None if empty."""
     if not isinstance(ua, str):
