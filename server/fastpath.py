@@ -22,13 +22,15 @@ from server import leases, limits
 from server.client_ip import client_ip_of
 from server.http_spec import GRAPHQL_RESPONSE, negotiate
 from server.local_answers import TTL_SECONDS, Answer
-from server.ratelimit import Limit
+from server.ratelimit import Limit, policy_header, remaining_header
 from server.ratelimit import headers as limit_headers
 from server.response_cache import LOOKUP, ResponseCache, cache_headers, public_document
 from server.security import ALWAYS
 from tenants.tenancy.principal import ANONYMOUS
 
 REFUSED = b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RATE_LIMITED"}}]}'
+REFUSED_HEAD = [(b"content-type", b"application/json")]
+ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 CHARGED = "charter.charged"  # scope key: the rate-limit headers of a charge already made
 WANTED = {
     b"authorization",
@@ -117,19 +119,18 @@ async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) 
                 scope[CHARGED] = limit_headers(decision)  # the usual road must not charge again
                 return False
             found = _remember(local, read, hit, epoch)
-    extra = limit_headers(decision)
     if not decision.allowed:
-        await _send(send, 429, REFUSED, [(b"content-type", b"application/json")], extra)
+        await _send(send, 429, REFUSED, REFUSED_HEAD, _encoded(limit_headers(decision)))
         return True
     post = scope["method"] == "POST"
-    head = _head(found.etag, read.media, post)
+    extra = _limit_head(decision)
     if b"origin" in headers:
-        extra["access-control-allow-origin"] = "*"  # public data, no credentials
-    if not post and headers.get(b"if-none-match") == f'"{found.etag}"'.encode():
-        await _send(send, 304, b"", [h for h in head if h[0] in (b"etag", b"cache-control",
-                                                                   b"vary")], extra)  # fmt: skip
+        extra.append(ANY_ORIGIN)  # public data, no credentials
+    if not post and headers.get(b"if-none-match") == _quoted(found.etag):
+        await _send(send, 304, b"", _head(found.etag, read.media, post, validators_only=True),
+                    extra)  # fmt: skip
         return True
-    await _send(send, 200, found.body, head, extra)
+    await _send(send, 200, found.body, _head(found.etag, read.media, post), extra)
     return True
 
 
@@ -213,24 +214,42 @@ def _bucket(pipeline, scope: Scope, headers: dict, site: str) -> tuple[str, Limi
     if edge.trusted_proxies:
         forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
         peer = client_ip_of(peer, forwarded, edge.trusted_proxies)
-    return _anonymous_bucket(pipeline.limiter, edge, site, peer)
+    known = _BUCKETS.get((site, peer))
+    if known is None or known[0] is not edge:  # settings are replaced whole, never edited
+        checks = limits.buckets(ANONYMOUS, ip=peer, site=site, edge=edge)
+        (_, limit), = checks  # fmt: skip
+        keys, args = pipeline.limiter.prepare(checks, cost=1)
+        if len(_BUCKETS) >= MEMO_ENTRIES:
+            _BUCKETS.clear()
+        known = _BUCKETS[(site, peer)] = (edge, (keys[0], limit, args))
+    return known[1]
+
+
+_BUCKETS: dict[tuple[str, str], tuple[object, tuple[str, Limit, list[int]]]] = {}
+
+
+def _limit_head(decision) -> list[tuple[bytes, bytes]]:
+    policy = policy_header(decision.limit)[1].encode()
+    return [(b"ratelimit-policy", policy), (b"ratelimit", remaining_header(decision).encode())]
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
 @lru_cache(maxsize=4096)
-def _anonymous_bucket(limiter, edge, site: str, ip: str) -> tuple[str, Limit, list[int]]:
-    # Settings are frozen: a changed edge is a new key here, never a stale limit.
-    checks = limits.buckets(ANONYMOUS, ip=ip, site=site, edge=edge)
-    (_, limit), = checks  # fmt: skip
-    keys, args = limiter.prepare(checks, cost=1)
-    return keys[0], limit, args
+def _quoted(etag: str) -> bytes:
+    return f'"{etag}"'.encode()
 
 
 @lru_cache(maxsize=4096)
-def _head(etag: str, media: str, post: bool) -> list[tuple[bytes, bytes]]:
+def _head(
+    etag: str, media: str, post: bool, *, validators_only: bool = False
+) -> list[tuple[bytes, bytes]]:
     content_type = f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else media
-    head = [(b"content-type", content_type.encode())]
+    head = [] if validators_only else [(b"content-type", content_type.encode())]
     if not post:  # HTTP caches keep GET answers only
-        head += [(k.lower().encode(), v.encode()) for k, v in cache_headers(etag).items()]
+        head += _encoded(cache_headers(etag))
     return head
 
 
@@ -283,8 +302,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _send(send: Send, status: int, body: bytes, head: list, extra: dict[str, str]) -> None:
-    raw = head + [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
-    raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw + ALWAYS})
+async def _send(send: Send, status: int, body: bytes, head: list, extra: list) -> None:
+    raw = [*head, *extra, (b"content-length", str(len(body)).encode()), *ALWAYS]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

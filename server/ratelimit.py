@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -81,8 +83,7 @@ class Limit:
         return max(1, round(1_000_000 / self.rate))
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):  # a tuple: the hot path makes one per request
     allowed: bool
     limit: Limit  # the bucket this decision describes (the most restrictive one)
     remaining: int  # whole cost units available right now
@@ -159,6 +160,20 @@ def _sf_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@lru_cache(maxsize=256)
+def policy_header(limit: Limit) -> tuple[str, str]:
+    """The policy's name as an sf-string, and the RateLimit-Policy value (see headers)."""
+    name = _sf_string(limit.name)
+    window = max(1, math.ceil(limit.burst / limit.rate))
+    return name, f"{name};q={limit.burst};w={window}"
+
+
+def remaining_header(decision: Decision) -> str:
+    """The RateLimit value (see headers)."""
+    name = policy_header(decision.limit)[0]
+    return f"{name};r={decision.remaining};t={math.ceil(decision.reset_seconds)}"
+
+
 def headers(decision: Decision) -> dict[str, str]:
     """RateLimit-Policy and RateLimit per draft-ietf-httpapi-ratelimit-headers-11, plus
     Retry-After when refused.
@@ -177,12 +192,9 @@ def headers(decision: Decision) -> dict[str, str]:
           keeps t <= Retry-After (the time until `cost` units are back), as section 6 asks:
           Retry-After SHOULD NOT point earlier than the end of the effective window.
     """
-    limit = decision.limit
-    name = _sf_string(limit.name)
-    window = max(1, math.ceil(limit.burst / limit.rate))
     result = {
-        "RateLimit-Policy": f"{name};q={limit.burst};w={window}",
-        "RateLimit": f"{name};r={decision.remaining};t={math.ceil(decision.reset_seconds)}",
+        "RateLimit-Policy": policy_header(decision.limit)[1],
+        "RateLimit": remaining_header(decision),
     }
     if not decision.allowed:
         result["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
