@@ -10,6 +10,7 @@ Whatever cannot be answered here goes on down the usual road, already charged.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,8 @@ from server.ratelimit import headers as limit_headers
 from server.response_cache import LOOKUP, ResponseCache, cache_headers, public_document
 from server.security import ALWAYS
 from tenants.tenancy.principal import ANONYMOUS
+
+log = logging.getLogger("charter.fastpath")
 
 REFUSED = b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RATE_LIMITED"}}]}'
 REFUSED_HEAD = [(b"content-type", b"application/json")]
@@ -74,10 +77,13 @@ class FastPath:
                     if body is None:
                         return await self.app(scope, receive, send)
                     receive = _replay(body, receive)
-                read = self._read(pipeline, scope["query_string"] if body is None else body,
-                                  headers, post=body is not None)  # fmt: skip
-                if read is not None and await answer(pipeline, scope, send, headers, read):
-                    return
+                try:
+                    read = self._read(pipeline, scope["query_string"] if body is None else body,
+                                      headers, post=body is not None)  # fmt: skip
+                    if read is not None and await answer(pipeline, scope, send, headers, read):
+                        return
+                except Exception:  # a fault here must cost the shortcut, never the request
+                    log.exception("the fast path failed; taking the usual road")
         await self.app(scope, receive, send)
 
     def _read(self, pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | None:

@@ -158,3 +158,16 @@ async def test_a_publish_on_one_server_reaches_another_servers_memory(api, setti
                 break
             await asyncio.sleep(0.05)
         assert seen[-1] == {"version": 2, "title": "Two"}, seen
+
+
+async def test_a_fault_in_the_fast_path_costs_only_the_shortcut(client, api, monkeypatch, caplog):
+    await _published(api)
+    from server import fastpath
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the shortcut")
+
+    monkeypatch.setattr(fastpath, "answer", broken)
+    answered = await client.post("/graphql", json=READ)
+    assert answered.json()["data"]["publishedPolicy"] == {"version": 1, "title": "One"}
+    assert "the fast path failed" in caplog.text
