@@ -16,7 +16,7 @@ from schema.audit import AuditQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
-from schema.limits import QueryLimits
+from schema.limits import CachedParse, QueryLimits
 from schema.live import Subscription
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
@@ -61,10 +61,11 @@ class CharterSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-# Validating the same few documents again and again is much of a read's cost: it is
-# cached per document. The limits run first, on the parsed document.
+# Parsing and validating the same few documents again and again is much of a request's
+# cost: both are cached per document. The limits run first, on the parsed document.
 EXTENSIONS = [
     lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    CachedParse,
     QueryLimits,  # also validates, through a cache
     CodedErrors,
 ]

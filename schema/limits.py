@@ -6,7 +6,9 @@ Runs where validation runs, with the caller in reach, so a tenant's plan may all
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from functools import lru_cache
 
 from graphql import (
     FieldNode,
@@ -22,6 +24,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    parse,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.validation_cache import _get_validate_cache
@@ -126,6 +129,21 @@ def problems(
 
 VALIDATED_DOCUMENTS = 512
 _validate = _get_validate_cache(VALIDATED_DOCUMENTS)
+PARSED_DOCUMENTS = 1024
+_parse = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
+
+
+class CachedParse(SchemaExtension):
+    """The same few documents arrive again and again: each is parsed once. A document
+    that does not parse is left to strawberry, which reports the error its usual way
+    (strawberry's own ParserCache raises from a place that skips error processing)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
 
 
 class QueryLimits(SchemaExtension):
