@@ -164,7 +164,7 @@ def _instant(name: str, value: datetime) -> str:
 def _decisions(decisions: Sequence[Any]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for item in decisions:
-        if isinstance(item, Mapping):
+        if type(item) is dict or isinstance(item, Mapping):  # a dict skips the ABC check
             purpose, granted, method = item.get("purpose"), item.get("granted"), item.get("method")
         else:
             (purpose, granted), method = item, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +58,7 @@ class StateRow:
 
 
 EVENT_COLUMNS = [f.name for f in fields(EventRow)]
+_EVENT_VALUES = attrgetter(*EVENT_COLUMNS)
 STATE_COLUMNS = [f.name for f in fields(StateRow)]
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
 
@@ -74,13 +76,12 @@ async def insert_events(rows: list[EventRow]) -> None:
     if raw is None:
         await ConsentEvent.bulk_create([ConsentEvent(**vars(row)) for row in rows], batch_size=500)
         return
-    records = [
-        tuple(
-            json.dumps(row.decisions) if c == "decisions" else getattr(row, c)
-            for c in EVENT_COLUMNS
-        )
-        for row in rows
-    ]
+    decisions = EVENT_COLUMNS.index("decisions")
+    records = []
+    for row in rows:
+        record = list(_EVENT_VALUES(row))
+        record[decisions] = json.dumps(record[decisions])  # COPY takes jsonb as text
+        records.append(record)
     await raw.copy_records_to_table("consent_event", records=records, columns=EVENT_COLUMNS)
 
 
