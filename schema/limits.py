@@ -130,6 +130,7 @@ def problems(
 VALIDATED_DOCUMENTS = 512
 _validate = _get_validate_cache(VALIDATED_DOCUMENTS)
 PARSED_DOCUMENTS = 1024
+PARSED_DOCUMENT_BYTES = 16 * 1024
 _parse = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
 
 
@@ -140,7 +141,8 @@ class CachedParse(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query:
+        # Small documents only: caching large ones would let a client pin memory.
+        if context.query and len(context.query) <= PARSED_DOCUMENT_BYTES:
             with contextlib.suppress(GraphQLError):
                 context.graphql_document = _parse(context.query, **context.parse_options)
         yield

@@ -47,6 +47,7 @@ WANTED = {
 }
 JSON_BODIES = {b"application/json", b"application/json; charset=utf-8"}
 MEMO_ENTRIES = 4096
+MEMO_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class FastPath:
         read = self._reads.get(memo)
         if read is None:
             read = _understand(pipeline, raw, headers, post=post)
-            if read is not None:  # only hits are kept: an unknown hash may be registered later
+            # Only hits are kept (an unknown hash may be registered later), and only small
+            # requests: a few thousand bodies of megabytes each would be a memory attack.
+            if read is not None and len(raw) <= MEMO_BYTES:
                 if len(self._reads) >= MEMO_ENTRIES:
                     self._reads.clear()
                 self._reads[memo] = read

@@ -55,10 +55,19 @@ class Public:
         return value if isinstance(value, str) else None
 
 
-@lru_cache(maxsize=1024)
 def public_document(query: str) -> Public | None:
     """Cacheable when it is one query whose every root field is publishedPolicy on the
     same site; anything else takes the ordinary road."""
+    # A public read is a few hundred bytes; anything much larger is not worth keeping
+    # (and thousands of large ones kept would be a memory attack).
+    return _public_document(query) if len(query) <= MAX_PUBLIC_DOCUMENT else None
+
+
+MAX_PUBLIC_DOCUMENT = 16 * 1024
+
+
+@lru_cache(maxsize=1024)
+def _public_document(query: str) -> Public | None:
     try:
         document = parse(query, max_tokens=2000)
     except GraphQLSyntaxError:
