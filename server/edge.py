@@ -25,7 +25,7 @@ from server.http_spec import GRAPHQL_RESPONSE, negotiate
 from server.leases import Leases
 from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
-from server.response_cache import ResponseCache, cache_headers, public_document
+from server.response_cache import ResponseCache, cache_headers, plausible_site, public_document
 from server.settings import Settings
 from tenants.tenancy.principal import ANONYMOUS
 
@@ -88,7 +88,7 @@ class Pipeline:
             return Response(error.message, status_code=error.status, media_type="text/plain")
         request.state.query = query
 
-        public = public_document(query) if query else None
+        public = public_document(query) if query and _plain_read(request) else None
         site = public.site(variables) if public else _site(variables)
         charged = request.scope.get(CHARGED)
         if charged is not None:  # the fast path charged this request already
@@ -186,13 +186,27 @@ class Pipeline:
         return response
 
 
+def _plain_read(request: Request) -> bool:
+    """A request the response cache may answer: no operation named (the cache key does
+    not hold one), and a POST only as JSON, the one body strawberry would accept too."""
+    if request.method == "GET":
+        return "operationName" not in request.query_params
+    parsed = PARSED_BODY.get()
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return (
+        media == "application/json"
+        and parsed is not None
+        and isinstance(parsed[1], dict)
+        and parsed[1].get("operationName") is None
+    )
+
+
 def _dict(value) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
 def _site(variables: dict | None) -> str | None:
-    value = (variables or {}).get("site")
-    return value if isinstance(value, str) else None
+    return plausible_site((variables or {}).get("site"))
 
 
 def _fit(cost: int, checks) -> int:

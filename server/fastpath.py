@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server import leases, limits
 from server.client_ip import client_ip_of
 from server.http_spec import GRAPHQL_RESPONSE, negotiate
+from server.leases import RenewalFailed
 from server.local_answers import TTL_SECONDS, Answer
 from server.ratelimit import Limit, policy_header, remaining_header
 from server.ratelimit import headers as limit_headers
@@ -35,6 +36,8 @@ REFUSED = b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RA
 REFUSED_HEAD = [(b"content-type", b"application/json")]
 ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 CHARGED = "charter.charged"  # scope key: the rate-limit headers of a charge already made
+SPENT = "charter.spent"  # scope key: the decision of a leased unit this request spent
+STARTED = "charter.started"  # scope key: the answer has begun
 WANTED = {
     b"authorization",
     b"accept",
@@ -47,7 +50,7 @@ WANTED = {
 }
 JSON_BODIES = {b"application/json", b"application/json; charset=utf-8"}
 MEMO_ENTRIES = 4096
-MEMO_BYTES = 16 * 1024
+MEMO_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,16 +78,24 @@ class FastPath:
                 body = None
                 if method == "POST":
                     body = await _body(headers, receive, pipeline.settings.edge.max_body_bytes)
-                    if body is None:
+                    if not isinstance(body, bytes):  # not ours, or the client has gone
+                        receive = receive if body is None else _replay(body, receive)
                         return await self.app(scope, receive, send)
-                    receive = _replay(body, receive)
+                    receive = _replay({"type": "http.request", "body": body}, receive)
                 try:
                     read = self._read(pipeline, scope["query_string"] if body is None else body,
                                       headers, post=body is not None)  # fmt: skip
                     if read is not None and await answer(pipeline, scope, send, headers, read):
                         return
+                except RenewalFailed:
+                    pass  # Redis is failing: the usual road knows what to do without it
                 except Exception:  # a fault here must cost the shortcut, never the request
                     log.exception("the fast path failed; taking the usual road")
+                    if scope.get(STARTED):
+                        return  # an answer is already on its way: a second would be worse
+                    spent = scope.get(SPENT)
+                    if spent is not None:
+                        scope[CHARGED] = limit_headers(spent)
         await self.app(scope, receive, send)
 
     def _read(self, pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | None:
@@ -129,17 +140,18 @@ async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) 
                 return False
             found = _remember(local, read, hit, epoch)
     if not decision.allowed:
-        await _send(send, 429, REFUSED, REFUSED_HEAD, _encoded(limit_headers(decision)))
+        await _send(send, 429, REFUSED, REFUSED_HEAD, _encoded(limit_headers(decision)), scope)
         return True
+    scope[SPENT] = decision
     post = scope["method"] == "POST"
     extra = _limit_head(decision)
     if b"origin" in headers:
         extra.append(ANY_ORIGIN)  # public data, no credentials
     if not post and headers.get(b"if-none-match") == _quoted(found.etag):
         await _send(send, 304, b"", _head(found.etag, read.media, post, validators_only=True),
-                    extra)  # fmt: skip
+                    extra, scope)  # fmt: skip
         return True
-    await _send(send, 200, found.body, _head(found.etag, read.media, post), extra)
+    await _send(send, 200, found.body, _head(found.etag, read.media, post), extra, scope)
     return True
 
 
@@ -185,6 +197,8 @@ def _understand(pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | No
 
 def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
     args = {k: v[0] for k, v in parse_qs(raw.decode("latin-1")).items()}
+    if "operationName" in args:  # the cache key holds none: the usual road decides
+        return None, None
     return _document(pipeline, args.get("query"), args.get("variables"), args.get("extensions"))
 
 
@@ -283,8 +297,9 @@ def _script(pipeline, name: str, source: str):
     return script
 
 
-async def _body(headers: dict, receive: Receive, limit: int) -> bytes | None:
-    """The whole body of a small JSON POST, or None to leave the request untouched."""
+async def _body(headers: dict, receive: Receive, limit: int) -> bytes | Message | None:
+    """The whole body of a small JSON POST; None to leave the request untouched; the
+    disconnect message when the client left before sending all of it."""
     if headers.get(b"content-type", b"").lower() not in JSON_BODIES:
         return None
     length = headers.get(b"content-length", b"")
@@ -293,12 +308,15 @@ async def _body(headers: dict, receive: Receive, limit: int) -> bytes | None:
     chunks = []
     while True:
         message = await receive()
+        if message["type"] != "http.request":
+            return message
         chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body"):
+        if not message.get("more_body"):
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def _replay(first: Message, receive: Receive) -> Receive:
+    """`receive` as if `first` had not been taken from it yet."""
     sent = False
 
     async def replay() -> Message:
@@ -306,12 +324,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         if sent:
             return await receive()
         sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return first
 
     return replay
 
 
-async def _send(send: Send, status: int, body: bytes, head: list, extra: list) -> None:
+async def _send(send: Send, status: int, body: bytes, head: list, extra: list, scope) -> None:
     raw = [*head, *extra, (b"content-length", str(len(body)).encode()), *ALWAYS]
+    scope[STARTED] = True
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

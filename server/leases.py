@@ -2,11 +2,14 @@
 lease instead of once per request.
 
 A lease is the same GCRA bucket as the limiter's (same key, same script semantics), asked
-for up to `size(limit)` units at once: at most 1/16 of the burst and at most 64. Units a
-process took but did not spend within `LEASE_SECONDS` are dropped, never handed out
-twice, so the limit across processes is never exceeded; a busy client may be refused a
-little early, by at most one lease per process. A bucket whose burst is below 32 leases
-one unit at a time: exactly the precision of charging every request.
+for up to `size(limit)` units at once: at most 1/16 of the burst and at most 64, and
+never more than the bucket holds. Units a process took but did not spend within
+`LEASE_SECONDS` are dropped, never handed out twice, so the bucket's own accounting is
+never exceeded: a busy client may be refused a little early (by at most one lease per
+process), and over a short window it may be admitted up to one lease more than a
+per-request charge would allow, since a unit can be spent up to a second after Redis
+granted it. A bucket whose burst is below 32 leases one unit at a time: exactly the
+precision of charging every request.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ def size(limit: Limit) -> int:
     return max(1, min(MAX_UNITS, limit.burst // 16))
 
 
+class RenewalFailed(Exception):
+    """The renewal this request waited for failed: it takes the usual road at once."""
+
+
 @dataclass
 class _Held:
     left: int  # units this process may still spend
@@ -69,7 +76,8 @@ class Leases:
         """When another request is already asking Redis for this bucket, its lease will
         likely cover this one too: wait for it rather than asking again."""
         while (renewal := self._renewing.get(key)) is not None:
-            await asyncio.shield(renewal)
+            if not await asyncio.shield(renewal):
+                raise RenewalFailed  # Redis failed the renewer: don't queue up behind it
             decision = self.spend(key, limit)
             if decision is not None:
                 return decision
@@ -81,11 +89,13 @@ class Leases:
             yield
             return
         renewal = self._renewing[key] = asyncio.get_running_loop().create_future()
+        renewed = False
         try:
             yield
+            renewed = True
         finally:
             del self._renewing[key]
-            renewal.set_result(None)
+            renewal.set_result(renewed)
 
     def spend(self, key: str, limit: Limit) -> Decision | None:
         """A decision from a lease held here, or None when Redis must be asked."""

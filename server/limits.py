@@ -39,7 +39,9 @@ def buckets(
     if principal.platform:
         return [(f"platform:{ip}", _limit("platform", edge.key_rate, None))]
     if principal.key is None:
-        return [(f"{site or '-'}:{ip}", _limit("public", edge.public_rate, None))]
+        # One bucket per site however it is spelled ("Acme", " acme").
+        where = site.strip().lower() if site else "-"
+        return [(f"{where}:{ip}", _limit("public", edge.public_rate, None))]
     ceiling = (f"{tenant.id}", _limit("tenant", edge.tenant_rate, plan.get("tenant_rate")))
     if principal.publishable:
         return [

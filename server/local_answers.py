@@ -26,6 +26,7 @@ log = logging.getLogger("charter.local_answers")
 
 TTL_SECONDS = 10.0
 MAX_ENTRIES = 4096
+MAX_BYTES = 64 * 1024 * 1024  # clients choose variants (languages, variables): a budget
 PING_SECONDS = 1.0
 SILENCE_SECONDS = 3.0
 RETRY_SECONDS = 0.5
@@ -43,6 +44,7 @@ class LocalAnswers:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
         self._entries: dict[tuple[str, str], Answer] = {}
+        self._bytes = 0
         self._heard = float("-inf")  # monotonic instant of the subscription's last word
         self.epoch = 0
         cache.listeners.append(self.forget_tenant)
@@ -63,19 +65,23 @@ class LocalAnswers:
     def put(self, site: str, variant: str, answer: Answer, *, epoch: int) -> None:
         if epoch != self.epoch or not self.usable():
             return  # an invalidation may have overtaken the fetch
-        if len(self._entries) >= MAX_ENTRIES:
+        if len(self._entries) >= MAX_ENTRIES or self._bytes + len(answer.body) > MAX_BYTES:
             self._entries.clear()  # rare, and refilling is one Redis call per entry
+            self._bytes = 0
+        replaced = self._entries.get((site, variant))
+        self._bytes += len(answer.body) - (len(replaced.body) if replaced else 0)
         self._entries[(site, variant)] = answer
 
     def forget_tenant(self, tenant_id: str) -> None:
         self.epoch += 1
         gone = [key for key, entry in self._entries.items() if entry.tenant == tenant_id]
         for key in gone:
-            del self._entries[key]
+            self._bytes -= len(self._entries.pop(key).body)
 
     def forget_all(self) -> None:
         self.epoch += 1
         self._entries.clear()
+        self._bytes = 0
 
     async def listen(self) -> None:
         """Runs for the life of the app: subscribe, hear invalidations, ping, reconnect."""
@@ -84,6 +90,8 @@ class LocalAnswers:
                 await self._listen_once()
             except (RedisError, OSError, TimeoutError) as error:
                 log.info("invalidation feed lost (%s); local answers off until it is back", error)
+            except Exception:  # never die quietly: answers would stay off until a restart
+                log.exception("invalidation feed failed; local answers off until it is back")
             self._heard = float("-inf")
             self.forget_all()
             await asyncio.sleep(RETRY_SECONDS)

@@ -50,9 +50,17 @@ class Public:
 
     def site(self, variables: dict | None) -> str | None:
         if self.site_literal is not None:
-            return self.site_literal
-        value = (variables or {}).get(self.site_variable or "")
-        return value if isinstance(value, str) else None
+            return plausible_site(self.site_literal)
+        return plausible_site((variables or {}).get(self.site_variable or ""))
+
+
+MAX_SITE = 253  # a host name's longest; slugs are shorter
+
+
+def plausible_site(value: object) -> str | None:
+    """A site as a client sent it, if it could name one: anything longer would only feed
+    the caches and rate-limit buckets keyed by it."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_SITE else None
 
 
 def public_document(query: str) -> Public | None:

@@ -4,11 +4,12 @@ rate-limit units leased a few at a time, without ever granting more than the buc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import time
 
-from server.leases import LEASE, Leases, size
+from server.leases import LEASE, Leases, RenewalFailed, size
 from server.local_answers import Answer, LocalAnswers
 from server.ratelimit import Limit
 from server.settings import Rate
@@ -187,3 +188,55 @@ async def test_large_requests_are_answered_but_never_remembered(app, client, api
     assert public_document(big) is None
     assert _parse.cache_info().currsize == parsed_before
     assert all(len(raw) <= MEMO_BYTES for _, raw, *_ in app.middleware_stack._reads)
+
+
+async def test_implausible_sites_share_one_bucket_and_are_never_remembered(app, client, api):
+    await _published(api)
+    from server import fastpath
+
+    for index in range(3):
+        site = f"{index}" * 5_000  # no host name is this long
+        answered = await client.post(
+            "/graphql", json={"query": POLICY, "variables": {"site": site}}
+        )
+        assert answered.status_code == 200 and answered.json()["data"]["publishedPolicy"] is None
+    assert all(len(site) <= 253 for site, _ in fastpath._BUCKETS)
+    assert all(len(key) < 400 for key in app.state.pipeline.leases._held)
+    assert all(len(key) < 400 for key in await app.state.redis.keys("charter:rl:*"))
+
+
+async def test_waiters_do_not_queue_behind_a_failed_renewal():
+    leases = Leases()
+    limit = Limit(rate=1, burst=64)
+
+    async def failing_renewal():
+        with leases.renewing("k"):
+            await asyncio.sleep(0.01)
+            raise ConnectionError("Redis went away")
+
+    renewal = asyncio.ensure_future(failing_renewal())
+    await asyncio.sleep(0)  # the renewal is under way
+    try:
+        await leases.wait_for_renewal("k", limit)
+    except RenewalFailed:
+        pass
+    else:
+        raise AssertionError("a waiter must hear that the renewal failed")
+    with contextlib.suppress(ConnectionError):
+        await renewal
+
+
+async def test_only_plain_json_reads_are_answered_from_the_cache(client, api):
+    await _published(api)
+    for _ in range(3):  # warm: the site is known, the answer cached, then copied here
+        assert (await client.post("/graphql", json=READ)).status_code == 200
+    as_text = await client.post(
+        "/graphql", content=json.dumps(READ), headers={"Content-Type": "text/plain"}
+    )
+    assert as_text.status_code in (400, 415), as_text.text  # as strawberry says, cached or not
+    # An operation the document lacks is the client's error, never a cache hit.
+    named = await client.post("/graphql", json={**READ, "operationName": "Missing"})
+    params = {"query": POLICY, "variables": json.dumps({"site": "acme"}), "operationName": "X"}
+    named_get = await client.get("/graphql", params=params)
+    for answer in (named, named_get):
+        assert answer.status_code >= 400 or "errors" in answer.json(), answer.text

@@ -73,8 +73,23 @@ async def test_tenant_changes_reach_the_public_read(api):
         'mutation { updateTenant(input: {defaultLocale: "ru"}) { tenant { id } } }', token=owner
     )
     assert (await _read(api, "acme.example", "de"))["locale"] == "ru"
+    assert (await _read(api, "WWW.Acme.Example"))["locale"] == "en"  # another spelling
     await api("mutation { updateTenant(input: {domains: []}) { tenant { id } } }", token=owner)
     assert await _read(api, "acme.example") is None
+    assert await _read(api, "WWW.Acme.Example") is None  # no spelling keeps the old owner
+
+
+async def test_an_unicode_domain_is_forgotten_in_every_spelling(api):
+    _, owner = await create_tenant(api, slug="acme")
+    await publish(api, owner, (await create_draft(api, owner, translations=EN_RU))["id"])
+    await api(
+        'mutation { updateTenant(input: {domains: ["пример.рф"]}) { tenant { id } } }', token=owner
+    )
+    for spelling in ("пример.рф", "www.пример.рф", "xn--e1afmkfd.xn--p1ai"):
+        assert (await _read(api, spelling))["title"] == "One", spelling
+    await api("mutation { updateTenant(input: {domains: []}) { tenant { id } } }", token=owner)
+    for spelling in ("пример.рф", "www.пример.рф", "xn--e1afmkfd.xn--p1ai"):
+        assert await _read(api, spelling) is None, spelling
 
 
 async def test_a_burst_of_misses_loads_once(api, queries):

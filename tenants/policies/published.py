@@ -47,9 +47,25 @@ class PublishedView:
     fresh_until: datetime | None = None
 
 
+def site_key(site: str) -> str:
+    """The cache key that maps a site, as a client spelled it, to a tenant."""
+    return Cache.key("site", site.strip().lower())
+
+
 def site_keys(*sites: str) -> list[str]:
-    """The cache keys that map these sites (slugs or domains) to a tenant."""
-    return [Cache.key("site", site.strip().lower()) for site in sites]
+    """Every key a client's spelling of these sites (slugs or domains) may have cached:
+    the name, its "www." form, and its Unicode and ASCII (IDNA) forms, since the lookup
+    accepts them all. A domain moving between tenants must leave none behind."""
+    spellings = set()
+    for site in sites:
+        name = site.strip().lower().removeprefix("www.")
+        forms = {name}
+        with contextlib.suppress(UnicodeError):
+            forms.add(name.encode("idna").decode("ascii"))
+        with contextlib.suppress(UnicodeError):
+            forms.add(name.encode("ascii").decode("idna"))
+        spellings |= forms | {f"www.{form}" for form in forms}
+    return [site_key(spelling) for spelling in sorted(spellings)]
 
 
 async def published_policy(
@@ -115,7 +131,7 @@ async def tenant_of_site(*, cache: Cache, site: str) -> str | None:
     """The tenant id a site (slug or domain) belongs to, cached like the policy itself."""
     site = site.strip().lower()
     found = await cache.get_or_load(
-        site_keys(site)[0],
+        site_key(site),
         lambda: _tenant_of_site(site),
         ttl=lambda value: SITE_TTL if value["tenant"] else UNKNOWN_SITE_TTL,
     )
@@ -136,8 +152,9 @@ def _pick(versions: list[list], *, version: int | None, now: datetime) -> list |
 
 async def _tenant_of_site(site: str) -> dict[str, str | None]:
     candidates = [site, site.removeprefix("www.")]
-    with contextlib.suppress(UnicodeError):  # a site that is no host name is just a slug
-        candidates.append(site.encode("idna").decode("ascii"))
+    for name in list(candidates):  # domains are stored in their ASCII (IDNA) form
+        with contextlib.suppress(UnicodeError):  # a site that is no host name is a slug
+            candidates.append(name.encode("idna").decode("ascii"))
     tenant = await Tenant.filter(slug=site).only("id").first()
     if tenant is None:
         row = await TenantDomain.filter(domain__in=candidates).only("tenant_id").first()
