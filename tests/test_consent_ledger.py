@@ -73,6 +73,47 @@ async def test_concurrent_writers_never_fork_the_chain(api, owner):
     assert all(rows[i]["previous_hash"] == rows[i - 1]["hash"] for i in range(1, 50))
 
 
+async def test_concurrent_single_events_share_transactions_and_keep_their_receipts(api, owner):
+    async def one(index: int) -> dict:
+        body = await api(RECORD, {"input": item(index, method="BANNER")}, token=owner)
+        return body["data"]["recordConsent"]["receipt"]
+
+    receipts = await asyncio.gather(*(one(i) for i in range(40)))
+    assert [r["subjectId"] for r in receipts] == [f"s-{i}" for i in range(40)]
+    assert sorted(r["sequence"] for r in receipts) == list(range(1, 41))
+    writes = [e for e in await _audit(api, owner) if e["action"] == "consent.record"]
+    assert sum(e["details"]["events"] for e in writes) == 40
+    assert len(writes) < 40  # events that waited for the lock went in together
+
+
+async def test_a_failed_group_write_fails_each_of_its_callers_and_loses_nothing(
+    api, owner, monkeypatch
+):
+    from tenants.consent import writes
+
+    original = writes.insert_events
+
+    async def failing(rows):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(writes, "insert_events", failing)
+    bodies = await asyncio.gather(
+        *(api(RECORD, {"input": item(i, method="BANNER")}, token=owner) for i in range(5))
+    )
+    assert all(b["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR" for b in bodies)
+    monkeypatch.setattr(writes, "insert_events", original)
+    retried = await api(RECORD, {"input": item(0, method="BANNER")}, token=owner)
+    assert retried["data"]["recordConsent"]["receipt"]["sequence"] == 1  # nothing half-written
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified == {"ok": True, "checked": 1, "firstBrokenId": None}
+
+
+async def _audit(api, token) -> list[dict]:
+    query = "{ auditLog(first: 100) { edges { node { action details } } } }"
+    body = await api(query, token=token)
+    return [edge["node"] for edge in body["data"]["auditLog"]["edges"]]
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from tenants.consent import ledger, writes
+from tenants.consent import grouping, ledger, writes
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
 from tenants.consent.models import ConsentEvent, ConsentState
@@ -59,8 +59,13 @@ async def record_consent(
         problems, item, "input", tenant=tenant, catalog=versions, evidence=evidence, now=now
     )
     problems.raise_if_any()
-    events, _ = await append(tenant=tenant, items=[(entry, email)], now=now, actor=actor)
-    return events[0], versions
+
+    async def write(items: list) -> list[ConsentEvent]:
+        events, _ = await append(tenant=tenant, items=items, now=datetime.now(UTC), actor=actor)
+        return events
+
+    event = await grouping.submit((tenant.id, actor), (entry, email), write)
+    return event, versions
 
 
 async def record_consents(
