@@ -27,6 +27,7 @@ from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
 from server.response_cache import ResponseCache, cache_headers, plausible_site, public_document
 from server.settings import Settings
+from tenants.policies.published import tenant_of_site
 from tenants.tenancy.principal import ANONYMOUS
 
 log = logging.getLogger("charter.edge")
@@ -139,6 +140,7 @@ class Pipeline:
 
     async def _charge(self, request: Request, principal, site: str | None, query: str | None):
         ip = client_ip(request, self.settings.edge.trusted_proxies)
+        site = await self._known(principal, site)
         checks = limits.buckets(principal, ip=ip, site=site, edge=self.settings.edge)
         try:
             if not self.cache.cache.available():  # Redis just failed: do not wait on it again
@@ -156,6 +158,16 @@ class Pipeline:
         if not decision.allowed:
             return error_response(429, "rate limit exceeded", "RATE_LIMITED", headers(decision)), {}
         return None, headers(decision)
+
+    async def _known(self, principal, site: str | None) -> str | None:
+        """The site an anonymous caller pays for, if a tenant owns it. Buckets are per
+        (site, IP): a site nobody owns would mint a fresh bucket for every name a client
+        invents, so all such sites share one (None)."""
+        if principal.key is not None or principal.platform or not site:
+            return site
+        if not self.cache.cache.available():
+            return site  # the limiter cannot answer either: nothing to share
+        return site if await tenant_of_site(cache=self.cache.cache, site=site) else None
 
     async def _cached(
         self, request: Request, run: Run, public, query: str, variables, site: str

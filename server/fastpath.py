@@ -134,6 +134,8 @@ async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) 
             if decision is not None:  # a leased unit was spent: don't charge twice
                 scope[CHARGED] = limit_headers(decision)
             return False
+        if decision is None:  # a site of no known tenant: the usual road charges it
+            return False
         if decision.allowed and found is None:
             if hit is None or hit.body is None:
                 scope[CHARGED] = limit_headers(decision)  # the usual road must not charge again
@@ -170,6 +172,8 @@ async def _ask_redis(pipeline, key, limit, args, read: Read, decision, *, have_a
                 keys=[key, *ResponseCache._keys(read.site)],
                 args=[*lease_args, *ResponseCache._args(read.variant)],
             )
+            if raw is None:  # no tenant known for the site: nothing leased
+                return None, None
             return leased.granted(key, limit, raw), cache.hit_from(found)
     found = await _script(pipeline, "lookup_script", LOOKUP)(
         keys=ResponseCache._keys(read.site), args=ResponseCache._args(read.variant)
@@ -284,8 +288,11 @@ COMBINED = (
     + "\nend\nlocal function lookup(KEYS, ARGV)\n"
     + LOOKUP
     + "\nend\n"
-    + "return {lease({KEYS[1]}, {ARGV[1], ARGV[2], ARGV[3]}), "
-    + "lookup({KEYS[2]}, {ARGV[4], ARGV[5], ARGV[6]})}\n"
+    + "local found = lookup({KEYS[2]}, {ARGV[4], ARGV[5], ARGV[6]})\n"
+    # A site not known to belong to a tenant leases nothing: the usual road charges it,
+    # in the one bucket all such sites share (server.edge), so invented names mint none.
+    + "if not found[1] then return {false, found} end\n"
+    + "return {lease({KEYS[1]}, {ARGV[1], ARGV[2], ARGV[3]}), found}\n"
 )
 
 
