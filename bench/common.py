@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 
 PG_URL = os.environ.get("CHARTER_BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CHARTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -73,33 +72,6 @@ async def run(*args: str, env: dict[str, str]) -> str:
     if process.returncode:
         raise RuntimeError(err.decode())
     return out.decode().strip()
-
-
-@contextlib.asynccontextmanager
-async def server(env: dict[str, str]) -> AsyncIterator[str]:
-    """`charter serve` on a free port, one worker; yields its base URL."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        CHARTER,
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        await process.wait()
 
 
 class Timer:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import uuid
 from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 
-from bench.common import Timer, environment, run, scratch_database, server
+from bench.common import Timer
+from bench.fixture import charter_server, create_tenant, stack
 from tenants.consent import writes
 
 BATCH_SIZE = 500
@@ -178,30 +178,19 @@ async def raw_ledger_writes(database_url: str, count: int) -> float:
 
 
 async def main(batch_count: int, single_count: int) -> None:
-    async with scratch_database() as database_url:
-        with tempfile.TemporaryDirectory() as data_dir:
-            env = environment(database_url, data_dir)
-            await run("migrate", env=env)
-            key = await run(
-                "tenant",
-                "create",
-                "--slug",
-                "bench",
-                "--name",
-                "Bench",
-                "--locale",
-                "en",
-                "--jurisdiction",
-                "EU",
-                env=env,
-            )
-            async with server(env) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
-                await prepare(http, key)
-                await singles(http, key, 20)  # warm-up
-                single_rate = await singles(http, key, single_count)
-                batch_rate = await batches(http, key, batch_count)
-            copy_rate = await raw_copy(database_url, batch_count)
-            floor_rate = await raw_ledger_writes(database_url, batch_count)
+    async with stack() as env:
+        database_url = env["CHARTER_DATABASE_URL"]
+        key = await create_tenant(env, "bench")
+        async with (
+            charter_server(env) as (base, _pid),
+            httpx.AsyncClient(base_url=base, timeout=30) as http,
+        ):
+            await prepare(http, key)
+            await singles(http, key, 20)  # warm-up
+            single_rate = await singles(http, key, single_count)
+            batch_rate = await batches(http, key, batch_count)
+        copy_rate = await raw_copy(database_url, batch_count)
+        floor_rate = await raw_ledger_writes(database_url, batch_count)
     print(f"raw asyncpg COPY          {copy_rate:10.0f} events/s   1.00 (baseline)")
     print(
         f"raw ledger writes         {floor_rate:10.0f} events/s   {floor_rate / copy_rate:.2f} of COPY"

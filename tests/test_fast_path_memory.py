@@ -14,7 +14,7 @@ from server.local_answers import Answer, LocalAnswers
 from server.ratelimit import Limit
 from server.settings import Rate
 from tests.factories import create_draft, create_tenant, publish
-from tests.test_faults import serve
+from tests.servers import serve
 
 POLICY = "query($site: String!) { publishedPolicy(site: $site) { version title } }"
 READ = {"query": POLICY, "variables": {"site": "acme"}}

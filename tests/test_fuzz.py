@@ -47,7 +47,7 @@ from schemathesis.graphql import nodes
 from schemathesis.specs.graphql.scalars import get_extra_scalar_strategies
 
 from tests.factories import create_draft, create_key, create_tenant, publish
-from tests.test_subscriptions import server
+from tests.servers import serve
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schema.graphql"
 EXAMPLES = int(os.environ.get("CHARTER_FUZZ_EXAMPLES", "25"))
@@ -382,7 +382,8 @@ def hypothesis_home(tmp_path):
 
 
 async def test_generated_queries_and_mutations_never_break_the_server(settings, hypothesis_home):
-    async with server(settings) as (port, http):
+    async with serve(settings) as http:
+        port = http.base_url.port
         owner, values = await seed_tenant(RemoteApi(http))
         schema = load_schema(values)
         operations = [result.ok() for result in schema.get_all_operations()]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_subscriptions import server
+from tests.servers import serve
 
 AUDIT = Path(__file__).with_name("http_audit")
 
@@ -28,7 +28,8 @@ def audit_tool() -> Path:
 
 
 async def test_graphql_over_http_audit_is_clean(settings, audit_tool):
-    async with server(settings) as (port, _):
+    async with serve(settings) as http:
+        port = http.base_url.port
         process = await asyncio.create_subprocess_exec(
             "node",
             str(audit_tool),

@@ -5,48 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import sys
-from pathlib import Path
 
-import httpx
 import pytest
 import websockets
 
-from tests import backends as tb
 from tests.factories import create_draft, create_tenant
-from tests.outbound import free_port
+from tests.servers import serve
 from tests.test_subject_requests import SUBMIT
 
-CHARTER = str(Path(sys.executable).with_name("charter"))
 PUBLISH = "mutation($id: ID!) { publishPolicyVersion(id: $id) { policyVersion { version } } }"
-
-
-@contextlib.asynccontextmanager
-async def server(settings):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
-    env.update(tb.environment(tb.BACKEND, str(settings.data_dir), settings.database_url))
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        CHARTER,
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            for _ in range(200):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-            yield port, http
-    finally:
-        process.terminate()
-        await process.wait()
 
 
 @contextlib.asynccontextmanager
@@ -79,7 +46,8 @@ async def post(http, query, variables, token):
 async def test_an_event_on_one_process_reaches_a_subscriber_on_another(api, settings):
     _, owner = await create_tenant(api, slug="acme")
     draft = await create_draft(api, owner)
-    async with server(settings) as (_, http_a), server(settings) as (port_b, _):
+    async with serve(settings) as http_a, serve(settings) as http_b:
+        port_b = http_b.base_url.port
         query = 'subscription { policyPublished(site: "acme") { version title locale } }'
         async with subscription(port_b, query) as ws:
             await post(http_a, PUBLISH, {"id": draft["id"]}, owner)
@@ -109,7 +77,8 @@ async def test_an_event_on_one_process_reaches_a_subscriber_on_another(api, sett
 async def test_tenant_subscriptions_need_a_key_of_that_tenant(api, settings):
     _, owner = await create_tenant(api, slug="acme")
     _, other = await create_tenant(api, slug="other")
-    async with server(settings) as (port, http):
+    async with serve(settings) as http:
+        port = http.base_url.port
         async with subscription(port, "subscription { breachUpdated { id } }") as ws:
             event = await next_event(ws)
             errors = event["payload"] if event["type"] == "error" else event["payload"]["errors"]

@@ -1,0 +1,44 @@
+"""`charter serve` in a process of its own, on the test's backend, for what only a real
+server shows: two processes sharing Redis, WebSockets, faults, fuzzing, its logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+
+from tests import backends as tb
+from tests.outbound import free_port
+
+CHARTER = str(Path(sys.executable).with_name("charter"))
+
+
+@contextlib.asynccontextmanager
+async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a fresh server (its port is ``http.base_url.port``); ``extra`` is added
+    to its environment. Its output goes to ``serve-<port>.log`` in the data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
+    env.update(tb.environment(tb.BACKEND, str(settings.data_dir), settings.database_url))
+    env.update(extra)
+    port = free_port()
+    log = open(settings.data_dir / f"serve-{port}.log", "wb")  # noqa: SIM115, ASYNC230
+    process = await asyncio.create_subprocess_exec(
+        CHARTER, "serve", "--port", str(port), env=env, stdout=log, stderr=log
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            yield http
+    finally:
+        process.terminate()
+        await process.wait()
+        log.close()
