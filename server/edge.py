@@ -21,7 +21,7 @@ from server.apq import PersistedQueries, PersistedQueryError
 from server.auth import Rejected, authenticate
 from server.client_ip import client_ip
 from server.fastpath import CHARGED
-from server.http_spec import GRAPHQL_RESPONSE, negotiate
+from server.http_spec import content_type, negotiate
 from server.leases import Leases
 from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
@@ -182,12 +182,7 @@ class Pipeline:
             extra = cache_headers(hit.etag) if get else {}
             if get and request.headers.get("if-none-match") == extra["ETag"]:
                 return Response(status_code=304, headers=extra)
-            content_type = (
-                f"{GRAPHQL_RESPONSE}; charset=utf-8"
-                if media == GRAPHQL_RESPONSE
-                else "application/json"
-            )
-            return Response(hit.body, headers={**extra, "content-type": content_type})
+            return Response(hit.body, headers={**extra, "content-type": content_type(media)})
         response = await run(request)
         until = getattr(request.state, "fresh_until", None)
         if response.status_code == 200 and until is not None and b'"errors"' not in response.body:

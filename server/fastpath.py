@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import leases, limits
 from server.client_ip import client_ip_of
-from server.http_spec import GRAPHQL_RESPONSE, negotiate
+from server.http_spec import content_type, negotiate
 from server.leases import RenewalFailed
 from server.local_answers import TTL_SECONDS, Answer
 from server.ratelimit import Limit, policy_header, remaining_header
@@ -273,8 +273,7 @@ def _quoted(etag: str) -> bytes:
 def _head(
     etag: str, media: str, post: bool, *, validators_only: bool = False
 ) -> list[tuple[bytes, bytes]]:
-    content_type = f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else media
-    head = [] if validators_only else [(b"content-type", content_type.encode())]
+    head = [] if validators_only else [(b"content-type", content_type(media).encode())]
     if not post:  # HTTP caches keep GET answers only
         head += _encoded(cache_headers(etag))
     return head

@@ -22,7 +22,7 @@ from schema.context import Context
 from server import cors
 from server.auth import Rejected, authenticate, principal_for
 from server.edge import PARSED_BODY, BodyTooLarge, Pipeline, error_response
-from server.http_spec import GRAPHQL_RESPONSE, JSON, is_request_error, negotiate
+from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
 from server.settings import Settings
 from tenants.tenancy.principal import ANONYMOUS
 
@@ -126,8 +126,8 @@ class CharterGraphQL(GraphQL):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         # Strawberry calls .get() on whatever the body decodes to: 1, null or "x" would
         # end in a 500. A list is a batch, which strawberry refuses with a 400.
-        content_type, _ = parse_content_type(request.content_type or "")
-        if request.method == "POST" and "application/json" in content_type:
+        media, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in media:
             body = self.parse_json(await request.get_body())
             if not isinstance(body, dict | list):
                 raise HTTPException(400, "The GraphQL request body must be a JSON object.")
@@ -179,11 +179,7 @@ class CharterGraphQL(GraphQL):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
-        response.headers["content-type"] = (
-            f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            if sub_response.media_type == GRAPHQL_RESPONSE
-            else JSON
-        )
+        response.headers["content-type"] = content_type(sub_response.media_type)
         return response
 
 

@@ -8,6 +8,11 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
+def content_type(media: str) -> str:
+    """The Content-Type header of an answer in the negotiated ``media`` type."""
+    return f"{GRAPHQL_RESPONSE}; charset=utf-8" if media == GRAPHQL_RESPONSE else JSON
+
+
 def negotiate(accept: str | None) -> str:
     """The response media type for an ``Accept`` header.
 
