@@ -10,7 +10,7 @@ from tenants.outbound import signing
 from tests.factories import create_tenant, error_codes
 from tests.outbound import drain, smtp_server, webhook_receiver
 from tests.test_breaches import NOTIFY, report
-from tests.test_consent import grant, publish_policy
+from tests.test_consent import grant, publish_policy, record
 from tests.test_subject_requests import SUBMIT
 
 CREATE_ENDPOINT = """mutation($url: String!, $events: [String!]!) {
@@ -137,24 +137,12 @@ async def test_endpoints_are_listed_and_deleted_and_secrets_stay_secret(api):
 async def test_breach_notices_go_by_email_or_to_the_tenants_webhook(api):
     _, owner = await create_tenant(api, slug="acme", locales=["ru"])
     await publish_policy(api, owner)
-    record = "mutation($i: ConsentInput!) { recordConsent(input: $i) { userErrors { code } } }"
-    await api(
-        record,
-        {
-            "i": {
-                "subjectId": "mail",
-                "method": "FORM",
-                "locale": "ru",
-                "email": "m@example.uz",
-                "decisions": grant("analytics.reporting"),
-            }
-        },
-        token=owner,
-    )
-    await api(
-        record,
-        {"i": {"subjectId": "hook", "method": "FORM", "decisions": grant("analytics.reporting")}},
-        token=owner,
+    await record(
+        api, owner, subjectId="mail", method="FORM", locale="ru", email="m@example.uz",
+        decisions=grant("analytics.reporting"),
+    )  # fmt: skip
+    await record(
+        api, owner, subjectId="hook", method="FORM", decisions=grant("analytics.reporting")
     )
     async with webhook_receiver() as receiver:
         await endpoint(api, owner, receiver.url, ["breach.notice"])

@@ -12,7 +12,7 @@ from tenants.outbound.outbox import opened
 from tests.factories import PUBLISH, create_draft, create_tenant, publish
 from tests.outbound import drain, smtp_server, webhook_receiver
 from tests.test_breaches import report
-from tests.test_consent import grant, publish_policy
+from tests.test_consent import grant, publish_policy, record
 from tests.test_outbound import endpoint
 from tests.test_subject_requests import SUBMIT
 
@@ -64,25 +64,11 @@ async def test_due_soon_and_overdue_clocks_are_announced_once(api):
 async def test_a_scheduled_material_version_is_announced_when_it_takes_effect(api):
     _, owner = await create_tenant(api, slug="acme", locales=["ru"])
     await publish_policy(api, owner)
-    record = "mutation($i: ConsentInput!) { recordConsent(input: $i) { userErrors { code } } }"
-    await api(
-        record,
-        {
-            "i": {
-                "subjectId": "ana",
-                "method": "FORM",
-                "locale": "ru",
-                "email": "ana@example.uz",
-                "decisions": grant("analytics.reporting"),
-            }
-        },
-        token=owner,
-    )
-    await api(
-        record,
-        {"i": {"subjectId": "bek", "method": "FORM", "decisions": grant("analytics.reporting")}},
-        token=owner,
-    )
+    await record(
+        api, owner, subjectId="ana", method="FORM", locale="ru", email="ana@example.uz",
+        decisions=grant("analytics.reporting"),
+    )  # fmt: skip
+    await record(api, owner, subjectId="bek", method="FORM", decisions=grant("analytics.reporting"))
     async with webhook_receiver() as receiver:
         await endpoint(api, owner, receiver.url, EVENTS)
         soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
@@ -110,19 +96,10 @@ async def test_material_notices_can_be_switched_off(api):
         "mutation { updateTenant(input: {notifyMaterialChanges: false}) { tenant { notifyMaterialChanges } } }",
         token=owner,
     )
-    record = "mutation($i: ConsentInput!) { recordConsent(input: $i) { userErrors { code } } }"
-    await api(
-        record,
-        {
-            "i": {
-                "subjectId": "ana",
-                "method": "FORM",
-                "email": "ana@example.uz",
-                "decisions": grant("analytics.reporting"),
-            }
-        },
-        token=owner,
-    )
+    await record(
+        api, owner, subjectId="ana", method="FORM", email="ana@example.uz",
+        decisions=grant("analytics.reporting"),
+    )  # fmt: skip
     draft = await create_draft(api, owner, material=True)
     await api(PUBLISH, {"id": draft["id"]}, token=owner)
     assert await OutboxMessage.filter(kind="policy.material_change").count() == 0
