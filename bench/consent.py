@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -82,16 +83,21 @@ async def singles(http: httpx.AsyncClient, key: str, count: int, concurrency: in
 
 
 async def batches(http: httpx.AsyncClient, key: str, count: int) -> float:
-    headers = {"Authorization": f"Bearer {key}"}
-    payloads = [[consent(b * BATCH_SIZE + i) for i in range(BATCH_SIZE)] for b in range(count)]
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    # Bodies are encoded before the clock starts, as raw_copy builds its rows first: what
+    # is timed is the server's ingest, not this client's JSON encoder.
+    bodies = [
+        json.dumps(
+            {
+                "query": RECORD_MANY,
+                "variables": {"i": [consent(b * BATCH_SIZE + i) for i in range(BATCH_SIZE)]},
+            }
+        ).encode()
+        for b in range(count)
+    ]
     with Timer() as timer:
-        for payload in payloads:
-            response = await http.post(
-                "/graphql",
-                json={"query": RECORD_MANY, "variables": {"i": payload}},
-                headers=headers,
-                timeout=60,
-            )
+        for body in bodies:
+            response = await http.post("/graphql", content=body, headers=headers, timeout=60)
             assert response.json()["data"]["recordConsents"]["recorded"] == BATCH_SIZE
     return count * BATCH_SIZE / timer.seconds
 

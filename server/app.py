@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -84,4 +85,9 @@ def app_from_env() -> Starlette:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    return create_app(settings)
+    app = create_app(settings)
+    # What start-up built (modules, the schema, the app) lives as long as the process.
+    # Frozen, the collector stops walking it: each full collection walked 130,000 such
+    # objects, a tenth of a 500-event consent batch.
+    gc.freeze()
+    return app

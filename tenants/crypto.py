@@ -40,7 +40,7 @@ def _subkey(purpose: str) -> bytes:
 
 def keyed_hash(value: str, *, purpose: str) -> str:
     """Hex HMAC-SHA256 of ``value`` under the subkey for ``purpose``."""
-    return hmac.new(_subkey(purpose), value.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_subkey(purpose), value.encode(), "sha256").hex()
 
 
 # Field encryption: AES-256-GCM (authenticated). A token is

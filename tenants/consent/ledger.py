@@ -7,13 +7,16 @@ database takes one writer at a time.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from tenants.consent import chain
+from tenants import ids
+from tenants.consent import chain, encoding
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentChainHead, ConsentEvent
 from tenants.consent.writes import EventRow
@@ -22,6 +25,7 @@ from tenants.scoping import owned
 from tenants.tenancy.models import Tenant
 
 VERIFY_CHUNK = 1000
+_purpose = itemgetter("purpose")
 
 
 @dataclass(frozen=True)
@@ -53,41 +57,84 @@ async def locked_head(*, tenant: Tenant) -> ConsentChainHead:
     return head
 
 
-def link(*, tenant: Tenant, head: ConsentChainHead, entry: Entry, now: datetime) -> EventRow:
-    """The next event of the chain, unsaved; moves ``head`` past it."""
-    event_id = uuid.uuid4()
-    salt = chain.new_salt()
-    commitment = chain.commitment(
-        subject_id=entry.subject_id,
-        ip=entry.ip,
-        user_agent=entry.user_agent,
-        source_url=entry.source_url,
-        salt=salt,
-    )
-    event = EventRow(
-        id=event_id,
-        tenant_id=tenant.id,
-        sequence=head.sequence + 1,
-        subject_id=entry.subject_id,
-        policy_kind=entry.policy_kind,
-        policy_version=entry.policy_version,
-        locale=entry.locale,
-        method=entry.method,
-        decisions=chain.event_document_decisions(entry.decisions),
-        occurred_at=entry.occurred_at,
-        recorded_at=now,
-        source_url=entry.source_url,
-        ip=entry.ip,
-        user_agent=entry.user_agent,
-        salt=salt,
-        commitment=commitment,
-        previous_hash=head.hash,
-        client_event_id=entry.client_event_id,
-        hash="",
-    )
-    event.hash = chain.link_hash(previous_hash=head.hash, document=document_of(event))
-    head.sequence, head.hash = event.sequence, event.hash
-    return event
+class Linker:
+    """Chains entries onto a head the caller holds locked. Work shared by a batch (the
+    recording time's spelling, the randomness for ids and salts) is done once per batch:
+    at a few microseconds an item, it was a sixth of chaining 500 events."""
+
+    def __init__(self, *, tenant: Tenant, head: ConsentChainHead, now: datetime, count: int):
+        self._tenant_id = tenant.id
+        self._tenant_text = str(tenant.id)
+        self._head = head
+        self._now = now
+        self._recorded = encoding.instant(now)
+        self._instants = {now: self._recorded}
+        self._ids = ids.uuid4s(chunk=count)
+        self._salts = ids.random_bytes(16, chunk=count)
+
+    def _instant(self, value: datetime) -> str:
+        spelled = self._instants.get(value)
+        if spelled is None:
+            spelled = self._instants[value] = encoding.instant(value)
+        return spelled
+
+    def link(self, entry: Entry) -> EventRow:
+        """The next event of the chain, unsaved; moves the head past it."""
+        event_id = next(self._ids)
+        salt = next(self._salts).hex()  # 128 bits, as chain.new_salt()
+        commitment = encoding.commitment(
+            subject_id=entry.subject_id,
+            ip=entry.ip,
+            user_agent=entry.user_agent,
+            source_url=entry.source_url,
+            salt=salt,
+        )
+        # Entries come from intake.check: one dict per purpose, already unique.
+        decisions = sorted(entry.decisions, key=_purpose)
+        decisions_json = encoding.decisions_json(decisions)
+        head = self._head
+        sequence = head.sequence + 1
+        document = encoding.document_json(
+            event_id=str(event_id),
+            tenant_id=self._tenant_text,
+            sequence=sequence,
+            occurred_at=self._instant(entry.occurred_at),
+            recorded_at=self._recorded,
+            policy_kind=entry.policy_kind,
+            policy_version=entry.policy_version,
+            locale=entry.locale,
+            method=entry.method,
+            decisions=decisions_json,
+            commitment=commitment,
+            previous_hash=head.hash,
+        )
+        digest = hashlib.sha256(
+            document if head.hash is None else head.hash.encode() + document
+        ).hexdigest()
+        event = EventRow(
+            id=event_id,
+            tenant_id=self._tenant_id,
+            sequence=sequence,
+            subject_id=entry.subject_id,
+            policy_kind=entry.policy_kind,
+            policy_version=entry.policy_version,
+            locale=entry.locale,
+            method=entry.method,
+            decisions=decisions,
+            decisions_json=decisions_json,
+            occurred_at=entry.occurred_at,
+            recorded_at=self._now,
+            source_url=entry.source_url,
+            ip=entry.ip,
+            user_agent=entry.user_agent,
+            salt=salt,
+            commitment=commitment,
+            previous_hash=head.hash,
+            client_event_id=entry.client_event_id,
+            hash=digest,
+        )
+        head.sequence, head.hash = sequence, digest
+        return event
 
 
 def document_of(event: ConsentEvent | EventRow) -> dict[str, Any]:

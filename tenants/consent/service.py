@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from tenants import ids
 from tenants.consent import grouping, ledger, writes
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
@@ -122,13 +122,14 @@ async def append(
             if ids
             else {}
         )
+        linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         events, fresh, contacts, duplicates = [], [], {}, 0
         for entry, email in items:
             if entry.client_event_id in seen:
                 events.append(seen[entry.client_event_id])
                 duplicates += 1
                 continue
-            event = ledger.link(tenant=tenant, head=head, entry=entry, now=now)
+            event = linker.link(entry)
             if entry.client_event_id:
                 seen[entry.client_event_id] = event
             events.append(event)
@@ -156,27 +157,33 @@ async def append(
 
 async def _fold_into_state(*, tenant: Tenant, events: list[writes.EventRow]) -> None:
     """The newest decision per (subject, purpose) wins, by when it was made."""
-    latest: dict[tuple[str, str], writes.StateRow] = {}
+    latest: dict[tuple[str, str], tuple[writes.EventRow, dict]] = {}
     for event in events:
         for decision in event.decisions:
             key = (event.subject_id, decision["purpose"])
-            state = writes.StateRow(
-                id=uuid.uuid4(),
-                tenant_id=tenant.id,
-                subject_id=event.subject_id,
-                purpose=decision["purpose"],
-                granted=decision["granted"],
-                method=decision.get("method", event.method),
-                policy_kind=event.policy_kind,
-                policy_version=event.policy_version,
-                decided_at=event.occurred_at,
-                event_id=event.id,
+            held = latest.get(key)
+            if held is None or held[0].occurred_at <= event.occurred_at:
+                latest[key] = (event, decision)
+    if not latest:
+        return
+    state_ids = ids.uuid4s(chunk=len(latest))
+    await writes.upsert_states(
+        [
+            writes.StateRow(
+                next(state_ids),
+                tenant.id,
+                event.subject_id,
+                decision["purpose"],
+                decision["granted"],
+                decision.get("method", event.method),
+                event.policy_kind,
+                event.policy_version,
+                event.occurred_at,
+                event.id,
             )
-            if key not in latest or latest[key].decided_at <= state.decided_at:
-                latest[key] = state
-    rows = list(latest.values())
-    if rows:
-        await writes.upsert_states(rows)
+            for event, decision in latest.values()
+        ]
+    )
 
 
 async def consent_state(*, tenant: Tenant, subject_id: str) -> list[Decision]:

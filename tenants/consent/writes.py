@@ -6,11 +6,10 @@ all rows, on the transaction's own connection; elsewhere (SQLite) through the OR
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from tortoise import connections
@@ -18,9 +17,10 @@ from tortoise import connections
 from tenants.consent.models import ConsentEvent, ConsentState
 
 
-@dataclass
+@dataclass(slots=True)
 class EventRow:
-    """A new ledger row; the same attributes as a ConsentEvent read from the database."""
+    """A new ledger row; the same attributes as a ConsentEvent read from the database,
+    plus the canonical JSON of its decisions, which is what the jsonb column receives."""
 
     id: UUID
     tenant_id: UUID
@@ -31,6 +31,7 @@ class EventRow:
     locale: str | None
     method: str
     decisions: list[dict[str, Any]]
+    decisions_json: str
     occurred_at: datetime
     recorded_at: datetime
     source_url: str | None
@@ -43,8 +44,9 @@ class EventRow:
     client_event_id: str | None
 
 
-@dataclass
-class StateRow:
+class StateRow(NamedTuple):
+    """A consent_state row; a tuple, so a batch's rows zip straight into columns."""
+
     id: UUID
     tenant_id: UUID
     subject_id: str
@@ -57,9 +59,12 @@ class StateRow:
     event_id: UUID
 
 
-EVENT_COLUMNS = [f.name for f in fields(EventRow)]
-_EVENT_VALUES = attrgetter(*EVENT_COLUMNS)
-STATE_COLUMNS = [f.name for f in fields(StateRow)]
+EVENT_COLUMNS = [f.name for f in fields(EventRow) if f.name != "decisions_json"]
+# COPY takes jsonb as text: the decisions column is filled from decisions_json.
+_COPY_VALUES = attrgetter(
+    *("decisions_json" if column == "decisions" else column for column in EVENT_COLUMNS)
+)
+STATE_COLUMNS = list(StateRow._fields)
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
 
 
@@ -74,14 +79,12 @@ def _raw_postgres():
 async def insert_events(rows: list[EventRow]) -> None:
     raw = _raw_postgres()
     if raw is None:
-        await ConsentEvent.bulk_create([ConsentEvent(**vars(row)) for row in rows], batch_size=500)
+        await ConsentEvent.bulk_create(
+            [ConsentEvent(**{c: getattr(row, c) for c in EVENT_COLUMNS}) for row in rows],
+            batch_size=500,
+        )
         return
-    decisions = EVENT_COLUMNS.index("decisions")
-    records = []
-    for row in rows:
-        record = list(_EVENT_VALUES(row))
-        record[decisions] = json.dumps(record[decisions])  # COPY takes jsonb as text
-        records.append(record)
+    records = [_COPY_VALUES(row) for row in rows]
     await raw.copy_records_to_table("consent_event", records=records, columns=EVENT_COLUMNS)
 
 
@@ -99,7 +102,7 @@ async def upsert_states(rows: list[StateRow]) -> None:
         f"INSERT INTO consent_state ({columns}) SELECT * FROM unnest({arrays}) "
         f"ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET {updates} "
         "WHERE consent_state.decided_at <= EXCLUDED.decided_at",
-        *([getattr(row, column) for row in rows] for column in STATE_COLUMNS),
+        *(list(column) for column in zip(*rows, strict=True)),
     )
 
 
@@ -124,7 +127,7 @@ async def _upsert_states_orm(rows: list[StateRow]) -> None:
     newer = {(subject, purpose): at for subject, purpose, at in stored}
     keep = [r for r in rows if newer.get((r.subject_id, r.purpose), r.decided_at) <= r.decided_at]
     await ConsentState.bulk_create(
-        [ConsentState(**vars(row)) for row in keep],
+        [ConsentState(**row._asdict()) for row in keep],
         on_conflict=["tenant_id", "subject_id", "purpose"],
         update_fields=list(STATE_UPDATES),
         batch_size=500,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from tenants.policies.kinds import PolicyKind, VersionStatus
@@ -22,7 +23,7 @@ class PublishedFacts:
     locales: frozenset[str]
     disclosures: dict[str, Any]
 
-    @property
+    @cached_property  # asked once per decision of a batch of up to a thousand events
     def purposes(self) -> dict[str, dict[str, Any]]:
         return {p["key"]: p for p in self.disclosures.get("purposes", [])}
 
@@ -32,13 +33,21 @@ class Catalog:
 
     def __init__(self, versions: list[PublishedFacts]) -> None:
         self._by_key = {(v.kind, v.number): v for v in versions}
+        self._in_force: dict[tuple[PolicyKind, datetime], PublishedFacts | None] = {}
 
     def get(self, kind: PolicyKind, number: int) -> PublishedFacts | None:
         return self._by_key.get((kind, number))
 
     def in_force(self, kind: PolicyKind, now: datetime) -> PublishedFacts | None:
-        effective = [v for (k, _), v in self._by_key.items() if k == kind and v.effective_at <= now]
-        return max(effective, key=lambda v: v.number, default=None)
+        # Remembered: a batch asks the same question for each of its events.
+        key = (kind, now)
+        if key not in self._in_force:
+            self._in_force[key] = max(
+                (v for (k, _), v in self._by_key.items() if k == kind and v.effective_at <= now),
+                key=lambda v: v.number,
+                default=None,
+            )
+        return self._in_force[key]
 
     def latest_material(self, kind: PolicyKind, now: datetime) -> int:
         """The highest material version in force (0 when none): consent given under an
