@@ -108,11 +108,17 @@ COPY_COLUMNS = [
 ]  # fmt: skip
 
 
+# What a bench event decides, as the decisions column holds it: two purposes.
+DECISIONS = (
+    '[{"granted":true,"purpose":"analytics.reporting"},'
+    '{"granted":true,"purpose":"marketing.communications.email"}]'
+)
+
+
 def _event_row(tenant: uuid.UUID, index: int, now: datetime) -> tuple:
     return (
         uuid.uuid4(), tenant, index + 1, f"visitor-{index}", "PRIVACY", 1, "en", "BANNER",
-        '[{"granted":true,"purpose":"analytics.reporting"}]', now, now,
-        "https://bench.example/page", "0" * 64, "f" * 64,
+        DECISIONS, now, now, "https://bench.example/page", "0" * 64, "f" * 64,
     )  # fmt: skip
 
 
@@ -136,49 +142,24 @@ async def raw_copy(database_url: str, count: int) -> float:
     return count * BATCH_SIZE / timer.seconds
 
 
-async def raw_ledger_writes(database_url: str, count: int) -> float:
+async def raw_ledger_writes(database_url: str, tenant: uuid.UUID, count: int) -> float:
     """The least the ledger itself must write, raw: per batch, one transaction with the
-    COPY of 500 events and the upsert of their 1000 consent_state rows (two purposes
-    each), the same statement the service sends. No checks, no chain, no GraphQL."""
+    COPY of 500 events into the real table and the statement that folds them into their
+    1000 consent_state rows (two purposes each), as the service sends them. No checks, no
+    chain, no GraphQL."""
     connection = await asyncpg.connect(database_url)
-    await connection.execute("CREATE TABLE bench_state (LIKE consent_state INCLUDING ALL)")
-    await connection.execute("CREATE TABLE bench_events (LIKE consent_event INCLUDING ALL)")
-    tenant, now = uuid.uuid4(), datetime.now(UTC)
-    columns = ", ".join(writes.STATE_COLUMNS)
-    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(writes._STATE_TYPES, start=1))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in writes.STATE_UPDATES)
-    upsert = (
-        f"INSERT INTO bench_state ({columns}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET {updates} "
-        "WHERE bench_state.decided_at <= EXCLUDED.decided_at"
-    )
-    batches = []
-    for b in range(count):
-        events = [_event_row(tenant, b * BATCH_SIZE + i, now) for i in range(BATCH_SIZE)]
-        states = [
-            (
-                uuid.uuid4(),
-                tenant,
-                f"visitor-{b}-{i}",
-                purpose,
-                True,
-                "BANNER",
-                "PRIVACY",
-                1,
-                now,
-                event[0],
-            )
-            for i, event in enumerate(events)
-            for purpose in ("analytics.reporting", "marketing.communications.email")
-        ]
-        batches.append((events, [list(column) for column in zip(*states, strict=True)]))
+    now = datetime.now(UTC)
+    batches = [
+        [_event_row(tenant, b * BATCH_SIZE + i, now) for i in range(BATCH_SIZE)]
+        for b in range(count)
+    ]
     with Timer() as timer:
-        for events, state_columns in batches:
+        for rows in batches:
             async with connection.transaction():
                 await connection.copy_records_to_table(
-                    "bench_events", records=events, columns=COPY_COLUMNS
+                    "consent_event", records=rows, columns=COPY_COLUMNS
                 )
-                await connection.execute(upsert, *state_columns)
+                await connection.execute(writes.FOLD_SQL, tenant, rows[0][2], rows[-1][2])
     await connection.close()
     return count * BATCH_SIZE / timer.seconds
 
@@ -187,6 +168,7 @@ async def main(batch_count: int, single_count: int) -> None:
     async with stack() as env:
         database_url = env["CHARTER_DATABASE_URL"]
         key = await create_tenant(env, "bench")
+        await create_tenant(env, "raw")
         async with (
             charter_server(env) as (base, _pid),
             httpx.AsyncClient(base_url=base, timeout=30) as http,
@@ -196,7 +178,10 @@ async def main(batch_count: int, single_count: int) -> None:
             single_rate = await singles(http, key, single_count)
             batch_rate = await batches(http, key, batch_count)
         copy_rate = await raw_copy(database_url, batch_count)
-        floor_rate = await raw_ledger_writes(database_url, batch_count)
+        connection = await asyncpg.connect(database_url)
+        raw_tenant = await connection.fetchval("SELECT id FROM tenant WHERE slug = 'raw'")
+        await connection.close()
+        floor_rate = await raw_ledger_writes(database_url, raw_tenant, batch_count)
     print(f"raw asyncpg COPY          {copy_rate:10.0f} events/s   1.00 (baseline)")
     print(
         f"raw ledger writes         {floor_rate:10.0f} events/s   {floor_rate / copy_rate:.2f} of COPY"

@@ -9,7 +9,7 @@ from tortoise import connections
 
 from tenants.consent.kantara import validate_receipt
 from tests.factories import create_tenant
-from tests.test_consent import RECORD, grant, publish_policy
+from tests.test_consent import RECORD, grant, publish_policy, state
 
 BATCH = """
 mutation($inputs: [ConsentInput!]!) {
@@ -51,6 +51,26 @@ async def test_a_batch_of_1000_with_3_bad_items_records_997(api, owner):
     assert again["recorded"] == 0 and again["duplicates"] == 19
     verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
     assert verified == {"ok": True, "checked": 997, "firstBrokenId": None}
+
+
+async def test_state_keeps_the_decision_made_last_whatever_the_order_recorded(api, owner):
+    def at(hour: int, granted: bool, **extra):
+        when = f"2025-06-01T{hour:02}:00:00+00:00"
+        decisions = grant("analytics.reporting", granted=granted)
+        return {"subjectId": "late", "method": "FORM", "occurredAt": when, "decisions": decisions}
+
+    # One batch, out of order: the decision made at 11:00 is the person's choice.
+    batch = [at(10, False), at(11, True), at(9, False)]
+    assert (await api(BATCH, {"inputs": batch}, token=owner))["data"]["recordConsents"][
+        "recorded"
+    ] == 3
+    assert (await state(api, owner, "late"))["analytics.reporting"]["granted"] is True
+    # A later batch bringing an older decision does not overwrite it; a newer one does.
+    await api(BATCH, {"inputs": [at(8, False)]}, token=owner)
+    decided = (await state(api, owner, "late"))["analytics.reporting"]
+    assert decided["granted"] is True and decided["decidedAt"].startswith("2025-06-01T11:00")
+    await api(BATCH, {"inputs": [at(12, False)]}, token=owner)
+    assert (await state(api, owner, "late"))["analytics.reporting"]["granted"] is False
 
 
 async def test_a_batch_over_1000_is_refused(api, owner):

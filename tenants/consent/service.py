@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from tenants import ids
 from tenants.consent import grouping, ledger, writes
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
@@ -140,7 +139,7 @@ async def append(
                 )
         if fresh:
             await writes.insert_events(fresh)
-            await _fold_into_state(tenant=tenant, events=fresh)
+            await writes.fold_into_state(tenant_id=tenant.id, events=fresh)
             await head.save(update_fields=["sequence", "hash"])
             await save_contacts(list(contacts.values()))
             # One entry per call, not per event: the ledger itself is the per-event record,
@@ -153,37 +152,6 @@ async def append(
                 details={"events": len(fresh), "first_sequence": fresh[0].sequence},
             )
     return events, duplicates
-
-
-async def _fold_into_state(*, tenant: Tenant, events: list[writes.EventRow]) -> None:
-    """The newest decision per (subject, purpose) wins, by when it was made."""
-    latest: dict[tuple[str, str], tuple[writes.EventRow, dict]] = {}
-    for event in events:
-        for decision in event.decisions:
-            key = (event.subject_id, decision["purpose"])
-            held = latest.get(key)
-            if held is None or held[0].occurred_at <= event.occurred_at:
-                latest[key] = (event, decision)
-    if not latest:
-        return
-    state_ids = ids.uuid4s(chunk=len(latest))
-    await writes.upsert_states(
-        [
-            writes.StateRow(
-                next(state_ids),
-                tenant.id,
-                event.subject_id,
-                decision["purpose"],
-                decision["granted"],
-                decision.get("method", event.method),
-                event.policy_kind,
-                event.policy_version,
-                event.occurred_at,
-                event.id,
-            )
-            for event, decision in latest.values()
-        ]
-    )
 
 
 async def consent_state(*, tenant: Tenant, subject_id: str) -> list[Decision]:

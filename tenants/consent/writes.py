@@ -1,7 +1,8 @@
 """Bulk writes of the ledger, the heaviest write path of Charter.
 
-On PostgreSQL, events go in with COPY and state rows with one prepared upsert run over
-all rows, on the transaction's own connection; elsewhere (SQLite) through the ORM.
+On PostgreSQL, on the transaction's own connection, events go in with COPY and
+consent_state is folded from them by one statement, inside the database: the decisions
+never travel twice. Elsewhere (SQLite) both go through the ORM, folded here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from tortoise import connections
 
+from tenants import ids
 from tenants.consent.models import ConsentEvent, ConsentState
 
 
@@ -64,7 +66,6 @@ EVENT_COLUMNS = [f.name for f in fields(EventRow) if f.name != "decisions_json"]
 _COPY_VALUES = attrgetter(
     *("decisions_json" if column == "decisions" else column for column in EVENT_COLUMNS)
 )
-STATE_COLUMNS = list(StateRow._fields)
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
 
 
@@ -88,39 +89,65 @@ async def insert_events(rows: list[EventRow]) -> None:
     await raw.copy_records_to_table("consent_event", records=records, columns=EVENT_COLUMNS)
 
 
-async def upsert_states(rows: list[StateRow]) -> None:
-    """Write each row unless the stored decision for its (subject, purpose) is newer."""
+# The newest decision per (subject, purpose) among the events just written, unless the
+# stored one was made later. Ties go to the later event, as in _latest below.
+FOLD_SQL = """
+INSERT INTO consent_state (
+    id, tenant_id, subject_id, purpose, granted, method, policy_kind, policy_version,
+    decided_at, event_id
+)
+SELECT DISTINCT ON (e.subject_id, d ->> 'purpose')
+    gen_random_uuid(), e.tenant_id, e.subject_id, d ->> 'purpose', (d ->> 'granted')::bool,
+    coalesce(d ->> 'method', e.method), e.policy_kind, e.policy_version, e.occurred_at, e.id
+FROM consent_event e CROSS JOIN LATERAL jsonb_array_elements(e.decisions) d
+WHERE e.tenant_id = $1 AND e.sequence BETWEEN $2 AND $3
+ORDER BY e.subject_id, d ->> 'purpose', e.occurred_at DESC, e.sequence DESC
+ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET
+    granted = EXCLUDED.granted, method = EXCLUDED.method, policy_kind = EXCLUDED.policy_kind,
+    policy_version = EXCLUDED.policy_version, decided_at = EXCLUDED.decided_at,
+    event_id = EXCLUDED.event_id
+WHERE consent_state.decided_at <= EXCLUDED.decided_at
+"""
+
+
+async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
+    """Bring consent_state up to date with ``events``, already inserted, in sequence order."""
     raw = _raw_postgres()
     if raw is None:
-        await _upsert_states_orm(rows)
+        await _upsert_states_orm(_latest(tenant_id, events))
         return
-    # One statement over arrays: the whole batch is a single round trip.
-    columns = ", ".join(STATE_COLUMNS)
-    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_STATE_TYPES, start=1))
-    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in STATE_UPDATES)
-    await raw.execute(
-        f"INSERT INTO consent_state ({columns}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET {updates} "
-        "WHERE consent_state.decided_at <= EXCLUDED.decided_at",
-        *(list(column) for column in zip(*rows, strict=True)),
-    )
+    await raw.execute(FOLD_SQL, tenant_id, events[0].sequence, events[-1].sequence)
 
 
-_STATE_TYPES = (
-    "uuid",
-    "uuid",
-    "text",
-    "text",
-    "bool",
-    "text",
-    "text",
-    "int",
-    "timestamptz",
-    "uuid",
-)
+def _latest(tenant_id: UUID, events: list[EventRow]) -> list[StateRow]:
+    latest: dict[tuple[str, str], tuple[EventRow, dict]] = {}
+    for event in events:
+        for decision in event.decisions:
+            key = (event.subject_id, decision["purpose"])
+            held = latest.get(key)
+            if held is None or held[0].occurred_at <= event.occurred_at:
+                latest[key] = (event, decision)
+    state_ids = ids.uuid4s(chunk=len(latest))
+    return [
+        StateRow(
+            next(state_ids),
+            tenant_id,
+            event.subject_id,
+            decision["purpose"],
+            decision["granted"],
+            decision.get("method", event.method),
+            event.policy_kind,
+            event.policy_version,
+            event.occurred_at,
+            event.id,
+        )
+        for event, decision in latest.values()
+    ]
 
 
 async def _upsert_states_orm(rows: list[StateRow]) -> None:
+    if not rows:
+        return
     stored = await ConsentState.filter(
         tenant_id=rows[0].tenant_id, subject_id__in={row.subject_id for row in rows}
     ).values_list("subject_id", "purpose", "decided_at")
