@@ -12,6 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from server.settings import Settings
@@ -45,7 +46,7 @@ def database_url(settings: Settings) -> str:
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": _connection(database_url(settings))},
         "apps": {
             "charter": {
                 "models": MODEL_MODULES,
@@ -56,6 +57,23 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    if not url.startswith("postgres://"):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["reset"] = keep_session
+    return config
+
+
+async def keep_session(connection: Any) -> None:
+    """What a pooled PostgreSQL connection runs on release, after asyncpg has rolled back
+    any transaction left open: nothing. asyncpg's default also sends a reset query
+    (advisory locks, cursors, LISTEN, RESET ALL), one more round trip after every query
+    outside a transaction: a quarter of the CPU of a simple read. Charter leaves no such
+    session state behind: it takes no advisory locks, listens on Redis, not PostgreSQL,
+    and sets nothing outside a transaction."""
 
 
 # Writing migrations compares the models with the migration files; no database is needed.
