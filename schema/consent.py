@@ -219,8 +219,8 @@ class ConsentQuery:
         page = await query(
             service.consent_history(tenant=tenant, subject_id=subject_id, first=first, after=after)
         )
-        versions = await catalog(tenant=tenant)
-        domains = await tenancy.domains_of(tenant=tenant)
+        versions = await catalog(tenant=tenant, cache=info.context.cache)
+        domains = await tenancy.domains_of(tenant=tenant, cache=info.context.cache)
         return connection(
             page,
             lambda event: ConsentReceipt.of(event, tenant, versions, domains),
@@ -244,9 +244,13 @@ class ConsentMutation:
 
         async def record() -> RecordConsentPayload:
             event, versions = await service.record_consent(
-                tenant=tenant, actor=principal.actor, item=input.item(), evidence=evidence(info)
+                tenant=tenant,
+                actor=principal.actor,
+                item=input.item(),
+                evidence=evidence(info),
+                cache=info.context.cache,
             )
-            domains = await tenancy.domains_of(tenant=tenant)
+            domains = await tenancy.domains_of(tenant=tenant, cache=info.context.cache)
             return RecordConsentPayload(receipt=ConsentReceipt.of(event, tenant, versions, domains))
 
         return await mutate(RecordConsentPayload, record)
@@ -262,6 +266,7 @@ class ConsentMutation:
                 actor=principal.actor,
                 items=[i.item() for i in inputs],
                 evidence=evidence(info),
+                cache=info.context.cache,
             )
         except DomainError as error:
             return RecordConsentsPayload(user_errors=user_errors(error))

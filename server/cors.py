@@ -53,7 +53,7 @@ async def allowed(request: Request, principal: Principal) -> tuple[bool, dict[st
         return True, {"Access-Control-Allow-Origin": "*"}
     if not principal.publishable:
         return True, {}
-    domains = await service.domains_of(tenant=principal.tenant)
+    domains = await service.domains_of(tenant=principal.tenant, cache=request.app.state.cache)
     if origin_host(origin) in domains:
         return True, {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     return False, {}

@@ -9,6 +9,10 @@ stalled Redis twice in a row), and an invalidation it could not make is owed: un
 is paid, this process reads nothing from the cache, so no publish made during an outage
 is hidden behind an old answer once Redis is back.
 
+Facts of a tenant that change only with a bump (its published versions, its domains) can
+also be kept in this process's memory under the generation they were read at
+(`remember`): each use then costs one Redis GET instead of the database queries.
+
 Every bump is also published on `INVALIDATIONS`, so processes that keep answers in their
 own memory (server.local_answers) drop that tenant's at once; this process's listeners
 hear of it directly, before Redis is even asked.
@@ -35,6 +39,10 @@ WAIT_STEP_SECONDS = 0.02
 WAIT_STEPS = 50  # followers wait up to 1 s for the leader's value, then load it themselves
 COOLDOWN_SECONDS = 2.0
 INVALIDATIONS = PREFIX + "invalidations"  # pub/sub channel: a tenant id per bump
+# A remembered fact is also dropped after this long: a Redis that lost its data counts
+# generations from 0 again, and could match an old one.
+MEMO_SECONDS = 10.0
+MEMO_ENTRIES = 4096
 
 Loader = Callable[[], Awaitable[Any]]
 Ttl = int | Callable[[Any], int]  # seconds, or seconds chosen from the loaded value
@@ -47,6 +55,7 @@ class Cache:
         self._down_until = 0.0
         self._owed: set[str] = set()  # tenants whose generation bump did not reach Redis
         self.listeners: list[Callable[[str], None]] = []  # told of every bump, in-process
+        self._memo: dict[tuple[str, str], tuple[int, float, Any]] = {}
 
     @property
     def owed(self) -> bool:
@@ -59,6 +68,7 @@ class Cache:
     def failed(self, error: Exception, doing: str) -> None:
         log.warning("cache: %s failed (%s); using the database for a while", doing, error)
         self._down_until = time.monotonic() + COOLDOWN_SECONDS
+        self._memo.clear()  # Redis may come back without the generations they match
 
     async def ready(self) -> bool:
         """Usable now: Redis answers and every invalidation owed has been made."""
@@ -87,6 +97,24 @@ class Cache:
             self.failed(error, "a generation read")
             return None
         return int(value or 0)
+
+    async def remember(self, tenant_id: object, name: str, load: Loader) -> Any:
+        """``load()``'s value, kept in memory while the tenant's generation stands (at most
+        MEMO_SECONDS). Only for facts every change to which bumps the generation. The value
+        is shared by every request that asks: callers must not change it."""
+        generation = await self.generation(tenant_id)
+        if generation is None:
+            return await load()
+        key = (str(tenant_id), name)
+        now = time.monotonic()
+        held = self._memo.get(key)
+        if held is not None and held[0] == generation and now < held[1]:
+            return held[2]
+        value = await load()  # read after the generation: never older than what it names
+        if len(self._memo) >= MEMO_ENTRIES:
+            self._memo.clear()
+        self._memo[key] = (generation, now + MEMO_SECONDS, value)
+        return value
 
     async def bump(self, tenant_id: object) -> None:
         """Make every cached entry of this tenant stale, now (or as soon as Redis answers)."""

@@ -133,6 +133,21 @@ async def test_material_version_makes_decisions_stale_until_reconsent(api, acme)
     assert fresh["stale"] is False and fresh["policyVersion"] == 2
 
 
+async def test_steady_state_consent_reads_versions_and_domains_from_memory(api, acme, queries):
+    # What every visitor's banner click costs: published versions and domains are asked of
+    # the database once per change, not once per click (a browser also sends Origin).
+    origin = {"Origin": "https://acme.example"}
+    await record(api, acme["site"], origin, decisions=grant("analytics.reporting"))
+    queries.reset()
+    receipt = (await record(api, acme["site"], origin, decisions=grant("analytics.reporting")))[
+        "receipt"
+    ]
+    assert receipt["policyVersion"] == 1
+    read = " ".join(queries.statements)
+    tables = ("policy_version", "policy_translation", "tenant_domain")
+    assert not [t for t in tables if f'FROM "{t}"' in read], queries.statements
+
+
 async def test_a_non_material_version_leaves_consent_fresh(api, acme):
     await record(api, acme["site"], decisions=grant("analytics.reporting"))
     await publish_policy(api, acme["owner"], material=False)

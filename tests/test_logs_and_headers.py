@@ -129,6 +129,20 @@ async def test_cors_follows_the_tenants_domains(client, api):
     )
     assert "Access-Control-Allow-Origin" not in secret.headers
 
+    # A change of domains holds from the next request (the domains are kept in memory).
+    moved = await api(
+        'mutation { updateTenant(input: {domains: ["shop.example"]}) { userErrors { code } } }',
+        token=owner,
+    )
+    assert moved["data"]["updateTenant"]["userErrors"] == []
+    statuses = {}
+    for origin in ("https://shop.example", "https://acme.example"):
+        answer = await client.post(
+            "/graphql", json=body, headers={"Authorization": f"Bearer {site}", "Origin": origin}
+        )
+        statuses[origin] = answer.status_code
+    assert statuses == {"https://shop.example": 200, "https://acme.example": 403}
+
 
 async def test_introspection_is_off_in_production():
     from schema import production_schema, schema

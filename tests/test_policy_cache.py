@@ -103,3 +103,24 @@ async def test_a_burst_of_misses_loads_once(api, queries):
     index_loads = [s for s in queries.statements if "policy_version" in s and "SELECT" in s]
     # One load of the new index and one of the new version's content, however many asked.
     assert len(index_loads) <= 2, index_loads
+
+
+async def test_remembered_facts_follow_the_generation_and_leave_with_redis(app, monkeypatch):
+    cache, loads = app.state.cache, []
+
+    async def load():
+        loads.append(len(loads) + 1)
+        return loads[-1]
+
+    assert [await cache.remember("t-1", "fact", load) for _ in range(3)] == [1, 1, 1]
+    await cache.bump("t-1")
+    assert await cache.remember("t-1", "fact", load) == 2  # a bump is seen at once
+    cache.failed(RuntimeError("connection lost"), "a test")
+    assert await cache.remember("t-1", "fact", load) == 3  # Redis down: no memory used
+    cache._down_until = 0.0
+    # Redis may be back without its data (generations from 0): what was kept is gone.
+    assert [await cache.remember("t-1", "fact", load) for _ in range(2)] == [4, 4]
+    monkeypatch.setattr("tenants.cache.MEMO_SECONDS", 0.0)
+    await cache.bump("t-1")
+    # Nothing is kept longer than MEMO_SECONDS, generation or not.
+    assert [await cache.remember("t-1", "fact", load) for _ in range(2)] == [5, 6]

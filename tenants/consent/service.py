@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from tenants.cache import Cache
 from tenants.consent import grouping, ledger, writes
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
@@ -48,11 +49,11 @@ class BatchResult:
 
 
 async def record_consent(
-    *, tenant: Tenant, actor: str, item: ConsentInput, evidence: Evidence
+    *, tenant: Tenant, actor: str, item: ConsentInput, evidence: Evidence, cache: Cache | None
 ) -> tuple[ConsentEvent, Catalog]:
     """Record one decision set; the same clientEventId again returns the first event."""
     now = datetime.now(UTC)
-    versions = await catalog(tenant=tenant)
+    versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
     entry, email = check(
         problems, item, "input", tenant=tenant, catalog=versions, evidence=evidence, now=now
@@ -68,14 +69,19 @@ async def record_consent(
 
 
 async def record_consents(
-    *, tenant: Tenant, actor: str, items: list[ConsentInput], evidence: Evidence
+    *,
+    tenant: Tenant,
+    actor: str,
+    items: list[ConsentInput],
+    evidence: Evidence,
+    cache: Cache | None,
 ) -> BatchResult:
     """Record up to MAX_BATCH decision sets in one transaction; bad ones are named by index
     and skipped, good ones land."""
     if len(items) > MAX_BATCH:
         raise DomainError.one(ErrorCode.TOO_MANY, f"at most {MAX_BATCH} events per call", "inputs")
     now = datetime.now(UTC)
-    versions = await catalog(tenant=tenant)
+    versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
     valid = []
     for index, item in enumerate(items):

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from tenants.cache import Cache
 from tenants.policies.kinds import PolicyKind, VersionStatus
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.scoping import owned
@@ -33,21 +34,23 @@ class Catalog:
 
     def __init__(self, versions: list[PublishedFacts]) -> None:
         self._by_key = {(v.kind, v.number): v for v in versions}
-        self._in_force: dict[tuple[PolicyKind, datetime], PublishedFacts | None] = {}
+        self._last_in_force: tuple[tuple[PolicyKind, datetime], PublishedFacts | None] | None = None
 
     def get(self, kind: PolicyKind, number: int) -> PublishedFacts | None:
         return self._by_key.get((kind, number))
 
     def in_force(self, kind: PolicyKind, now: datetime) -> PublishedFacts | None:
-        # Remembered: a batch asks the same question for each of its events.
+        # The last answer is remembered: a batch asks the same question for each event.
         key = (kind, now)
-        if key not in self._in_force:
-            self._in_force[key] = max(
-                (v for (k, _), v in self._by_key.items() if k == kind and v.effective_at <= now),
-                key=lambda v: v.number,
-                default=None,
-            )
-        return self._in_force[key]
+        if self._last_in_force is not None and self._last_in_force[0] == key:
+            return self._last_in_force[1]
+        found = max(
+            (v for (k, _), v in self._by_key.items() if k == kind and v.effective_at <= now),
+            key=lambda v: v.number,
+            default=None,
+        )
+        self._last_in_force = (key, found)
+        return found
 
     def latest_material(self, kind: PolicyKind, now: datetime) -> int:
         """The highest material version in force (0 when none): consent given under an
@@ -60,7 +63,16 @@ class Catalog:
         return max(numbers, default=0)
 
 
-async def catalog(*, tenant: Tenant) -> Catalog:
+async def catalog(*, tenant: Tenant, cache: Cache | None = None) -> Catalog:
+    """The tenant's published versions. Given the cache, remembered in memory while the
+    tenant's cache generation stands (publishing bumps it; versions are frozen once
+    published, and which one is in force is worked out at each use)."""
+    if cache is None:
+        return await _load(tenant)
+    return await cache.remember(tenant.id, "catalog", lambda: _load(tenant))
+
+
+async def _load(tenant: Tenant) -> Catalog:
     versions = await owned(PolicyVersion, tenant=tenant).filter(status=VersionStatus.PUBLISHED)
     locales: dict[Any, set[str]] = {}
     rows = (

@@ -172,8 +172,16 @@ async def update_tenant(
     return tenant
 
 
-async def domains_of(*, tenant: Tenant) -> list[str]:
-    return (
+async def domains_of(*, tenant: Tenant, cache: Cache | None = None) -> list[str]:
+    """The tenant's domains, sorted. Given the cache, remembered in memory while the
+    tenant's cache generation stands (update_tenant bumps it)."""
+    if cache is None:
+        return await _domains_of(tenant)
+    return list(await cache.remember(tenant.id, "domains", lambda: _domains_of(tenant)))
+
+
+async def _domains_of(tenant: Tenant) -> tuple[str, ...]:
+    return tuple(
         await TenantDomain.filter(tenant_id=tenant.id)
         .order_by("domain")
         .values_list("domain", flat=True)
