@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "tenants.breaches.models",
 ]
 REDIS_TIMEOUT_SECONDS = 1.0
+POSTGRES_SCHEMES = ("postgres://", "asyncpg://")  # Tortoise's names for its asyncpg driver
 
 
 def database_url(settings: Settings) -> str:
@@ -39,7 +40,7 @@ def database_url(settings: Settings) -> str:
     # Tortoise names the asyncpg driver "postgres"; accept the common spelling too. The
     # application name lets an operator tell Charter's connections apart in pg_stat_activity.
     url = settings.database_url.replace("postgresql://", "postgres://", 1)
-    if url.startswith("postgres://") and "application_name=" not in url:
+    if url.startswith(POSTGRES_SCHEMES) and "application_name=" not in url:
         url += ("&" if "?" in url else "?") + "application_name=charter"
     return url
 
@@ -60,7 +61,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 def _connection(url: str) -> str | dict[str, Any]:
-    if not url.startswith("postgres://"):
+    if not url.startswith(POSTGRES_SCHEMES):
         return url
     config = expand_db_url(url)
     config["credentials"]["reset"] = keep_session

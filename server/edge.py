@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -240,9 +241,13 @@ def _may_hold_nul(request: Request) -> bool:
     return request.method == "GET" or parsed is None or b"\\" in parsed[0]
 
 
+# A GraphQL string spells NUL \u0000 or, since the 2021 spec, \u{0} (any number of zeros).
+_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
-        return "\x00" in value or "\\u0000" in value  # raw, or escaped in a GraphQL string
+        return "\x00" in value or _NUL_ESCAPE.search(value) is not None
     if isinstance(value, dict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
     if isinstance(value, list):

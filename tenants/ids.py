@@ -19,6 +19,7 @@ _SET = 0x4000 << 64 | 0x8000 << 48
 
 def random_bytes(size: int, *, chunk: int) -> Iterator[bytes]:
     """Endless ``size``-byte random strings, read from the OS ``chunk`` at a time."""
+    chunk = max(chunk, 1)
     while True:
         pool = os.urandom(size * chunk)
         for start in range(0, len(pool), size):

@@ -278,6 +278,7 @@ async def test_gpc_records_an_opt_out_where_it_binds(api):
     }
     current = await state(api, owner)
     assert current["marketing.advertising.third_party.targeted"]["method"] == "GPC"
+    assert current["analytics.reporting"]["method"] == "BANNER"  # the event's own method
 
 
 async def test_gpc_does_not_override_where_it_does_not_bind(api, acme):

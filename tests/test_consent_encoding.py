@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,9 @@ from hypothesis import strategies as st
 
 from tenants import crypto
 from tenants.consent import chain, encoding
+from tenants.consent.ledger import Entry, Linker, document_of
+from tenants.consent.methods import ConsentMethod
+from tenants.policies.kinds import PolicyKind
 
 # Any text a request can carry: quotes, backslashes, controls, Cyrillic, astral planes.
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -88,3 +93,40 @@ def test_document_matches_the_generic_one(
         decisions=encoding.decisions_json(decisions),
     )
     assert fast == generic
+
+
+def test_linked_events_verify_whatever_the_zone_of_their_times() -> None:
+    new_york = ZoneInfo("America/New_York")
+    # The repeated hour of 2025-11-02: equal as Python datetimes, an hour apart as instants.
+    first = datetime(2025, 11, 2, 1, 30, tzinfo=new_york)
+    times = [first, first.replace(fold=1), datetime(2025, 11, 2, 9, tzinfo=UTC)]
+    head = SimpleNamespace(sequence=0, hash=None)
+    linker = Linker(
+        tenant=SimpleNamespace(id=uuid.uuid4()), head=head, now=datetime.now(UTC), count=2
+    )
+    events = [
+        linker.link(
+            Entry(
+                subject_id=f"visitor-{n}",
+                policy_kind=PolicyKind.PRIVACY,
+                policy_version=3,
+                locale="uz-Cyrl",
+                method=ConsentMethod.BANNER,
+                decisions=[
+                    {"purpose": "marketing.advertising", "granted": False, "method": "GPC"},
+                    {"purpose": "analytics.reporting", "granted": True},
+                ],
+                occurred_at=when,
+                source_url=None,
+                ip="203.0.113.0",
+                user_agent='Ёжик "в" тумане',
+                client_event_id=None,
+            )
+        )
+        for n, when in enumerate(times)  # three links from a linker told of two
+    ]
+    links = [chain.ChainLink(e.id, document_of(e), e.hash, e.previous_hash) for e in events]
+    # A fold mistaken for the same instant would chain a time the row does not hold.
+    assert chain.verify(links).ok and head.hash == events[-1].hash
+    with pytest.raises(ValueError, match="timezone-aware"):
+        encoding.instant(datetime(2025, 1, 1))

@@ -54,7 +54,7 @@ async def test_a_batch_of_1000_with_3_bad_items_records_997(api, owner):
 
 
 async def test_state_keeps_the_decision_made_last_whatever_the_order_recorded(api, owner):
-    def at(hour: int, granted: bool, **extra):
+    def at(hour: int, granted: bool):
         when = f"2025-06-01T{hour:02}:00:00+00:00"
         decisions = grant("analytics.reporting", granted=granted)
         return {"subjectId": "late", "method": "FORM", "occurredAt": when, "decisions": decisions}
@@ -70,6 +70,11 @@ async def test_state_keeps_the_decision_made_last_whatever_the_order_recorded(ap
     decided = (await state(api, owner, "late"))["analytics.reporting"]
     assert decided["granted"] is True and decided["decidedAt"].startswith("2025-06-01T11:00")
     await api(BATCH, {"inputs": [at(12, False)]}, token=owner)
+    assert (await state(api, owner, "late"))["analytics.reporting"]["granted"] is False
+    # Made at the same moment: the one recorded later stands, in one batch or across two.
+    await api(BATCH, {"inputs": [at(13, False), at(13, True)]}, token=owner)
+    assert (await state(api, owner, "late"))["analytics.reporting"]["granted"] is True
+    await api(BATCH, {"inputs": [at(13, False)]}, token=owner)
     assert (await state(api, owner, "late"))["analytics.reporting"]["granted"] is False
 
 

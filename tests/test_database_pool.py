@@ -24,6 +24,7 @@ def test_postgres_pool_skips_the_reset_query_and_sqlite_is_untouched(tmp_path) -
 @pytest.mark.skipif(tb.BACKEND != "postgres", reason="the pool is asyncpg's")
 async def test_a_connection_released_mid_transaction_comes_back_rolled_back(app) -> None:
     pool = connections.get("default")._pool
+    assert pool._reset is backends.keep_session  # the live pool, not just the settings
     async with pool.acquire() as connection:
         await connection.execute("BEGIN")
         await connection.execute("CREATE TABLE left_open (x int)")

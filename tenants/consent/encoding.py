@@ -38,6 +38,8 @@ def commitment(
 
 def instant(value: datetime) -> str:
     """``chain._instant``'s spelling of an aware datetime."""
+    if value.utcoffset() is None:  # a naive time would be spelled in the server's zone
+        raise ValueError("a chained time must be timezone-aware")
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

@@ -68,14 +68,16 @@ class Linker:
         self._head = head
         self._now = now
         self._recorded = encoding.instant(now)
-        self._instants = {now: self._recorded}
+        self._instants: dict[tuple[datetime, Any], str] = {}
         self._ids = ids.uuid4s(chunk=count)
         self._salts = ids.random_bytes(16, chunk=count)
 
     def _instant(self, value: datetime) -> str:
-        spelled = self._instants.get(value)
+        # Keyed with the offset too: two wall times of a zone's repeated hour compare equal.
+        key = (value, value.utcoffset())
+        spelled = self._instants.get(key)
         if spelled is None:
-            spelled = self._instants[value] = encoding.instant(value)
+            spelled = self._instants[key] = encoding.instant(value)
         return spelled
 
     def link(self, entry: Entry) -> EventRow:
@@ -89,8 +91,11 @@ class Linker:
             source_url=entry.source_url,
             salt=salt,
         )
-        # Entries come from intake.check: one dict per purpose, already unique.
+        # Entries come from intake.check: one dict per purpose with a bool. The uniqueness
+        # is checked again because verify() would refuse a chained duplicate for ever.
         decisions = sorted(entry.decisions, key=_purpose)
+        if len({d["purpose"] for d in decisions}) != len(decisions):
+            raise ValueError("a purpose is decided twice in one event")
         decisions_json = encoding.decisions_json(decisions)
         head = self._head
         sequence = head.sequence + 1

@@ -176,7 +176,7 @@ async def domains_of(*, tenant: Tenant, cache: Cache | None = None) -> list[str]
     """The tenant's domains, sorted. Given the cache, remembered in memory while the
     tenant's cache generation stands (update_tenant bumps it)."""
     if cache is None:
-        return await _domains_of(tenant)
+        return list(await _domains_of(tenant))
     return list(await cache.remember(tenant.id, "domains", lambda: _domains_of(tenant)))
 
 
