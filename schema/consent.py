@@ -208,7 +208,9 @@ class ConsentQuery:
     @strawberry.field
     async def consent_state(self, info: Info, subject_id: str) -> list[ConsentDecision]:
         tenant, _ = require(info, Capability.READ)
-        decisions = await service.consent_state(tenant=tenant, subject_id=subject_id)
+        decisions = await service.consent_state(
+            tenant=tenant, subject_id=subject_id, cache=info.context.cache
+        )
         return [ConsentDecision.of(d) for d in decisions]
 
     @strawberry.field

@@ -134,8 +134,9 @@ async def test_material_version_makes_decisions_stale_until_reconsent(api, acme)
 
 
 async def test_steady_state_consent_reads_versions_and_domains_from_memory(api, acme, queries):
-    # What every visitor's banner click costs: published versions and domains are asked of
-    # the database once per change, not once per click (a browser also sends Origin).
+    # What every visitor's banner click costs, and the banner's read of the state:
+    # published versions and domains are asked of the database once per change, not once
+    # per click (a browser also sends Origin).
     origin = {"Origin": "https://acme.example"}
     await record(api, acme["site"], origin, decisions=grant("analytics.reporting"))
     queries.reset()
@@ -143,6 +144,7 @@ async def test_steady_state_consent_reads_versions_and_domains_from_memory(api, 
         "receipt"
     ]
     assert receipt["policyVersion"] == 1
+    assert (await state(api, acme["owner"]))["analytics.reporting"]["granted"] is True
     read = " ".join(queries.statements)
     tables = ("policy_version", "policy_translation", "tenant_domain")
     assert not [t for t in tables if f'FROM "{t}"' in read], queries.statements

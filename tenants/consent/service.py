@@ -160,11 +160,13 @@ async def append(
     return events, duplicates
 
 
-async def consent_state(*, tenant: Tenant, subject_id: str) -> list[Decision]:
+async def consent_state(
+    *, tenant: Tenant, subject_id: str, cache: Cache | None = None
+) -> list[Decision]:
     rows = (
         await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
     )
-    versions = await catalog(tenant=tenant) if rows else None
+    versions = await catalog(tenant=tenant, cache=cache) if rows else None
     flags = (
         await owned(SubjectFlags, tenant=tenant).get_or_none(subject_id=subject_id)
         if rows
