@@ -46,6 +46,7 @@ from schemathesis import GenerationMode
 from schemathesis.graphql import nodes
 from schemathesis.specs.graphql.scalars import get_extra_scalar_strategies
 
+from tests.conftest import Api
 from tests.factories import create_draft, create_key, create_tenant, publish
 from tests.servers import serve
 
@@ -101,21 +102,14 @@ CONSENT = """mutation($input: ConsentInput!) {
 }"""
 
 
-class RemoteApi:
-    """The factories' ``api`` callable, over HTTP to the running server."""
-
-    def __init__(self, http) -> None:
-        self.http = http
+class RemoteApi(Api):
+    """The factories' ``api`` callable, over HTTP to the running server; set-up calls
+    must not fail, so any GraphQL error fails the test."""
 
     async def __call__(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
+        body = await super().__call__(query, variables, token=token)
         assert "errors" not in body, body
         return body
 

@@ -25,7 +25,6 @@ __all__ = [
     "canonical_json",
     "commitment",
     "event_document",
-    "event_document_decisions",
     "link_hash",
     "new_salt",
     "verify",
@@ -64,8 +63,8 @@ def canonical_json(value: Any) -> bytes:
 
 class _Plain(dict):
     """A document built here from checked parts (str, bool, small int, None; ASCII keys):
-    plain by construction, so canonical_json skips walking it again. Two walks per event
-    were a fifth of a consent batch."""
+    plain by construction, so canonical_json skips walking it again. verifyConsentLedger
+    rebuilds one per row of the chain."""
 
 
 def _plain(value: Any) -> bool:
@@ -179,11 +178,6 @@ def _decisions(decisions: Sequence[Any]) -> list[dict[str, Any]]:
             out[purpose]["method"] = str(method)
     # Sorted, because the set of decisions is what was agreed, not the order of checkboxes.
     return [out[key] for key in sorted(out)]
-
-
-def event_document_decisions(decisions: Sequence[Any]) -> list[dict[str, Any]]:
-    """Decisions in the one shape they are stored and chained in (sorted, checked)."""
-    return _decisions(decisions)
 
 
 def event_document(

@@ -44,7 +44,7 @@ def instant(value: datetime) -> str:
 
 
 def decisions_json(decisions: Sequence[dict[str, Any]]) -> str:
-    """Canonical JSON of decisions already in ``chain.event_document_decisions`` form
+    """Canonical JSON of decisions already in the form ``chain.event_document`` chains
     (sorted by purpose, keys purpose/granted and an optional method)."""
     parts = []
     for decision in decisions:
