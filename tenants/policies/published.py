@@ -155,11 +155,18 @@ async def _tenant_of_site(site: str) -> dict[str, str | None]:
     for name in list(candidates):  # domains are stored in their ASCII (IDNA) form
         with contextlib.suppress(UnicodeError):  # a site that is no host name is a slug
             candidates.append(name.encode("idna").decode("ascii"))
-    tenant = await Tenant.filter(slug=site).only("id").first()
-    if tenant is None:
-        row = await TenantDomain.filter(domain__in=candidates).only("tenant_id").first()
-        return {"tenant": str(row.tenant_id) if row else None}
-    return {"tenant": str(tenant.id)}
+    # A name longer than its column names nobody (and Tortoise refuses to compare it).
+    if len(site) <= _SLUG_LENGTH:
+        tenant = await Tenant.filter(slug=site).only("id").first()
+        if tenant is not None:
+            return {"tenant": str(tenant.id)}
+    candidates = [name for name in candidates if len(name) <= _DOMAIN_LENGTH]
+    row = await TenantDomain.filter(domain__in=candidates).only("tenant_id").first()
+    return {"tenant": str(row.tenant_id) if row else None}
+
+
+_SLUG_LENGTH = Tenant._meta.fields_map["slug"].max_length
+_DOMAIN_LENGTH = TenantDomain._meta.fields_map["domain"].max_length
 
 
 async def _index(tenant_id: str, kind: PolicyKind) -> dict[str, Any]:
