@@ -10,6 +10,7 @@ import re
 
 import langcodes
 
+from tenants import sites
 from tenants.errors import ErrorCode, Problems
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -59,12 +60,9 @@ def email(problems: Problems, value: str, *field: str) -> str | None:
 
 
 def domain(problems: Problems, value: str, *field: str) -> str | None:
-    """A host name, lowercased and in its ASCII (IDNA) form: "пример.рф" -> "xn--...""."""
-    host = value.strip().lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        host = ""
+    """A host name in its canonical site form (tenants.sites: UTS #46, ASCII, without a
+    trailing dot or a leading "www."): "www.Пример.рф." -> "xn--e1afmkfd.xn--p1ai"."""
+    host = sites.canonical(value) or ""
     labels = host.split(".")
     if len(host) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(p) for p in labels):
         problems.add(ErrorCode.INVALID_DOMAIN, f"{value!r} is not a domain name", *field)
