@@ -10,8 +10,8 @@ from strawberry.schema.config import StrawberryConfig
 from schema.audit import AuditQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
-from schema.errors import CodedErrors, log_unexpected
 from schema.documents import GateDocuments
+from schema.errors import CodedErrors, log_unexpected
 from schema.live import Subscription
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery

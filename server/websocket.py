@@ -203,7 +203,7 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
                 operation.task.cancel()
 
     async def recheck(self) -> None:
-        principal, rejected = await self.view.gate.authenticate(self.caller)
+        _, rejected = await self.view.gate.authenticate(self.caller)
         if rejected:
             await self.end_all("the API key or token is unknown or revoked")
 
