@@ -3,7 +3,7 @@
 A site is what a caller names to reach a tenant without a key: `publishedPolicy(site:)`,
 the `policyPublished` subscription, the CLI's `--site`, the host of an `Origin` header.
 It is the tenant's slug or one of its domains, and clients spell one site many ways:
-``WWW.Acme.Example.``, full-width ``\\uff41\\uff43\\uff4d\\uff45.example``, ``ac<soft hyphen>me.example``,
+``WWW.Acme.Example.``, full-width letters, ``ac<soft hyphen>me.example``,
 ``пример.рф`` and its ``xn--e1afmkfd.xn--p1ai`` form. ``canonical`` maps them all to
 one string, and everything keyed by a site (the tenant lookup, the rate-limit bucket,
 the cache keys and their invalidation, CORS) uses that string and nothing else, so no
