@@ -4,7 +4,8 @@ Correct only while this process hears every invalidation, so the copy is trusted
 while the process's live feed (tenants.live.Hub, subscribed to `Cache.INVALIDATIONS`)
 is alive and has answered a ping within `SILENCE_SECONDS`. Losing it drops every
 entry. An entry also lives no longer than the Redis entry it copies (whose TTL ends
-where the next scheduled version starts) and at most `TTL_SECONDS`, which bounds how long a missed message could matter.
+where the next scheduled version starts) and at most `TTL_SECONDS`, which bounds how
+long a missed message could matter.
 
 A copy is stored only if no invalidation arrived while it was being fetched (`epoch`),
 so an answer read just before a publish can never outlive it here.
