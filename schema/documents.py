@@ -44,7 +44,7 @@ MAX_VALIDATION_ERRORS = 20  # graphql-core stops there: junk costs no more than 
 PARSED_WEIGHT = 300
 PARSED = Bounded(entries=2048, budget=64 * 2**20)
 VERDICTS = Bounded(entries=8192, budget=8 * 2**20)  # (query, introspection) -> errors
-MEASURES = Bounded(entries=8192, budget=8 * 2**20)  # (query, operation, budget) -> Measured
+MEASURES = Bounded(entries=8192, budget=8 * 2**20)  # (query, budget) -> {operation: Measured}
 RULES = (*specified_rules, MaxIntrospectionDepthRule)
 RULES_WITHOUT_INTROSPECTION = (*RULES, NoSchemaIntrospectionCustomRule)
 
@@ -81,15 +81,20 @@ def check(
     if not query:
         raise Refusal([_coded(GraphQLError("no GraphQL query found in the request"))])
     document = _parsed(query)
-    operation = get_operation_ast(document, operation_name)
-    candidates = [operation] if operation is not None else _operations(document)
     try:
-        measured = max(
-            (_measured(schema, query, document, op, variables, max_cost) for op in candidates),
-            key=lambda m: m.charge,
-        )
+        measures = _measures(schema, query, document, variables, max_cost)
     except limits.TooComplex as error:
         raise Refusal([error]) from None
+    if not measures:
+        raise Refusal([_coded(GraphQLError("the document holds no operation"))])
+    operation = get_operation_ast(document, operation_name)
+    # No operation picked (none named so, or several and no name): execution refuses it
+    # in its own words; until then it is charged as the dearest it could be.
+    measured = (
+        measures[operation]
+        if operation is not None
+        else max(measures.values(), key=lambda m: m.charge)
+    )
     if measured.introspection:  # a key's plan never changes what the schema says
         verdict = _verdict(schema, query, document, introspection=introspection)
     else:
@@ -111,22 +116,14 @@ def _parsed(query: str) -> DocumentNode:
     return document
 
 
-def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
-    found = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if not found:
-        raise Refusal([_coded(GraphQLError("the document holds no operation"))])
+def _measures(schema, query, document, variables, max_cost) -> dict:
+    key = (query, max_cost)
+    found = MEASURES.get(key)
+    if found is None:
+        found = limits.measure(schema, document, variables, budget=max_cost)
+        if not any(m.uses_variables for m in found.values()):  # else: this request's values
+            MEASURES.put(key, found, weight=len(query) + 256 * len(found))
     return found
-
-
-def _measured(schema, query, document, operation, variables, max_cost) -> limits.Measured:
-    name = operation.name.value if operation.name else None
-    key = (query, name, max_cost)
-    measured = MEASURES.get(key)
-    if measured is None:
-        measured = limits.measure(schema, document, operation, variables, budget=max_cost)
-        if not measured.uses_variables:  # otherwise it depends on this request's values
-            MEASURES.put(key, measured, weight=len(query) + 256)
-    return measured
 
 
 def _verdict(schema, query, document, *, introspection: bool) -> list[GraphQLError]:

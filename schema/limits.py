@@ -83,6 +83,7 @@ class _Sum:
     fields: int = 0
     repeats: int = 0
     introspection: bool = False
+    variables: bool = False  # a page size below came from a variable
     # This set's own fields, fragments expanded: (response name, field, site) -> count.
     level: Counter = field(default_factory=Counter)
 
@@ -93,22 +94,31 @@ class _Sum:
         self.fields += other.fields
         self.repeats = max(self.repeats, other.repeats)
         self.introspection |= other.introspection
+        self.variables |= other.variables
         if same_level:
             self.level.update(other.level)
 
 
 class _Walk:
-    def __init__(self, schema, fragments, operation, variables, budget: int) -> None:
+    """One document's walk. Fragments are remembered across its operations, except those
+    whose page sizes came from variables (another operation's defaults may differ)."""
+
+    def __init__(self, schema, fragments, variables, budget: int) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.defaults = {
-            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
-        }
+        self.defaults: dict = {}
         self.budget = budget
         self.memo: dict[tuple[str, bool], _Sum] = {}
         self.open: set[str] = set()
-        self.uses_variables = False
+
+    def operation(self, operation: OperationDefinitionNode) -> _Sum:
+        self.defaults = {
+            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+        }
+        self.memo = {key: found for key, found in self.memo.items() if not found.variables}
+        root = self.schema.get_root_type(operation.operation)
+        return self.selection_set(operation.selection_set, root, True)
 
     def selection_set(self, selections: SelectionSetNode, parent, priced: bool) -> _Sum:
         total = _Sum()
@@ -146,10 +156,13 @@ class _Walk:
             fields=below.fields + 1,
             repeats=below.repeats,
             introspection=below.introspection or name in ("__schema", "__type"),
+            variables=below.variables,
         )
         if priced:
             own.depth = below.depth + 1 if price.walk else 1
-            own.cost = price.complexity + below.cost * self.page(node, definition)
+            page, from_variable = self.page(node, definition)
+            own.cost = price.complexity + below.cost * page
+            own.variables |= from_variable
         own.cost = min(own.cost, self.budget + 1)
         return own
 
@@ -167,30 +180,32 @@ class _Walk:
         self.open.discard(name)
         return found
 
-    def page(self, node: FieldNode, definition) -> int:
-        """How many times the field's children are paid for."""
+    def page(self, node: FieldNode, definition) -> tuple[int, bool]:
+        """How many times the field's children are paid for, and whether a variable said."""
         if definition is None:
-            return 1
+            return 1, False
         if any(argument in definition.args for argument in costs.PAGE_ARGUMENTS):
             sizes = [self.argument(node, name) for name in costs.PAGE_ARGUMENTS]
-            asked = [size for size in sizes if isinstance(size, int) and size > 0]
-            return max(asked) if asked else costs.DEFAULT_PAGE
+            asked = [size for size, _ in sizes if isinstance(size, int) and size > 0]
+            from_variable = any(variable for _, variable in sizes)
+            return (max(asked) if asked else costs.DEFAULT_PAGE), from_variable
         kind = definition.type
         kind = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
         if isinstance(kind, GraphQLList) and node.name.value != "edges":  # edges: paid by first
-            return costs.LIST_GUESS
-        return 1
+            return costs.LIST_GUESS, False
+        return 1, False
 
-    def argument(self, node: FieldNode, name: str):
+    def argument(self, node: FieldNode, name: str) -> tuple[int | None, bool]:
         value = next((a.value for a in node.arguments or () if a.name.value == name), None)
         if isinstance(value, VariableNode):
-            self.uses_variables = True
             variable = value.name.value
             if variable in self.variables:
                 given = self.variables[variable]
-                return given if isinstance(given, int) and not isinstance(given, bool) else None
+                usable = isinstance(given, int) and not isinstance(given, bool)
+                return (given if usable else None), True
             value = self.defaults.get(variable)  # the operation's default, as execution uses
-        return int(value.value) if isinstance(value, IntValueNode) else None
+            return (int(value.value) if isinstance(value, IntValueNode) else None), True
+        return (int(value.value) if isinstance(value, IntValueNode) else None), False
 
     def check(self, total: _Sum) -> None:
         """Ends the walk at the first limit passed."""
@@ -206,22 +221,36 @@ class _Walk:
             raise TooComplex(f"a selection repeats one field more than {MAX_REPEATS} times")
 
 
+MAX_OPERATIONS = 50  # operations in one document (GraphiQL sends its whole editor)
+
+
 def measure(
-    schema: GraphQLSchema,
-    document,
-    operation: OperationDefinitionNode,
-    variables: dict | None,
-    *,
-    budget: int,
-) -> Measured:
-    """The measures of ``operation``; raises TooComplex at the first limit passed."""
+    schema: GraphQLSchema, document, variables: dict | None, *, budget: int
+) -> dict[OperationDefinitionNode, Measured]:
+    """Each operation's measures. Every operation and every fragment of the document is
+    held to the limits, executed or not: validation walks them all. Raises TooComplex
+    at the first limit passed."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, operation, variables or {}, budget)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) > MAX_OPERATIONS:
+        raise TooComplex(f"the document holds more than {MAX_OPERATIONS} operations")
+    walk = _Walk(schema, fragments, variables or {}, budget)
+    found = {operation: _measured(walk, operation) for operation in operations}
+    spare = _Sum()  # fragments no operation spreads: validation walks them too
+    for name, fragment in fragments.items():
+        if (name, True) not in walk.memo and (name, False) not in walk.memo:
+            owner = schema.get_type(fragment.type_condition.name.value)
+            spare.absorb(walk.selection_set(fragment.selection_set, owner, True), same_level=False)
+            walk.check(spare)
+    return found
+
+
+def _measured(walk: _Walk, operation: OperationDefinitionNode) -> Measured:
+    total = walk.operation(operation)
     kind = operation.operation.value
-    root = schema.get_root_type(operation.operation)
-    total = walk.selection_set(operation.selection_set, root, True)
+    root = walk.schema.get_root_type(operation.operation)
     charge, sites = 0, []
     for (_, name, site), count in total.level.items():
         price = costs.of(getattr(root, "name", None), name)
@@ -235,7 +264,7 @@ def measure(
         charge=max(1, charge),
         introspection=total.introspection,
         sites=tuple(sites),
-        uses_variables=walk.uses_variables,
+        uses_variables=total.variables,
     )
 
 

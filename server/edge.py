@@ -148,8 +148,12 @@ class Pipeline:
                 extensions = json.loads(args["extensions"]) if "extensions" in args else None
             except ValueError:
                 return None
+            if not _well_formed(
+                args.get("query"), variables, args.get("operationName"), extensions
+            ):
+                return None
             name = args.get("operationName")
-            return args.get("query"), _dict(variables), name, _dict(extensions), False
+            return args.get("query"), variables, name, extensions, False
         content_length = int(request.headers.get("content-length") or 0)
         if content_length > self.settings.edge.max_body_bytes:
             raise BodyTooLarge
@@ -166,11 +170,14 @@ class Pipeline:
         if not isinstance(body, dict):
             return None
         query, name = body.get("query"), body.get("operationName")
+        variables, extensions = body.get("variables"), body.get("extensions")
+        if not _well_formed(query, variables, name, extensions):
+            return None
         return (
-            (query if isinstance(query, str) else None),
-            _dict(body.get("variables")),
-            (name if isinstance(name, str) else None),
-            _dict(body.get("extensions")),
+            query,
+            variables,
+            name,
+            extensions,
             # Strict UTF-8 and not one backslash: no NUL (JSON refuses it raw) and no
             # lone surrogate can be in there; skips walking a thousand-event batch.
             b"\\" not in raw,
@@ -215,5 +222,13 @@ def _plain_read(request: Request) -> bool:
     )
 
 
-def _dict(value) -> dict | None:
-    return value if isinstance(value, dict) else None
+def _well_formed(query, variables, name, extensions) -> bool:
+    """The GraphQL over HTTP request shape; anything else strawberry refuses (400) in the
+    words of the spec, and the gate never sees it: it cannot run."""
+    return (
+        isinstance(query, str | None)
+        and isinstance(variables, dict | None)
+        and isinstance(name, str | None)
+        and isinstance(extensions, dict | None)
+        and (query is not None or extensions is not None)
+    )
