@@ -175,7 +175,7 @@ async def test_a_publishable_key_works_from_the_www_host_of_its_domain(client, a
 
 
 async def test_the_cli_finds_a_site_by_its_www_host(api, settings, tmp_path):
-    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await create_tenant(api, slug="acme", domains=["acme.example"])
     policy = tmp_path / "policy.md"
     policy.write_text("Privacy\n\nWe keep little.\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
@@ -185,7 +185,7 @@ async def test_the_cli_finds_a_site_by_its_www_host(api, settings, tmp_path):
         "--locale", "en", "--publish", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await process.communicate()
+    _, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     body = await api(POLICY, {"site": "www.acme.example"})
     assert body["data"]["publishedPolicy"]["title"] == "Privacy"
