@@ -36,12 +36,7 @@ REQUEST_TIMEOUT_SECONDS = 30
 
 
 class CharterGraphQL(GraphQL):
-    # graphql-transport-ws only, every operation through the gate (server.websocket);
-    # any Origin may open a socket, the gate's origin policy judges each operation.
-    protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
     graphql_transport_ws_handler_class = GatedSocket
-    allowed_origins = frozenset({"*"})
-    max_subscriptions_per_connection = None  # GatedSocket counts, and says so with a code
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -49,6 +44,12 @@ class CharterGraphQL(GraphQL):
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            # graphql-transport-ws only, every operation through the gate
+            # (server.websocket); any Origin may open a socket, the gate's origin policy
+            # judges each operation; GatedSocket counts operations, and says so with a code.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=["*"],
+            max_subscriptions_per_connection=None,
         )
         self.settings = settings
         self.pipeline: Pipeline | None = None  # built by the app once Redis is up
@@ -56,9 +57,6 @@ class CharterGraphQL(GraphQL):
         self.sockets: Sockets | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            limited = _limited_socket(receive, send, self.settings.edge.max_body_bytes)
-            return await super().__call__(scope, limited, send)
         if scope["type"] != "http" or self.pipeline is None:
             return await super().__call__(scope, receive, send)
         request = Request(scope, _limited(receive, self.settings.edge.max_body_bytes))
@@ -200,22 +198,6 @@ class CharterGraphQL(GraphQL):
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = content_type(sub_response.media_type)
         return response
-
-
-def _limited_socket(receive: Receive, send: Send, limit: int) -> Receive:
-    """A socket's receive that closes it (1009, RFC 6455 §7.4.1) on a message over
-    ``limit`` bytes: the same bound as an HTTP body."""
-
-    async def guarded() -> dict:
-        message = await receive()
-        if message["type"] == "websocket.receive":
-            size = len(message.get("text") or "") + len(message.get("bytes") or b"")
-            if size > limit:
-                await send({"type": "websocket.close", "code": 1009, "reason": "too large"})
-                return {"type": "websocket.disconnect", "code": 1009}
-        return message
-
-    return guarded
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

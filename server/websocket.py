@@ -8,7 +8,8 @@ the document limits, and charged to the same buckets, by the same table, as over
 
 Bounds (per process): ``MAX_OPERATIONS_PER_SOCKET`` operations in flight on one socket,
 and ``MAX_SUBSCRIPTIONS_PER_CALLER`` subscriptions per key (per client IP without one);
-messages are at most ``CHARTER_MAX_BODY_BYTES`` (close 1009), as HTTP bodies are.
+messages are at most ``CHARTER_MAX_BODY_BYTES`` (uvicorn closes with 1009, `charter
+serve` sets its ``ws_max_size``), as HTTP bodies are.
 
 Revocation is heard over pub/sub (``tenants.live.REVOKED``): every subscription of the
 revoked key ends at once with an ``UNAUTHENTICATED`` error, and its socket's next
