@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 import websockets
 
+from server.backends import REDIS_CONNECTIONS
 from tests.factories import create_key, create_tenant, error_codes
 from tests.servers import serve
 from tests.test_consent import grant, publish_policy
@@ -80,8 +81,11 @@ async def test_socket_operations_pay_the_same_buckets_and_checks_as_http(api, se
     _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
     await publish_policy(api, owner)
     _, site_key = await create_key(api, owner, name="site", publishable=True)
-    async with serve(settings, CHARTER_PUBLIC_RATE="0.001:20") as http:
-        async with Socket.open(http.base_url.port, site_key) as socket:
+    async with (
+        serve(settings, CHARTER_PUBLIC_RATE="0.001:20") as http,
+        Socket.open(http.base_url.port, site_key) as socket,
+    ):
+        if True:  # one socket, then HTTP, against the same bucket
             for bad in ("x\x00y", "x\ud800"):  # refused, and charged one unit each
                 answer = await socket.run(RECORD, consent(bad))
                 assert error_codes(answer) == ["BAD_USER_INPUT"]
@@ -142,27 +146,26 @@ async def test_browsers_on_a_tenants_domain_may_use_sockets_as_cors_allows(api, 
             assert answer["data"]["publishedPolicy"]["version"] == 1  # public data
 
 
-async def test_sockets_are_bounded_and_speak_one_protocol(api, settings):
+async def test_sockets_cap_their_operations(api, settings):
     await create_tenant(api, slug="acme")
+    async with serve(settings) as http, Socket.open(http.base_url.port) as socket:
+        for _ in range(100):
+            await socket.start(POLICY_LIVE)
+        await socket.start(POLICY_LIVE)
+        refused = await socket.receive()
+        assert refused["type"] == "error" and refused["id"] == "101"
+        assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # Known, not fixed here: a socket closed while a hundred operations are still
+        # being admitted can leave `charter serve` waiting at shutdown. Let them settle.
+        await asyncio.sleep(2)
+
+
+async def test_sockets_bound_their_messages_and_speak_one_protocol(settings):
     async with serve(settings, CHARTER_MAX_BODY_BYTES="4096") as http:
         port = http.base_url.port
         async with Socket.open(port) as socket:
-            for _ in range(100):
-                await socket.start(POLICY_LIVE)
-            await socket.start(POLICY_LIVE)
-            refused = await socket.receive()
-            assert refused["type"] == "error" and refused["id"] == "101"
-            assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
-        async with Socket.open(port) as socket:
-            await socket.ws.send(
-                json.dumps(
-                    {
-                        "id": "1",
-                        "type": "subscribe",
-                        "payload": {"query": "{ __typename }", "variables": {"pad": "x" * 5000}},
-                    }
-                )
-            )
+            pad = {"query": "{ __typename }", "variables": {"pad": "x" * 5000}}
+            await socket.ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": pad}))
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await socket.receive()
             assert closed.value.rcvd.code == 1009
@@ -200,13 +203,13 @@ async def test_a_thousand_subscriptions_hold_a_handful_of_redis_connections(api,
                 assert refused["type"] == "error"
                 assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
                 connections = await _clients(probe)
-                assert connections <= 6, connections
+                assert connections <= REDIS_CONNECTIONS, connections  # the pool's bound
                 assert (await http.get("/readyz")).status_code == 200
                 busy = [
                     await http.post("/graphql", json={"query": "{ __typename }"}) for _ in range(20)
                 ]
                 assert {answer.status_code for answer in busy} == {200}
-                assert await _clients(probe) <= 6
+                assert await _clients(probe) <= REDIS_CONNECTIONS
     finally:
         await probe.aclose()
         await redis.stop()
