@@ -15,6 +15,11 @@ from tenants.tenancy.models import ApiKey as ApiKeyRow
 from tenants.tenancy.models import Tenant as TenantRow
 from tenants.tenancy.roles import Capability
 
+ESTABLISHMENT = (
+    "ISO 3166-1 alpha-2 of the EU member state of the main establishment: its public "
+    "holidays and time zone count for EU deadlines. null: weekends only, Europe/Brussels."
+)
+
 
 @strawberry.type
 class DeadlinePromise:
@@ -35,6 +40,7 @@ class Tenant:
     promises: list[DeadlinePromise]
     mail_from: str | None
     notify_material_changes: bool
+    main_establishment: str | None = strawberry.field(description=ESTABLISHMENT)
     row: strawberry.Private[TenantRow]
 
     @strawberry.field
@@ -61,6 +67,7 @@ class Tenant:
             ],
             mail_from=row.mail_from,
             notify_material_changes=row.notify_material_changes,
+            main_establishment=row.main_establishment,
             row=row,
         )
 
@@ -105,6 +112,9 @@ class CreateTenantInput:
     jurisdictions: list[str]
     domains: list[str] | None = strawberry.UNSET
     dpo_email: str | None = strawberry.UNSET
+    main_establishment: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ESTABLISHMENT
+    )
 
 
 @strawberry.input
@@ -140,6 +150,9 @@ class UpdateTenantInput:
     )
     email_templates: list[EmailTemplateInput] | None = strawberry.field(
         default=strawberry.UNSET, description="The tenant's own wording; replaces all earlier."
+    )
+    main_establishment: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ESTABLISHMENT
     )
 
 
@@ -223,6 +236,7 @@ class TenancyMutation:
                 locales=input.locales or None,
                 domains=input.domains or None,
                 dpo_email=input.dpo_email or None,
+                main_establishment=input.main_establishment or None,
             )
             return CreateTenantPayload(tenant=Tenant.of(tenant), owner_key=secret)
 
@@ -255,6 +269,7 @@ class TenancyMutation:
                 mail_from=_given(input.mail_from),
                 notify_material_changes=_given(input.notify_material_changes),
                 email_templates=_templates(input.email_templates),
+                main_establishment=_given(input.main_establishment),
             )
             return UpdateTenantPayload(tenant=Tenant.of(row))
 

@@ -21,6 +21,7 @@ from tenants.rules.deadlines import (
     due_for_request,
     extend,
     is_working_day,
+    period_end,
 )
 from tenants.rules.table import parse
 
@@ -92,18 +93,19 @@ def test_kz_three_working_days_over_a_weekend() -> None:
 @pytest.mark.parametrize(
     ("received", "expected"),
     [
-        # 31 Jan + 1 month: February has no 31st -> 28 Feb 23:59:59 CET = 22:59:59 UTC
+        # 31 Jan + 1 month: February has no 31st -> Sat 28 Feb, which rolls (Reg. 1182/71
+        # Art. 3(4)) to Mon 2 Mar 23:59:59 CET = 22:59:59 UTC
         (
             datetime(2026, 1, 31, 10, 0, tzinfo=BRUSSELS),
-            datetime(2026, 2, 28, 22, 59, 59, tzinfo=UTC),
+            datetime(2026, 3, 2, 22, 59, 59, tzinfo=UTC),
         ),
-        # leap year -> 29 Feb 23:59:59 CET
+        # leap year -> Tue 29 Feb 2028 23:59:59 CET, a working day
         (
             datetime(2028, 1, 31, 10, 0, tzinfo=BRUSSELS),
             datetime(2028, 2, 29, 22, 59, 59, tzinfo=UTC),
         ),
         # 2026-01-31 00:30 in Brussels is still 30 Jan 23:30 UTC: the local date (31) counts
-        (datetime(2026, 1, 30, 23, 30, tzinfo=UTC), datetime(2026, 2, 28, 22, 59, 59, tzinfo=UTC)),
+        (datetime(2026, 1, 30, 23, 30, tzinfo=UTC), datetime(2026, 3, 2, 22, 59, 59, tzinfo=UTC)),
     ],
 )
 def test_eu_one_month_from_31_january(received: datetime, expected: datetime) -> None:
@@ -139,22 +141,20 @@ def test_law_beats_a_longer_promise() -> None:
 
 
 def test_uk_request_extended_by_two_months() -> None:
-    # Received Tue 2026-03-10 in London: 1 month -> 10 April 23:59:59 BST = 22:59:59 UTC.
-    # Extension +2 months counted from that due date -> 10 June 23:59:59 BST = 22:59:59 UTC.
-    due = due_for_request(
-        received_at=datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Europe/London")),
-        request_type=RequestType.ACCESS,
-        jurisdiction=UK,
-    )
+    # Received Tue 2026-03-10 in London: 1 month -> Fri 10 April 23:59:59 BST = 22:59:59 UTC.
+    # Extension +2 months counted from that day -> Wed 10 June 23:59:59 BST = 22:59:59 UTC.
+    received = datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Europe/London"))
+    due = due_for_request(received_at=received, request_type=RequestType.ACCESS, jurisdiction=UK)
     assert due == datetime(2026, 4, 10, 22, 59, 59, tzinfo=UTC)
-    extended = extend(due=due, deadline=UK.deadlines["access"], jurisdiction=UK)
+    end = period_end(start=received, deadline=UK.deadlines["access"], jurisdiction=UK)
+    extended = extend(end=end, deadline=UK.deadlines["access"], jurisdiction=UK)
     assert extended == datetime(2026, 6, 10, 22, 59, 59, tzinfo=UTC)
 
 
 def test_extension_refused_where_the_law_allows_none() -> None:
-    due = datetime(2024, 5, 7, 20, 59, 59, tzinfo=UTC)
+    end = datetime(2024, 5, 7, 20, 59, 59, tzinfo=UTC)
     with pytest.raises(NoExtension):
-        extend(due=due, deadline=RU.deadlines["rectification"], jurisdiction=RU)
+        extend(end=end, deadline=RU.deadlines["rectification"], jurisdiction=RU)
 
 
 def test_hours_are_elapsed_time_even_across_dst() -> None:

@@ -83,7 +83,7 @@ async def report(*, tenant: Tenant, actor: str, report: Report) -> Breach:
         await note(
             breach, actor=actor, at=now, text="breach reported", changes={"risk": report.risk}
         )
-        await _open_clocks(breach, actor=actor, now=now)
+        await _open_clocks(breach, tenant=tenant, actor=actor, now=now)
         await announce(tenant, breach, events.BREACH_REPORTED)
         await audit.record(
             tenant=tenant,
@@ -138,7 +138,7 @@ async def update(*, tenant: Tenant, actor: str, breach_id: str, change: Change) 
         await breach.save()
         await note(breach, actor=actor, at=now, text=remark or "updated", changes=changes)
         if "risk" in changes or "approx_subjects" in changes:
-            await _open_clocks(breach, actor=actor, now=now)
+            await _open_clocks(breach, tenant=tenant, actor=actor, now=now)
         await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(
             tenant=tenant,
@@ -250,7 +250,7 @@ async def refresh_next_due(breach: Breach) -> None:
     await breach.save(update_fields=["next_due_at"])
 
 
-async def _open_clocks(breach: Breach, *, actor: str, now: datetime) -> None:
+async def _open_clocks(breach: Breach, *, tenant: Tenant, actor: str, now: datetime) -> None:
     """Open every clock the breach needs now and has not opened; say why others stay shut."""
     existing = {
         (c.jurisdiction, c.kind)
@@ -263,6 +263,7 @@ async def _open_clocks(breach: Breach, *, actor: str, now: datetime) -> None:
             risk=RiskLevel(breach.risk),
             moments=moments,
             approx_subjects=breach.approx_subjects,
+            establishment=tenant.main_establishment,
         ):
             if (plan.jurisdiction, plan.kind) in existing:
                 continue
