@@ -10,7 +10,7 @@ Code Civ. Proc. 12a).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from tenants.breaches.kinds import RISK_ORDER, ClockKind, RiskLevel
 from tenants.rules import JURISDICTIONS, Deadline, Jurisdiction
@@ -103,5 +103,5 @@ def clock_due(
         local = start.astimezone(calendar.zone)
         day = calendar.add_working_days(local.date(), deadline.amount)
         moment = time(local.hour, local.minute, local.second, local.microsecond)
-        return datetime.combine(day, moment, tzinfo=calendar.zone).astimezone(start.tzinfo)
+        return datetime.combine(day, moment, tzinfo=calendar.zone).astimezone(UTC)
     return due_for(start=start, deadline=deadline, jurisdiction=rules, establishment=establishment)
