@@ -211,3 +211,25 @@ def test_helpers_count_like_the_calendar() -> None:
     assert date(2026, 2, 28).weekday() == 5  # the issue's Saturday
     assert _weekends_alone_monday(date(2026, 2, 28)) == date(2026, 3, 2)
     assert _weekends_alone_monday(date(2026, 3, 4)) == date(2026, 3, 4)
+
+
+async def test_the_rule_table_says_which_periods_roll_and_under_which_article(api):
+    body = await api(
+        """{ jurisdictions { code memberStates
+               access { unit rollsUnder } breachAuthority { unit rollsUnder } } }"""
+    )
+    table = {row["code"]: row for row in body["data"]["jurisdictions"]}
+    assert "1182/71 Art. 3(4)" in table["EU"]["access"]["rollsUnder"]
+    assert "Art. 193" in (await _ru_withdrawal(api))
+    assert table["EU"]["breachAuthority"] == {"unit": "HOURS", "rollsUnder": None}
+    assert table["RU"]["access"] == {"unit": "WORKING_DAYS", "rollsUnder": None}
+    assert "unconfirmed" in table["UZ"]["access"]["rollsUnder"]
+    assert "DE" in table["EU"]["memberStates"] and table["UK"]["memberStates"] == []
+
+
+async def _ru_withdrawal(api) -> str:
+    body = await api("{ jurisdictions { code obligations { name deadline { rollsUnder } } } }")
+    ru = next(row for row in body["data"]["jurisdictions"] if row["code"] == "RU")
+    return next(o for o in ru["obligations"] if o["name"] == "withdraw_consent")["deadline"][
+        "rollsUnder"
+    ]
