@@ -233,3 +233,49 @@ async def _ru_withdrawal(api) -> str:
     return next(o for o in ru["obligations"] if o["name"] == "withdraw_consent")["deadline"][
         "rollsUnder"
     ]
+
+
+async def test_californias_attorney_general_clock_starts_when_residents_are_told(api):
+    """Cal. Civ. Code 1798.82(f): more than 500 residents -> the Attorney General within
+    15 days after they are notified. The clock waits for the first notice, then runs as
+    a DAYS clock: it ends with its day, in Los Angeles, on a working day."""
+    _, owner = await create_tenant(api, slug="ca", jurisdictions=["US-CA"])
+    body = await api(
+        REPORT,
+        {
+            "input": {
+                "title": "Leaked orders",
+                "risk": "HIGH",
+                "detectedAt": "2026-10-22T15:00:00-07:00",
+                "approxSubjects": 600,
+            }
+        },
+        token=owner,
+    )
+    breach = body["data"]["reportBreach"]["breach"]
+    assert {c["kind"] for c in breach["clocks"]} == {"SUBJECTS"}  # nobody told yet
+
+    body = await api(
+        """mutation($id: ID!, $input: BreachNoticeInput!) {
+          notifyBreachSubjects(breachId: $id, input: $input) {
+            queued breach { clocks { kind startedAt dueAt satisfiedAt } }
+            userErrors { code } } }""",
+        {
+            "id": breach["id"],
+            "input": {
+                "subjectIds": ["c-1", "c-2"],
+                "message": [{"locale": "en", "title": "About your data", "body": "..."}],
+            },
+        },
+        token=owner,
+    )
+    result = body["data"]["notifyBreachSubjects"]
+    assert result["userErrors"] == [] and result["queued"] == 2
+    clocks = {c["kind"]: c for c in result["breach"]["clocks"]}
+    assert clocks["SUBJECTS"]["satisfiedAt"] is not None
+    authority = clocks["AUTHORITY_INITIAL"]
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    told = datetime.fromisoformat(authority["startedAt"]).astimezone(los_angeles).date()
+    due = datetime.fromisoformat(authority["dueAt"]).astimezone(los_angeles)
+    assert due.time() == time(23, 59, 59)
+    assert 15 <= (due.date() - told).days <= 15 + 4 and due.weekday() < 5
