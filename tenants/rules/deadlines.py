@@ -118,6 +118,28 @@ def due_at(
     return end_of_day(day, calendar.zone)
 
 
+def due_for(
+    *,
+    start: datetime,
+    deadline: Deadline,
+    jurisdiction: Jurisdiction,
+    establishment: str | None = None,
+    rolled: bool = True,
+) -> datetime | None:
+    """The statutory due instant, rolled where the table says (``rolled=False``: the
+    period's own end); None for "without undue delay" (no fixed figure)."""
+    if deadline.amount is None or deadline.unit is None:
+        return None
+    return due_at(
+        start=start,
+        amount=deadline.amount,
+        unit=deadline.unit,
+        jurisdiction=jurisdiction,
+        establishment=establishment,
+        rolls=rolled and deadline.rolls_under is not None,
+    )
+
+
 def period_end(
     *,
     start: datetime,
@@ -127,36 +149,16 @@ def period_end(
 ) -> datetime:
     """The end of the period's own last day, before any roll (what an extension counts
     from). Raises ValueError for "without undue delay", which has no end."""
-    if deadline.amount is None or deadline.unit is None:
+    end = due_for(
+        start=start,
+        deadline=deadline,
+        jurisdiction=jurisdiction,
+        establishment=establishment,
+        rolled=False,
+    )
+    if end is None:
         raise ValueError(f"no fixed period ({deadline.source})")
-    return due_at(
-        start=start,
-        amount=deadline.amount,
-        unit=deadline.unit,
-        jurisdiction=jurisdiction,
-        establishment=establishment,
-    )
-
-
-def due_for(
-    *,
-    start: datetime,
-    deadline: Deadline,
-    jurisdiction: Jurisdiction,
-    establishment: str | None = None,
-) -> datetime | None:
-    """The statutory due instant, rolled where the table says; None for "without undue
-    delay" (no fixed figure)."""
-    if deadline.amount is None or deadline.unit is None:
-        return None
-    return due_at(
-        start=start,
-        amount=deadline.amount,
-        unit=deadline.unit,
-        jurisdiction=jurisdiction,
-        establishment=establishment,
-        rolls=deadline.rolls_under is not None,
-    )
+    return end
 
 
 def extend(
