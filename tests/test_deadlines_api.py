@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import create_tenant
-from tests.test_breaches import REPORT
+from tests.test_breaches import report
 from tests.test_subject_requests import FIELDS, SUBMIT, UPDATE
 
 TENANT = "{ tenant { mainEstablishment } userErrors { field code message } }"
@@ -191,18 +191,9 @@ async def test_a_californian_breach_notice_clock_rolls_to_monday(api):
     # Discovered Thu 22 Oct 2026 15:00 PDT + 30 days = Sat 21 Nov -> Mon 23 Nov, 23:59:59
     # PST = 24 Nov 07:59:59 UTC (Cal. Civ. Code 10; Code Civ. Proc. 12a).
     _, owner = await create_tenant(api, slug="ca", jurisdictions=["US-CA"])
-    body = await api(
-        REPORT,
-        {
-            "input": {
-                "title": "Lost laptop",
-                "risk": "HIGH",
-                "detectedAt": "2026-10-22T15:00:00-07:00",
-            }
-        },
-        token=owner,
-    )
-    breach = body["data"]["reportBreach"]["breach"]
+    breach = (await report(api, owner, risk="HIGH", detectedAt="2026-10-22T15:00:00-07:00"))[
+        "breach"
+    ]
     clocks = {c["kind"]: c["dueAt"] for c in breach["clocks"]}
     assert clocks["SUBJECTS"] == "2026-11-24T07:59:59+00:00"
 
@@ -240,19 +231,10 @@ async def test_californias_attorney_general_clock_starts_when_residents_are_told
     15 days after they are notified. The clock waits for the first notice, then runs as
     a DAYS clock: it ends with its day, in Los Angeles, on a working day."""
     _, owner = await create_tenant(api, slug="ca", jurisdictions=["US-CA"])
-    body = await api(
-        REPORT,
-        {
-            "input": {
-                "title": "Leaked orders",
-                "risk": "HIGH",
-                "detectedAt": "2026-10-22T15:00:00-07:00",
-                "approxSubjects": 600,
-            }
-        },
-        token=owner,
+    reported = await report(
+        api, owner, risk="HIGH", detectedAt="2026-10-22T15:00:00-07:00", approxSubjects=600
     )
-    breach = body["data"]["reportBreach"]["breach"]
+    breach = reported["breach"]
     assert {c["kind"] for c in breach["clocks"]} == {"SUBJECTS"}  # nobody told yet
 
     body = await api(
