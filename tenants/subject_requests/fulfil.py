@@ -1,4 +1,6 @@
-"""What COMPLETE does for each kind of request, inside Charter's own data."""
+"""What COMPLETE does for each kind of request, inside Charter's own data, on what the
+request may act on (tenants.subject_requests.identity: the subjects it proves, and what is
+linked to the verified address)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from tenants.policies.catalog import catalog
 from tenants.policies.kinds import LegalBasis, PolicyKind
 from tenants.rights import RequestType
 from tenants.scoping import owned
-from tenants.subject_requests import export
+from tenants.subject_requests import export, identity
+from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import SubjectRequest
 from tenants.subjects import erasure
 from tenants.subjects.models import SubjectFlags
@@ -27,18 +30,15 @@ async def complete(
 ) -> None:
     """Carry the request out; runs in the caller's transaction, before the status changes."""
     email = request.email and crypto.decrypt(request.email, purpose=REQUEST_EMAIL)
-    subjects = {request.subject_id} if request.subject_id else set()
-    if email:
-        subjects |= await erasure.subjects_by_email(tenant=tenant, email=email)
+    covered = await identity.scope(tenant=tenant, request=request, email=email)
+    subjects = set(covered.subjects)
     kind = RequestType(request.type)
     if kind in (RequestType.ACCESS, RequestType.PORTABILITY):
         request.export = await export.build(
-            tenant=tenant, subject_ids=subjects, email=email, now=now
+            tenant=tenant, scope=covered, proof=request.identity_proof, now=now
         )
     elif kind == RequestType.ERASURE:
-        await _erase(
-            tenant=tenant, actor=actor, request=request, subjects=subjects, email=email, now=now
-        )
+        await _erase(tenant=tenant, actor=actor, request=request, scope=covered, now=now)
     elif kind == RequestType.WITHDRAW_CONSENT:
         for subject in subjects:
             await withdraw(tenant=tenant, actor=actor, subject_id=subject, now=now)
@@ -89,18 +89,13 @@ async def _flag(tenant: Tenant, subjects: set[str], **flags: bool) -> None:
 
 
 async def _erase(
-    *,
-    tenant: Tenant,
-    actor: str,
-    request: SubjectRequest,
-    subjects: set[str],
-    email: str | None,
-    now: datetime,
+    *, tenant: Tenant, actor: str, request: SubjectRequest, scope: Scope, now: datetime
 ) -> None:
+    subjects = set(scope.subjects)
     for subject in subjects:
         await erasure.erase_subject(tenant=tenant, actor=actor, subject_id=subject, now=now)
-    if email:
-        await erasure.erase_email(tenant=tenant, email=email)
+    if scope.email:
+        await erasure.erase_email(tenant=tenant, email=scope.email)
     # Every request of the subject (this one included) keeps its dates and outcome, the
     # proof it was done, and loses the person's details.
     aliases = {subject: erasure.pseudonym(subject) for subject in subjects}

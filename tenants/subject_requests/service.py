@@ -15,10 +15,16 @@ from tenants.paging import Page, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned, owned_one
-from tenants.subject_requests import deadlines, fulfil, tokens
+from tenants.subject_requests import deadlines, fulfil, identity, notices, tokens
 from tenants.subject_requests.lifecycle import NOTE_REQUIRED, RequestAction, next_status
-from tenants.subject_requests.models import CLOSED, RequestEvent, RequestStatus, SubjectRequest
-from tenants.subjects import erasure
+from tenants.subject_requests.models import (
+    CLOSED,
+    IdentityProof,
+    RequestEvent,
+    RequestStatus,
+    SubjectRequest,
+)
+from tenants.subjects import assertions, erasure
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
@@ -36,6 +42,7 @@ class Submission:
     locale: str | None = None
     received_at: datetime | None = None  # secret keys: a request that came by mail or phone
     verified: bool = False  # secret keys: the tenant checked the identity itself
+    subject_assertion: str | None = None  # a JWT from the tenant's backend: who the subject is
 
 
 async def submit(
@@ -43,7 +50,9 @@ async def submit(
 ) -> tuple[SubjectRequest, str | None]:
     """A new request and its verification token (None when created verified).
 
-    ``trusted`` is a secret key: only it may backdate ``received_at`` or skip verification.
+    ``trusted`` is a secret key: only it may backdate ``received_at`` or skip verification
+    (the identity is then STAFF-proven). A ``subject_assertion`` proves the subject (and
+    names it when ``subject_id`` is absent); the e-mail is verified all the same.
     """
     now = datetime.now(UTC)
     problems = Problems()
@@ -51,7 +60,7 @@ async def submit(
         problems, submission.subject_id, "input", "subjectId", max_length=255
     )
     email = submission.email and validation.email(problems, submission.email, "input", "email")
-    if not submission.subject_id and not submission.email:
+    if not submission.subject_id and not submission.email and not submission.subject_assertion:
         problems.add(
             ErrorCode.REQUIRED, "give the subject id, an e-mail address, or both", "input", "email"
         )
@@ -84,6 +93,16 @@ async def submit(
     verified = submission.verified
     token = None if verified else tokens.mint()
     async with in_transaction():
+        asserted = submission.subject_assertion and await assertions.check(
+            tenant=tenant, token=submission.subject_assertion, subject_id=subject or None, now=now
+        )
+        if asserted:
+            subject = asserted.subject_id
+        proof = IdentityProof.NONE
+        if verified:
+            proof = IdentityProof.STAFF
+        elif asserted:
+            proof = IdentityProof.ASSERTION
         request = await SubjectRequest.create(
             tenant_id=tenant.id,
             type=submission.type,
@@ -102,11 +121,16 @@ async def submit(
             ),
             token_hash=token and tokens.digest(token),
             token_expires_at=token and now + tokens.LIFETIME,
+            identity_proof=proof,
         )
         note = "identity verified by the tenant" if verified else "awaiting e-mail verification"
         if submission.received_at is not None:
             note += f"; received {received.isoformat()} by another channel"
+        if asserted:
+            note += "; " + identity.describe(proof, names_subject=True, detail=asserted.key_id)
         await _log(request, actor=actor, note=note, at=now)
+        if verified:
+            await _announce(tenant, request, events.REQUEST_CREATED)
         if token and email:
             await outbox.enqueue(
                 outbox.email(
@@ -115,7 +139,7 @@ async def submit(
                     recipient=email,
                     locale=request.locale,
                     payload={"request_id": str(request.id), "type": request.type, "token": token},
-                    subject_id=request.subject_id,
+                    subject_id=request.subject_id if asserted else None,
                 )
             )
         await audit.record(
@@ -165,9 +189,19 @@ async def verify(*, tenant: Tenant, actor: str, request_id: str, token: str) -> 
             )
             request.token_hash = None
             request.token_expires_at = None
+            request.identity_proof = await identity.on_verification(
+                tenant=tenant, request=request, email=email_of(request)
+            )
             await request.save()
-            await _log(request, actor=actor, note="e-mail verified; the clock starts", at=now)
-            await _announce(tenant, request, events.REQUEST_UPDATED)
+            proof = identity.describe(
+                request.identity_proof, names_subject=bool(request.subject_id)
+            )
+            await _log(
+                request, actor=actor, note=f"e-mail verified; the clock starts; {proof}", at=now
+            )
+            # Created, for the tenant's systems, when it is received: an unverified request
+            # may be anyone's noise, and the statutory clock starts only now.
+            await _announce(tenant, request, events.REQUEST_CREATED)
             await audit.record(
                 tenant=tenant,
                 actor=actor,
@@ -208,6 +242,8 @@ async def act(
                     "action",
                 )
             request.due_at, request.extended = moved, True
+        # Read before fulfilment: an erasure blanks the address it must still write to.
+        email, was_verified = email_of(request), request.status != RequestStatus.UNVERIFIED
         if action == RequestAction.COMPLETE:
             await fulfil.complete(tenant=tenant, actor=actor, request=request, note=note, now=now)
         request.status = target
@@ -216,6 +252,16 @@ async def act(
         await request.save()
         await _log(request, actor=actor, note=note, at=now)
         await _announce(tenant, request, events.REQUEST_UPDATED)
+        told = notices.message(
+            tenant=tenant,
+            request=request,
+            action=action,
+            note=note,
+            email=email,
+            verified=was_verified,
+        )
+        if told is not None:
+            await outbox.enqueue(told)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -225,6 +271,50 @@ async def act(
         )
     if action == RequestAction.COMPLETE and request.type == RequestType.ERASURE:
         await erasure.scrub_free_pages()
+    return request
+
+
+async def verify_identity(
+    *, tenant: Tenant, actor: str, request_id: str, note: str | None
+) -> SubjectRequest:
+    """Staff (a secret key) checked that the requester is the subject the request names:
+    from now on it acts on that subject (STAFF). An UNVERIFIED request is received at this
+    moment, as one logged with ``verified: true`` would have been."""
+    now = datetime.now(UTC)
+    note = (note or "").strip() or None
+    if note is None:
+        raise DomainError.one(ErrorCode.REQUIRED, "say how the identity was checked", "note")
+    async with in_transaction():
+        request = await _find(tenant=tenant, request_id=request_id, lock=True)
+        if request.status in CLOSED:
+            raise DomainError.one(
+                ErrorCode.INVALID_TRANSITION, f"the request is {request.status}", "id"
+            )
+        received = request.status == RequestStatus.UNVERIFIED
+        if received:
+            request.status, request.received_at = RequestStatus.RECEIVED, now
+            request.due_at = deadlines.due(
+                tenant=tenant,
+                request_type=request.type,
+                jurisdiction=request.jurisdiction,
+                received_at=now,
+            )
+            request.token_hash = request.token_expires_at = None
+        request.identity_proof = IdentityProof.STAFF
+        await request.save()
+        proof = identity.describe(IdentityProof.STAFF, names_subject=True, detail=note)
+        if received:
+            proof += "; the clock starts"
+        await _log(request, actor=actor, note=proof, at=now)
+        await _announce(
+            tenant, request, events.REQUEST_CREATED if received else events.REQUEST_UPDATED
+        )
+        await audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="subject_request.verify_identity",
+            target=f"subject_request:{request.id}",
+        )
     return request
 
 
@@ -307,6 +397,7 @@ async def _announce(tenant: Tenant, request: SubjectRequest, kind: str) -> None:
             "type": request.type,
             "status": request.status,
             "subject_id": request.subject_id,
+            "identity_proof": request.identity_proof,
             "due_at": request.due_at.isoformat(),
         },
         subject_id=request.subject_id,
