@@ -247,7 +247,7 @@ async def test_bad_assertions_are_refused_with_their_code(api, shop):
                 {"aud": "charter:shop", "sub": VICTIM}, None, algorithm="none", headers={"kid": kid}
             ),
             "ASSERTION_INVALID",
-        ),  # fmt: skip
+        ),
         "garbage": ("not-a-jwt", "ASSERTION_INVALID"),
     }
     for name, (token, code) in cases.items():
