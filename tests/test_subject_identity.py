@@ -57,7 +57,11 @@ async def code_sent_to(address: str, request_id: str) -> str:
     """The verification code, read from the message in that person's inbox."""
     for message in await OutboxMessage.filter(kind="subject_request.verification"):
         recipient, payload = opened(message)
-        if recipient == address and payload["request_id"] == request_id:
+        if (
+            recipient
+            and recipient.lower() == address.lower()
+            and payload["request_id"] == request_id
+        ):
             return payload["token"]
     raise AssertionError(f"no code went to {address}")
 

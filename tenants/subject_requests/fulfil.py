@@ -27,8 +27,11 @@ ESSENTIAL = "essential"
 
 async def complete(
     *, tenant: Tenant, actor: str, request: SubjectRequest, note: str | None, now: datetime
-) -> None:
-    """Carry the request out; runs in the caller's transaction, before the status changes."""
+) -> dict[str, str]:
+    """Carry the request out; runs in the caller's transaction, before the status changes.
+
+    Returns what an erasure removed and what stands for it (subject id -> pseudonym,
+    address -> a placeholder), for the caller to scrub from notes it writes after."""
     email = request.email and crypto.decrypt(request.email, purpose=REQUEST_EMAIL)
     covered = await identity.scope(tenant=tenant, request=request, email=email)
     subjects = set(covered.subjects)
@@ -38,7 +41,7 @@ async def complete(
             tenant=tenant, scope=covered, proof=request.identity_proof, now=now
         )
     elif kind == RequestType.ERASURE:
-        await _erase(tenant=tenant, actor=actor, request=request, scope=covered, now=now)
+        return await _erase(tenant=tenant, actor=actor, request=request, scope=covered, now=now)
     elif kind == RequestType.WITHDRAW_CONSENT:
         for subject in subjects:
             await withdraw(tenant=tenant, actor=actor, subject_id=subject, now=now)
@@ -59,6 +62,7 @@ async def complete(
     elif kind == RequestType.RECTIFICATION and note is None:
         # Charter holds no free-form profile: the resolution note is the record of it.
         raise DomainError.one(ErrorCode.REQUIRED, "say how the data was corrected", "note")
+    return {}
 
 
 def _not_essential(state: ConsentState) -> bool:
@@ -90,16 +94,25 @@ async def _flag(tenant: Tenant, subjects: set[str], **flags: bool) -> None:
 
 async def _erase(
     *, tenant: Tenant, actor: str, request: SubjectRequest, scope: Scope, now: datetime
-) -> None:
+) -> dict[str, str]:
     subjects = set(scope.subjects)
     for subject in subjects:
         await erasure.erase_subject(tenant=tenant, actor=actor, subject_id=subject, now=now)
-    if scope.email:
-        await erasure.erase_email(tenant=tenant, email=scope.email)
+    theirs = await owned(SubjectRequest, tenant=tenant).filter(subject_id__in=list(subjects))
+    # The addresses are the verified one and those of the subject's proven requests (an
+    # unproven request naming the subject came from someone else's address).
+    emails = {scope.email} if scope.email else set()
+    emails |= {
+        crypto.decrypt(other.email, purpose=REQUEST_EMAIL)
+        for other in theirs
+        if other.email and other.identity_proof in identity.SUBJECT_PROOFS
+    }
+    for email in emails:
+        await erasure.erase_email(tenant=tenant, email=email)
     # Every request of the subject (this one included) keeps its dates and outcome, the
     # proof it was done, and loses the person's details.
     aliases = {subject: erasure.pseudonym(subject) for subject in subjects}
-    for other in await owned(SubjectRequest, tenant=tenant).filter(subject_id__in=list(subjects)):
+    for other in theirs:
         other.subject_id = aliases[other.subject_id]
         _blank(other)
         await other.save()
@@ -113,6 +126,7 @@ async def _erase(
         aliases.get(request.subject_id, request.subject_id) if request.subject_id else None
     )
     _blank(request)
+    return {**aliases, **dict.fromkeys(emails, erasure.ERASED_EMAIL)}
 
 
 def _blank(request: SubjectRequest) -> None:

@@ -244,13 +244,18 @@ async def act(
             request.due_at, request.extended = moved, True
         # Read before fulfilment: an erasure blanks the address it must still write to.
         email, was_verified = email_of(request), request.status != RequestStatus.UNVERIFIED
+        erased: dict[str, str] = {}
         if action == RequestAction.COMPLETE:
-            await fulfil.complete(tenant=tenant, actor=actor, request=request, note=note, now=now)
+            erased = await fulfil.complete(
+                tenant=tenant, actor=actor, request=request, note=note, now=now
+            )
         request.status = target
         if target in CLOSED:
             request.closed_at = now
         await request.save()
         await _log(request, actor=actor, note=note, at=now)
+        if erased:  # staff notes name people too; the record stays, the names go
+            await erasure.scrub_notes(tenant=tenant, values=erased)
         await _announce(tenant, request, events.REQUEST_UPDATED)
         told = notices.message(
             tenant=tenant,

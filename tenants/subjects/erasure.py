@@ -10,6 +10,7 @@ one subject into every table and checks that nothing of them is left anywhere.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from tortoise import connections
@@ -22,11 +23,13 @@ from tenants.outbound import events
 from tenants.outbound.models import OutboxMessage, OutboxStatus
 from tenants.outbound.outbox import RECIPIENT_PURPOSE, opened, sealed
 from tenants.scoping import owned
+from tenants.subject_requests.models import RequestEvent
 from tenants.subjects.contacts import index_of
 from tenants.subjects.models import SubjectContact, SubjectFlags
 from tenants.tenancy.models import Tenant
 
 ERASED_NOTE = "erased on the subject's request"
+ERASED_EMAIL = "[erased e-mail address]"
 
 
 def pseudonym(subject_id: str) -> str:
@@ -99,6 +102,17 @@ async def _rewrite_batches(tenant: Tenant, subject_id: str, alias: str) -> None:
             if event.get("subject_id") == subject_id:
                 event["subject_id"] = alias
         await OutboxMessage.filter(id=row.id).update(payload=sealed(payload))
+
+
+async def scrub_notes(*, tenant: Tenant, values: dict[str, str]) -> None:
+    """Request timelines keep their notes (what was done, when, by whom), without the
+    erased subject ids and addresses a person may have typed into them."""
+    # Longest first: an address may contain the subject id ("dave" in "dave@example.com").
+    for value, stand_in in sorted(values.items(), key=lambda item: -len(item[0])):
+        pattern = re.compile(re.escape(value), re.IGNORECASE)
+        for event in await owned(RequestEvent, tenant=tenant).filter(note__icontains=value):
+            event.note = pattern.sub(stand_in, event.note)
+            await event.save(update_fields=["note"])
 
 
 async def scrub_free_pages() -> None:
