@@ -15,7 +15,7 @@ from schema.pagination import Connection, connection
 from schema.permissions import require
 from schema.tell import tell
 from tenants import live
-from tenants.subject_requests import service
+from tenants.subject_requests import service, verification
 from tenants.subject_requests.models import CLOSED
 from tenants.subject_requests.models import SubjectRequest as RequestRow
 from tenants.tenancy.roles import Capability
@@ -183,7 +183,7 @@ class SubjectRequestsMutation:
         tenant, principal = require(info, Capability.COLLECT)
 
         async def verify() -> SubjectRequestPayload:
-            row = await service.verify(
+            row = await verification.verify(
                 tenant=tenant, actor=principal.actor, request_id=id, token=token
             )
             await tell(info, tenant.id, live.REQUEST, row.id)
@@ -217,7 +217,7 @@ class SubjectRequestsMutation:
         tenant, principal = require(info, Capability.EDIT)
 
         async def verify() -> SubjectRequestPayload:
-            row = await service.verify_identity(
+            row = await verification.verify_identity(
                 tenant=tenant, actor=principal.actor, request_id=id, note=note
             )
             await tell(info, tenant.id, live.REQUEST, row.id)
