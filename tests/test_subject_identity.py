@@ -8,9 +8,14 @@ then shown to work, and every bad assertion to be refused with its code.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import shutil
+import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
@@ -18,6 +23,7 @@ import pytest
 from tenants.outbound.models import OutboxMessage
 from tenants.outbound.outbox import opened
 from tests.factories import create_key, create_tenant
+from tests.node import REQUIRED
 from tests.test_breaches import NOTIFY, report
 from tests.test_consent import grant, publish_policy, record
 from tests.test_subject_requests import SUBMIT, UPDATE, VERIFY
@@ -323,3 +329,43 @@ async def test_staff_vouching_for_an_unverified_request_receives_it(api, shop):
     assert result["status"] == "RECEIVED" and result["identityProof"] == "STAFF"
     logged = await submit(api, shop["owner"], type="ACCESS", subjectId=VICTIM, verified=True)
     assert logged["subjectRequest"]["identityProof"] == "STAFF"
+
+
+def readme_snippet(language: str) -> str:
+    """The README's example of minting an assertion, in ``language``, as printed."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("- **Subject assertions.**") :]
+    block = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    assert block, f"no {language} snippet in the README's subject assertions"
+    return textwrap.dedent(block.group(1))
+
+
+async def test_the_readmes_snippets_mint_assertions_charter_accepts(api):
+    _, owner = await create_tenant(api, slug="acme")
+    await publish_policy(api, owner)
+    _, site = await create_key(api, owner, name="site", publishable=True)
+    kid, secret = await rotate(api, owner)
+    scope: dict = {"SECRET": secret, "KID": kid}
+    exec(readme_snippet("python"), scope)  # the tenant's Python backend
+    tokens = {"python": scope["subject_assertion"]("user-42")}
+    if shutil.which("node"):
+        script = (
+            f"const SECRET = {json.dumps(secret)}; const KID = {json.dumps(kid)};\n"
+            + readme_snippet("js")
+            + '\nprocess.stdout.write(subjectAssertion("user-42"));\n'
+        )
+        node = await asyncio.create_subprocess_exec(
+            "node", "-e", script, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(node.communicate(), timeout=60)
+        assert node.returncode == 0, err.decode()
+        tokens["node"] = out.decode().strip()
+    elif REQUIRED:
+        pytest.fail("CHARTER_TEST_REQUIRE_CLIENTS=1 but node is missing")
+    for language, token in tokens.items():
+        made = await submit(
+            api, site, type="ACCESS", email="u42@example.uz", subjectAssertion=token
+        )
+        assert made["userErrors"] == [], (language, made)
+        request = made["subjectRequest"]
+        assert request["subjectId"] == "user-42" and request["identityProof"] == "ASSERTION"
