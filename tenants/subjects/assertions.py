@@ -37,6 +37,7 @@ LEEWAY = timedelta(seconds=30)  # clocks of two machines are never quite in step
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
 REQUIRED_CLAIMS = ["aud", "sub", "iat", "exp", "jti"]
+MAX_TOKEN = 4096  # a few claims and a signature: anything longer is not ours
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,16 @@ async def check(*, tenant: Tenant, token: str, subject_id: str | None, now: date
     ASSERTION_EXPIRED, ASSERTION_WRONG_SUBJECT (``sub`` is not ``subject_id``),
     ASSERTION_REPLAYED (its ``jti`` proved a request before).
     """
+    if len(token) > MAX_TOKEN:
+        raise _refused(ErrorCode.ASSERTION_INVALID, f"at most {MAX_TOKEN} characters")
     try:
         header = jwt.get_unverified_header(token)
         claimed = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as error:
         raise _refused(ErrorCode.ASSERTION_INVALID, f"not a JWT: {error}") from error
     # Named before the signature is checked: the key of another tenant is not ours to try.
-    if claimed.get("aud") not in (audience(tenant), [audience(tenant)]):
+    named = claimed.get("aud")
+    if audience(tenant) not in (named if isinstance(named, list) else [named]):
         raise _refused(
             ErrorCode.ASSERTION_WRONG_TENANT, f"the assertion is not for {audience(tenant)!r}"
         )
