@@ -46,16 +46,7 @@ async def verify(*, tenant: Tenant, actor: str, request_id: str, token: str) -> 
             )
         else:
             failure = None
-            request.status = RequestStatus.RECEIVED
-            request.received_at = now
-            request.due_at = deadlines.due(
-                tenant=tenant,
-                request_type=request.type,
-                jurisdiction=request.jurisdiction,
-                received_at=now,
-            )
-            request.token_hash = None
-            request.token_expires_at = None
+            _receive(tenant, request, now)
             request.identity_proof = await identity.on_verification(
                 tenant=tenant, request=request, email=email_of(request)
             )
@@ -98,14 +89,7 @@ async def verify_identity(
             )
         received = request.status == RequestStatus.UNVERIFIED
         if received:
-            request.status, request.received_at = RequestStatus.RECEIVED, now
-            request.due_at = deadlines.due(
-                tenant=tenant,
-                request_type=request.type,
-                jurisdiction=request.jurisdiction,
-                received_at=now,
-            )
-            request.token_hash = request.token_expires_at = None
+            _receive(tenant, request, now)
         request.identity_proof = IdentityProof.STAFF
         await request.save()
         proof = identity.describe(IdentityProof.STAFF, names_subject=True, detail=note)
@@ -122,3 +106,12 @@ async def verify_identity(
             target=f"subject_request:{request.id}",
         )
     return request
+
+
+def _receive(tenant: Tenant, request: SubjectRequest, now: datetime) -> None:
+    """The request is received now: the statutory clock starts, the code is spent."""
+    request.status, request.received_at = RequestStatus.RECEIVED, now
+    request.due_at = deadlines.due(
+        tenant=tenant, request_type=request.type, jurisdiction=request.jurisdiction, received_at=now
+    )
+    request.token_hash = request.token_expires_at = None
