@@ -104,3 +104,16 @@ async def test_the_payload_timestamp_is_the_events_and_the_header_the_attempts(a
     attempt_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
     assert attempt_at - event_at >= timedelta(seconds=1)
     assert json.loads(body)["timestamp"].endswith("Z")
+
+
+async def test_an_unverified_request_is_never_announced(api):
+    """Not as created, and not as due soon either: KZ's three working days fall inside the
+    due-soon window at once, yet nobody has verified the request."""
+    _, owner = await create_tenant(api, slug="kz", jurisdictions=["KZ"])
+    _, site = await create_key(api, owner, name="site", publishable=True)
+    async with webhook_receiver() as receiver:
+        await endpoint(api, owner, receiver.url, list(events.ALL))
+        await submit(api, site, type="ACCESS", email="k@example.kz")
+        assert await schedule.due_soon(now=datetime.now(UTC)) == 0
+        await drain()
+        assert receiver.calls == []
