@@ -74,7 +74,7 @@ def check(
     version = (
         catalog.in_force(item.policy_kind, now)
         if item.policy_version is None
-        else catalog.get(item.policy_kind, item.policy_version)
+        else catalog.effective(item.policy_kind, item.policy_version, now)
     )
     if version is None:
         code = ErrorCode.NO_PUBLISHED_POLICY if item.policy_version is None else ErrorCode.NOT_FOUND

@@ -144,9 +144,11 @@ def _next_change(versions: list[list], now: datetime) -> datetime | None:
 
 
 def _pick(versions: list[list], *, version: int | None, now: datetime) -> list | None:
-    if version is not None:
-        return next((entry for entry in versions if entry[0] == version), None)
+    # A scheduled version is private until its effectiveAt, even asked for by number:
+    # it may still change the tenant's mind (and this answer is public and cached).
     in_force = [entry for entry in versions if datetime.fromisoformat(entry[2]) <= now]
+    if version is not None:
+        return next((entry for entry in in_force if entry[0] == version), None)
     return max(in_force, key=lambda entry: entry[0], default=None)
 
 
