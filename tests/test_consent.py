@@ -161,13 +161,18 @@ async def test_same_client_event_id_records_once(api, acme):
         api, acme["site"], decisions=grant("analytics.reporting"), clientEventId="evt-1"
     )
     again = await record(
+        api, acme["site"], decisions=grant("analytics.reporting"), clientEventId="evt-1"
+    )
+    assert again["receipt"]["id"] == first["receipt"]["id"]
+    assert again["receipt"]["decisions"][0]["granted"] is True
+    # Another event under the same id is refused (tests/test_consent_retries.py).
+    other = await record(
         api,
         acme["site"],
         decisions=grant("analytics.reporting", granted=False),
         clientEventId="evt-1",
     )
-    assert again["receipt"]["id"] == first["receipt"]["id"]
-    assert again["receipt"]["decisions"][0]["granted"] is True
+    assert [e["code"] for e in other["userErrors"]] == ["CLIENT_EVENT_ID_REUSED"]
     history = (await api(HISTORY, {"s": "visitor-1"}, token=acme["owner"]))["data"][
         "consentHistory"
     ]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
-from tenants.consent import grouping, ledger, writes
+from tenants.consent import grouping, ledger, retries, writes
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
 from tenants.consent.models import ConsentEvent, ConsentState
@@ -60,11 +60,13 @@ async def record_consent(
     )
     problems.raise_if_any()
 
-    async def write(items: list) -> list[ConsentEvent]:
+    async def write(items: list) -> list[ConsentEvent | None]:
         events, _ = await append(tenant=tenant, items=items, now=datetime.now(UTC), actor=actor)
         return events
 
     event = await grouping.submit((tenant.id, actor), (entry, email), write)
+    if event is None:
+        raise DomainError(retries.reused("input", "clientEventId"))
     return event, versions
 
 
@@ -83,7 +85,7 @@ async def record_consents(
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
-    valid = []
+    valid, positions = [], []
     for index, item in enumerate(items):
         entry, email = check(
             problems,
@@ -97,12 +99,23 @@ async def record_consents(
         )
         if entry is not None:
             valid.append((entry, email))
+            positions.append(index)
     events, duplicates = (
         await append(tenant=tenant, items=valid, now=now, actor=actor) if valid else ([], 0)
     )
+    refused = [position for position, event in zip(positions, events, strict=True) if event is None]
+    problems.items.extend(retries.reused("inputs", str(i), "clientEventId") for i in refused)
+    problems.items.sort(key=_index)  # in input order, as the client reads them
     return BatchResult(
-        recorded=len(events) - duplicates, duplicates=duplicates, problems=tuple(problems.items)
+        recorded=len(events) - duplicates - len(refused),
+        duplicates=duplicates,
+        problems=tuple(problems.items),
     )
+
+
+def _index(problem: Problem) -> int:
+    field = problem.field or ()
+    return int(field[1]) if len(field) > 1 and field[1].isdigit() else -1
 
 
 async def append(
@@ -111,9 +124,11 @@ async def append(
     items: list[tuple[ledger.Entry, str | None]],
     now: datetime,
     actor: str,
-) -> tuple[list[ConsentEvent], int]:
+) -> tuple[list[ConsentEvent | None], int]:
     """Chain, insert and fold into state, all in one transaction; returns each item's event
-    (the earlier one for a repeated clientEventId) and how many were repeats."""
+    and how many were repeats. A repeated clientEventId gives the earlier event when the
+    item is the same event (a retry), else None: that id is another event's
+    (``retries``), and the item is not recorded."""
     async with in_transaction():
         head = await ledger.locked_head(tenant=tenant)
         ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
@@ -130,9 +145,11 @@ async def append(
         linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         events, fresh, contacts, duplicates = [], [], {}, 0
         for entry, email in items:
-            if entry.client_event_id in seen:
-                events.append(seen[entry.client_event_id])
-                duplicates += 1
+            earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
+            if earlier is not None:
+                same = retries.same_event(entry, earlier)
+                events.append(earlier if same else None)
+                duplicates += same
                 continue
             event = linker.link(entry)
             if entry.client_event_id:
