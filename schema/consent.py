@@ -200,6 +200,7 @@ def evidence(info: Info) -> Evidence:
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
         gpc=request.headers.get("sec-gpc", "").strip() == "1",
+        accept_language=request.headers.get("accept-language"),
     )
 
 

@@ -212,9 +212,9 @@ async def test_implied_consent_is_told_apart(api, acme):
             "NOT_FOUND",
         ),
         (
-            {"locale": "de", "decisions": grant("analytics.reporting")},
+            {"locale": "not a tag", "decisions": grant("analytics.reporting")},
             ["input", "locale"],
-            "LOCALE_NOT_AVAILABLE",
+            "INVALID_LOCALE",
         ),
         (
             {"sourceUrl": "javascript:x", "decisions": grant("analytics.reporting")},

@@ -17,6 +17,7 @@ from tenants.consent.methods import ConsentMethod
 from tenants.errors import ErrorCode, Problems
 from tenants.policies.catalog import Catalog
 from tenants.policies.kinds import PolicyKind
+from tenants.policies.locales import choose
 from tenants.rules import JURISDICTIONS
 from tenants.tenancy.models import Tenant
 
@@ -49,6 +50,7 @@ class Evidence:
     ip: str | None = None
     user_agent: str | None = None
     gpc: bool = False
+    accept_language: str | None = None  # negotiates the locale shown when none is named
 
 
 def gpc_applies(tenant: Tenant) -> bool:
@@ -101,13 +103,15 @@ def check(
     locale = item.locale
     if locale is not None:
         locale = validation.locale(problems, locale, *path, "locale")
-        if locale and version is not None and locale not in version.locales:
-            problems.add(
-                ErrorCode.LOCALE_NOT_AVAILABLE,
-                f"version {version.number} has no {locale!r} translation",
-                *path,
-                "locale",
-            )
+    if version is not None and version.locales and (locale or item.locale is None):
+        # The translation the person was shown is the one publishedPolicy serves for the
+        # same locale and Accept-Language: one negotiation, so "uz-UZ" is "uz" here too.
+        locale = choose(
+            requested=locale,
+            accept_language=evidence.accept_language,
+            available=version.locales,
+            default=tenant.default_locale,
+        )
     occurred = item.occurred_at or now
     if occurred > now + CLOCK_SKEW:
         problems.add(ErrorCode.INVALID, "occurredAt is in the future", *path, "occurredAt")

@@ -16,7 +16,7 @@ from typing import Any
 
 from tenants.cache import Cache
 from tenants.policies.kinds import PolicyKind, VersionStatus
-from tenants.policies.locales import negotiate
+from tenants.policies.locales import choose
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.tenancy.models import Tenant, TenantDomain
 
@@ -101,11 +101,11 @@ async def published_policy(
         Cache.key("policy-version", version_id), lambda: _content(version_id), ttl=VERSION_TTL
     )
     texts = content["translations"]
-    served = negotiate(
+    served = choose(
         requested=locale,
         accept_language=accept_language,
-        available=list(texts),
-        default=index["default_locale"] if index["default_locale"] in texts else next(iter(texts)),
+        available=texts,
+        default=index["default_locale"],
     )
     text = texts[served]
     return PublishedView(
