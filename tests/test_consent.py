@@ -17,6 +17,12 @@ PURPOSES = [
     {"key": "marketing.advertising.third_party.targeted", "legalBasis": "CONSENT"},
     {"key": "third_party_sharing", "legalBasis": "CONSENT"},
 ]
+CONTROLLER = {
+    "name": "Acme LLC",
+    "email": "privacy@acme.example",
+    "address": "Tashkent",
+    "phone": "+998 71 200 00 00",
+}
 RECORD = """
 mutation($input: ConsentInput!) {
   recordConsent(input: $input) {
@@ -45,12 +51,7 @@ async def publish_policy(api, owner, *, material=False, purposes=PURPOSES):
             {"locale": "ru", "title": "Политика", "body": "Текст."},
         ],
         disclosures={
-            "controller": {
-                "name": "Acme LLC",
-                "email": "privacy@acme.example",
-                "address": "Tashkent",
-                "phone": "+998 71 200 00 00",
-            },
+            "controller": CONTROLLER,
             "purposes": purposes,
             "retention": [{"subject": "marketing.communications.email", "period": "P2Y"}],
         },

@@ -16,7 +16,7 @@ from tests.factories import create_draft, create_key, create_tenant, publish
 from tests.outbound import drain, smtp_server
 from tests.servers import serve
 from tests.test_breaches import NOTIFY, report
-from tests.test_consent import PURPOSES, grant
+from tests.test_consent import CONTROLLER, PURPOSES, grant
 
 READ = """query($locale: String) {
   publishedPolicy(site: "acme", locale: $locale) { locale title }
@@ -63,7 +63,9 @@ async def acme(api):
         domains=["acme.example"],
         dpoEmail="dpo@acme.example",
     )
-    draft = await create_draft(api, owner, translations=TEXTS, disclosures={"purposes": PURPOSES})
+    draft = await create_draft(
+        api, owner, translations=TEXTS, disclosures={"controller": CONTROLLER, "purposes": PURPOSES}
+    )
     await publish(api, owner, draft["id"])
     _, site = await create_key(api, owner, name="site", publishable=True)
     return {"owner": owner, "site": site}

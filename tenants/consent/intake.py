@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from tenants import validation
 from tenants.consent.evidence import clean_user_agent, truncate_ip
@@ -26,7 +25,6 @@ GPC_PREFIXES = ("marketing.advertising", "third_party_sharing")
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_SUBJECT_ID = 255
 MAX_CLIENT_EVENT_ID = 128
-MAX_URL = 2048
 
 
 @dataclass(frozen=True)
@@ -159,10 +157,4 @@ def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:
 
 
 def _url(problems: Problems, value: str | None, *field: str) -> str | None:
-    if value is None:
-        return None
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > MAX_URL:
-        problems.add(ErrorCode.INVALID_URL, "sourceUrl must be an http(s) URL", *field)
-        return None
-    return value.strip()
+    return None if value is None else validation.http_url(problems, value, *field)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
-from tenants.consent import grouping, ledger, retries, writes
+from tenants.consent import decisions, grouping, ledger, retries, writes
+from tenants.consent.decisions import Decision
 from tenants.consent.intake import ConsentInput, Evidence, check
-from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
+from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
 from tenants.paging import Page, keyset_page
@@ -18,27 +19,10 @@ from tenants.policies.catalog import Catalog, catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
 from tenants.subjects.contacts import save_contacts, sealed_contact
-from tenants.subjects.models import SubjectFlags
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Decision:
-    purpose: str
-    granted: bool
-    decided_at: datetime
-    policy_kind: PolicyKind
-    policy_version: int
-    method: ConsentMethod
-    stale: bool
-    restricted: bool = False  # a completed RESTRICTION request limits all processing
-
-    @property
-    def explicit(self) -> bool:
-        return self.method not in NOT_EXPLICIT
 
 
 @dataclass(frozen=True)
@@ -180,27 +164,26 @@ async def append(
 async def consent_state(
     *, tenant: Tenant, subject_id: str, cache: Cache | None = None
 ) -> list[Decision]:
+    """The subject's latest decision per purpose, as read now (``decisions``)."""
     rows = (
         await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
     )
-    versions = await catalog(tenant=tenant, cache=cache) if rows else None
-    flags = (
-        await owned(SubjectFlags, tenant=tenant).get_or_none(subject_id=subject_id)
-        if rows
-        else None
-    )
-    restricted = bool(flags and flags.restricted)
+    if not rows:
+        return []
+    versions = await catalog(tenant=tenant, cache=cache)
+    found = (await decisions.standing(tenant=tenant, subject_ids=[subject_id])).get(subject_id)
     now = datetime.now(UTC)
     return [
-        Decision(
+        decisions.read(
             purpose=row.purpose,
             granted=row.granted,
             decided_at=row.decided_at,
-            policy_kind=PolicyKind(row.policy_kind),
-            policy_version=row.policy_version,
+            kind=PolicyKind(row.policy_kind),
+            version=row.policy_version,
             method=ConsentMethod(row.method),
-            stale=row.policy_version < versions.latest_material(PolicyKind(row.policy_kind), now),
-            restricted=restricted,
+            standing=found or decisions.Standing(),
+            versions=versions,
+            now=now,
         )
         for row in rows
     ]
@@ -213,18 +196,23 @@ async def consent_history(
     return await keyset_page(query, order="sequence", first=first, after=after)
 
 
-def decisions_of(event: ConsentEvent, versions: Catalog) -> list[Decision]:
-    """An event's decisions as read now (stale if a later material version is in force)."""
-    latest = versions.latest_material(PolicyKind(event.policy_kind), datetime.now(UTC))
+def decisions_of(
+    event: ConsentEvent, versions: Catalog, standing: decisions.Standing
+) -> list[Decision]:
+    """An event's decisions as read now, by the same rule as consent_state (``decisions``):
+    the receipt and the state always agree."""
+    now = datetime.now(UTC)
     return [
-        Decision(
+        decisions.read(
             purpose=d["purpose"],
             granted=d["granted"],
             decided_at=event.occurred_at,
-            policy_kind=PolicyKind(event.policy_kind),
-            policy_version=event.policy_version,
+            kind=PolicyKind(event.policy_kind),
+            version=event.policy_version,
             method=ConsentMethod(d.get("method", event.method)),
-            stale=event.policy_version < latest,
+            standing=standing,
+            versions=versions,
+            now=now,
         )
         for d in event.decisions
     ]

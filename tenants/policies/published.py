@@ -97,9 +97,7 @@ async def published_policy(
     if entry is None:
         return None
     number, version_id, _ = entry
-    content = await cache.get_or_load(
-        Cache.key("policy-version", version_id), lambda: _content(version_id), ttl=VERSION_TTL
-    )
+    content = await version_content(cache=cache, version_id=version_id)
     texts = content["translations"]
     served = choose(
         requested=locale,
@@ -124,6 +122,16 @@ async def published_policy(
         change_summary=content["change_summary"],
         disclosures=content["disclosures"],
         fresh_until=_next_change(index["versions"], now) or now + FRESH_FOR,
+    )
+
+
+async def version_content(*, cache: Cache | None, version_id: str) -> dict[str, Any]:
+    """A published version's frozen content (translations with their contentHash), cached
+    by id: published versions never change. Never ask it for a version not yet public."""
+    if cache is None:
+        return await _content(version_id)
+    return await cache.get_or_load(
+        Cache.key("policy-version", version_id), lambda: _content(version_id), ttl=VERSION_TTL
     )
 
 
