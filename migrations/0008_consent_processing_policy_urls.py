@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
@@ -12,5 +14,10 @@ class Migration(migrations.Migration):
             model_name='ConsentEvent',
             name='processing',
             field=fields.CharField(null=True, max_length=24),
+        ),
+        ops.AddField(
+            model_name='Tenant',
+            name='policy_urls',
+            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]
