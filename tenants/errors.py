@@ -33,6 +33,8 @@ class ErrorCode(StrEnum):
     KIND_MISMATCH = "KIND_MISMATCH"
     UNDISCLOSED_PURPOSE = "UNDISCLOSED_PURPOSE"
     NO_PUBLISHED_POLICY = "NO_PUBLISHED_POLICY"
+    # No longer raised: consent negotiates the locale as publishedPolicy does. Kept so a
+    # stored or matched code keeps its meaning.
     LOCALE_NOT_AVAILABLE = "LOCALE_NOT_AVAILABLE"
     INVALID_URL = "INVALID_URL"
     TOO_MANY = "TOO_MANY"
