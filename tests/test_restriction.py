@@ -198,3 +198,22 @@ def test_the_marker_encodes_as_verification_rebuilds_it(processing, previous) ->
     )
     assert fast == slow
     assert (b'"processing"' in fast) is (processing is not None)
+
+
+async def test_the_tenants_systems_hear_of_it(api, acme):
+    import json
+
+    from tenants.outbound import schedule
+    from tests.outbound import drain, webhook_receiver
+    from tests.test_outbound import endpoint
+
+    async with webhook_receiver() as receiver:
+        await endpoint(api, acme["owner"], receiver.url, ["consent.recorded"])
+        await consent(api, acme["site"])
+        await complete(api, acme["owner"], "RESTRICTION")
+        await api(LIFT, {"s": "v"}, token=acme["owner"])
+        assert await schedule.consent_batches() == 1
+        await drain()
+        [(_, body)] = receiver.calls
+    events = json.loads(body)["data"]["events"]
+    assert [e["processing"] for e in events] == [None, "RESTRICTED", "RESTRICTION_LIFTED"]
