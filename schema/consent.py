@@ -200,6 +200,7 @@ class ConsentMutation:
                 item=input.item(),
                 evidence=evidence(info),
                 cache=info.context.cache,
+                trusted=not principal.publishable,
             )
             # Read after the write: the receipt says what holds now, as consentState does.
             context = await receipt_context(info, tenant, [event.subject_id])
@@ -219,6 +220,7 @@ class ConsentMutation:
                 items=[i.item() for i in inputs],
                 evidence=evidence(info),
                 cache=info.context.cache,
+                trusted=not principal.publishable,
             )
         except DomainError as error:
             return RecordConsentsPayload(user_errors=user_errors(error))

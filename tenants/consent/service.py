@@ -33,9 +33,16 @@ class BatchResult:
 
 
 async def record_consent(
-    *, tenant: Tenant, actor: str, item: ConsentInput, evidence: Evidence, cache: Cache | None
+    *,
+    tenant: Tenant,
+    actor: str,
+    item: ConsentInput,
+    evidence: Evidence,
+    cache: Cache | None,
+    trusted: bool = False,
 ) -> tuple[ConsentEvent, Catalog]:
-    """Record one decision set; the same clientEventId again returns the first event."""
+    """Record one decision set; a retry of the same event returns the first (``retries``).
+    ``trusted``: a secret key, whose e-mail addresses are verified contacts."""
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
@@ -45,7 +52,9 @@ async def record_consent(
     problems.raise_if_any()
 
     async def write(items: list) -> list[ConsentEvent | None]:
-        events, _ = await append(tenant=tenant, items=items, now=datetime.now(UTC), actor=actor)
+        events, _ = await append(
+            tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
+        )
         return events
 
     event = await grouping.submit((tenant.id, actor), (entry, email), write)
@@ -61,6 +70,7 @@ async def record_consents(
     items: list[ConsentInput],
     evidence: Evidence,
     cache: Cache | None,
+    trusted: bool = False,
 ) -> BatchResult:
     """Record up to MAX_BATCH decision sets in one transaction; bad ones are named by index
     and skipped, good ones land."""
@@ -85,7 +95,9 @@ async def record_consents(
             valid.append((entry, email))
             positions.append(index)
     events, duplicates = (
-        await append(tenant=tenant, items=valid, now=now, actor=actor) if valid else ([], 0)
+        await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
+        if valid
+        else ([], 0)
     )
     refused = [position for position, event in zip(positions, events, strict=True) if event is None]
     problems.items.extend(retries.reused("inputs", str(i), "clientEventId") for i in refused)
@@ -108,6 +120,7 @@ async def append(
     items: list[tuple[ledger.Entry, str | None]],
     now: datetime,
     actor: str,
+    trusted: bool = False,
 ) -> tuple[list[ConsentEvent | None], int]:
     """Chain, insert and fold into state, all in one transaction; returns each item's event
     and how many were repeats. A repeated clientEventId gives the earlier event when the
@@ -142,7 +155,11 @@ async def append(
             fresh.append(event)
             if email:
                 contacts[entry.subject_id] = sealed_contact(
-                    tenant=tenant, subject_id=entry.subject_id, email=email, locale=entry.locale
+                    tenant=tenant,
+                    subject_id=entry.subject_id,
+                    email=email,
+                    locale=entry.locale,
+                    verified=trusted,
                 )
         if fresh:
             await writes.insert_events(fresh)
