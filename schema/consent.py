@@ -239,8 +239,12 @@ class ConsentMutation:
         tenant, principal = require(info, Capability.EDIT)
 
         async def lift() -> LiftRestrictionPayload:
-            event = await processing.lift_restriction(
-                tenant=tenant, actor=principal.actor, subject_id=subject_id, now=datetime.now(UTC)
+            event = await processing.record(
+                tenant=tenant,
+                actor=principal.actor,
+                subject_id=subject_id,
+                now=datetime.now(UTC),
+                change=processing.ProcessingChange.RESTRICTION_LIFTED,
             )
             context = await receipt_context(info, tenant, [subject_id])
             return LiftRestrictionPayload(receipt=ConsentReceipt.of(event, context))

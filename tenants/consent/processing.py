@@ -36,41 +36,6 @@ class ProcessingChange(StrEnum):
     OBJECTED = "OBJECTED"  # Art. 21: marketing and legitimate interests stop
 
 
-async def restrict(*, tenant: Tenant, actor: str, subject_id: str, now: datetime) -> EventRow:
-    return await _change(
-        tenant=tenant,
-        actor=actor,
-        subject_id=subject_id,
-        now=now,
-        change=ProcessingChange.RESTRICTED,
-    )
-
-
-async def lift_restriction(
-    *, tenant: Tenant, actor: str, subject_id: str, now: datetime
-) -> EventRow:
-    """Raises NOT_RESTRICTED when there is no restriction to lift."""
-    return await _change(
-        tenant=tenant,
-        actor=actor,
-        subject_id=subject_id,
-        now=now,
-        change=ProcessingChange.RESTRICTION_LIFTED,
-    )
-
-
-async def record_objection(
-    *, tenant: Tenant, actor: str, subject_id: str, now: datetime
-) -> EventRow:
-    return await _change(
-        tenant=tenant,
-        actor=actor,
-        subject_id=subject_id,
-        now=now,
-        change=ProcessingChange.OBJECTED,
-    )
-
-
 _FLAGS = {
     ProcessingChange.RESTRICTED: {"restricted": True},
     ProcessingChange.RESTRICTION_LIFTED: {"restricted": False},
@@ -78,9 +43,11 @@ _FLAGS = {
 }
 
 
-async def _change(
+async def record(
     *, tenant: Tenant, actor: str, subject_id: str, now: datetime, change: ProcessingChange
 ) -> EventRow:
+    """Chain ``change`` for the subject and set their flags, in one transaction. Lifting
+    raises NOT_RESTRICTED when no restriction is in force."""
     kind, version = await _notice_in_force(tenant, now)
     entry = ledger.Entry(
         subject_id=subject_id,

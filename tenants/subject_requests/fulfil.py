@@ -9,6 +9,7 @@ from datetime import datetime
 from tenants import crypto
 from tenants.consent import processing
 from tenants.consent.models import ConsentState
+from tenants.consent.processing import ProcessingChange
 from tenants.consent.withdrawal import withdraw
 from tenants.errors import DomainError, ErrorCode
 from tenants.policies.catalog import catalog
@@ -47,12 +48,22 @@ async def complete(
     elif kind == RequestType.RESTRICTION:
         # Storage only until lifted; the person's consents stay theirs (consent/processing).
         for subject in subjects:
-            await processing.restrict(tenant=tenant, actor=actor, subject_id=subject, now=now)
+            await processing.record(
+                tenant=tenant,
+                actor=actor,
+                subject_id=subject,
+                now=now,
+                change=ProcessingChange.RESTRICTED,
+            )
     elif kind == RequestType.OBJECTION:
         objectionable = await _objectionable(tenant)
         for subject in subjects:
-            await processing.record_objection(
-                tenant=tenant, actor=actor, subject_id=subject, now=now
+            await processing.record(
+                tenant=tenant,
+                actor=actor,
+                subject_id=subject,
+                now=now,
+                change=ProcessingChange.OBJECTED,
             )
             await withdraw(
                 tenant=tenant, actor=actor, subject_id=subject, now=now, which=objectionable
