@@ -13,6 +13,7 @@ from tenants import validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import templates
+from tenants.policies.kinds import PolicyKind
 from tenants.policies.published import site_keys
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
@@ -50,6 +51,14 @@ class Promise:
     request_type: RequestType
     days: int
     working_days: bool = False
+
+
+@dataclass(frozen=True)
+class PolicyUrl:
+    """The page where the tenant shows its policy of one kind."""
+
+    kind: PolicyKind
+    url: str
 
 
 async def create_tenant(
@@ -124,6 +133,7 @@ async def update_tenant(
     mail_from: str | None = KEEP,
     notify_material_changes: bool = KEEP,
     email_templates: list[EmailTemplate] = KEEP,
+    policy_urls: list[PolicyUrl] = KEEP,
     main_establishment: str | None = KEEP,
 ) -> Tenant:
     problems = Problems()
@@ -154,6 +164,8 @@ async def update_tenant(
         changes["notify_material_changes"] = bool(notify_material_changes)
     if email_templates is not KEEP:
         changes["email_templates"] = _templates(problems, email_templates or [])
+    if policy_urls is not KEEP:
+        changes["policy_urls"] = _policy_urls(problems, policy_urls or [])
     if main_establishment is not KEEP:
         changes["main_establishment"] = _establishment(problems, main_establishment)
     hosts = None if domains is KEEP else _domains(problems, domains or [])
@@ -335,4 +347,14 @@ def _templates(problems: Problems, items: list[EmailTemplate]) -> dict:
         reason = templates.check_overrides(kind=kind, overrides=overrides)
         if reason:
             problems.add(ErrorCode.INVALID_TEMPLATE, reason, "input", "emailTemplates")
+    return out
+
+
+def _policy_urls(problems: Problems, given: list[PolicyUrl]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for index, item in enumerate(given):
+        url = validation.http_url(problems, item.url, "input", "policyUrls", str(index), "url")
+        if url:
+            out[PolicyKind(item.kind).value] = url
+    validation.unique(problems, [str(item.kind) for item in given], "input", "policyUrls")
     return out

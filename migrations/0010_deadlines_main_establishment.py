@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('charter', '0008_requests_identity')]
+    dependencies = [('charter', '0009_consent_processing_policy_urls')]
 
     initial = False
 
