@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tenants.policies.disclosures import describe_transfer, transfers
-from tests.factories import create_tenant
+from tenants.policies.disclosures import transfers
+from tests.factories import create_draft, create_key, create_tenant, publish
+from tests.test_consent import CONTROLLER, PURPOSES, grant
+from tests.test_receipts import record
 
 DRAFT = """mutation($input: PolicyDraftInput!) {
   createPolicyDraft(input: $input) {
@@ -104,7 +106,33 @@ def test_versions_frozen_before_the_field_read_with_their_destination():
         {"country": None, "destination": "UNSPECIFIED_THIRD_COUNTRIES", "safeguard": "consent"},
         {"country": "KZ", "destination": "COUNTRY", "safeguard": "agreement"},
     ]
-    assert [describe_transfer(t) for t in transfers(stored)] == [
-        "unspecified third countries (consent)",
-        "KZ (agreement)",
+
+
+async def test_the_consent_receipt_names_transfers_abroad(api):
+    """The ISO/IEC TS 27560 record beside the Kantara receipt carries the notice's transfers
+    as geographic restrictions, the unspecified ones as such."""
+    _, owner = await create_tenant(api, slug="shop", jurisdictions=["UZ"])
+    created = await create_draft(
+        api,
+        owner,
+        disclosures={
+            "controller": CONTROLLER,
+            "purposes": PURPOSES,
+            "transfers": [
+                {
+                    "country": "",
+                    "destination": "UNSPECIFIED_THIRD_COUNTRIES",
+                    "safeguard": "consent",
+                },
+                {"country": "KZ", "safeguard": "agreement"},
+            ],
+        },
+    )
+    await publish(api, owner, created["id"])
+    _, site = await create_key(api, owner, name="site", publishable=True)
+    receipt = await record(api, site, decisions=grant("analytics.reporting"))
+    restrictions = receipt["iso27560"]["pii_processing"]["purposes"][0]["geographic_restrictions"]
+    assert restrictions == [
+        {"country": None, "destination": "UNSPECIFIED_THIRD_COUNTRIES", "safeguard": "consent"},
+        {"country": "KZ", "destination": "COUNTRY", "safeguard": "agreement"},
     ]

@@ -263,10 +263,3 @@ def transfers(stored: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def describe_transfer(transfer: dict[str, Any]) -> str:
-    """One line for a person (receipts, exports): "DE (standard contractual clauses)" or
-    "unspecified third countries (...)"."""
-    where = transfer["country"] or "unspecified third countries"
-    return f"{where} ({transfer['safeguard']})" if transfer.get("safeguard") else where
