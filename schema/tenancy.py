@@ -15,6 +15,11 @@ from tenants.tenancy.models import ApiKey as ApiKeyRow
 from tenants.tenancy.models import Tenant as TenantRow
 from tenants.tenancy.roles import Capability
 
+ESTABLISHMENT = (
+    "ISO 3166-1 alpha-2 of the EU member state of the main establishment: its public "
+    "holidays and time zone count for EU deadlines. null: weekends only, Europe/Brussels."
+)
+
 
 @strawberry.type
 class DeadlinePromise:
@@ -44,6 +49,7 @@ class Tenant:
     policy_urls: list[PolicyUrl] = strawberry.field(
         description="Named on consent receipts (Kantara policyUrl, ISO/IEC TS 27560 notice)."
     )
+    main_establishment: str | None = strawberry.field(description=ESTABLISHMENT)
     row: strawberry.Private[TenantRow]
 
     @strawberry.field
@@ -74,6 +80,7 @@ class Tenant:
                 PolicyUrl(kind=PolicyKind(kind), url=url)
                 for kind, url in sorted(row.policy_urls.items())
             ],
+            main_establishment=row.main_establishment,
             row=row,
         )
 
@@ -118,6 +125,9 @@ class CreateTenantInput:
     jurisdictions: list[str]
     domains: list[str] | None = strawberry.UNSET
     dpo_email: str | None = strawberry.UNSET
+    main_establishment: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ESTABLISHMENT
+    )
 
 
 @strawberry.input
@@ -163,6 +173,9 @@ class UpdateTenantInput:
     )
     email_templates: list[EmailTemplateInput] | None = strawberry.field(
         default=strawberry.UNSET, description="The tenant's own wording; replaces all earlier."
+    )
+    main_establishment: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ESTABLISHMENT
     )
 
 
@@ -246,6 +259,7 @@ class TenancyMutation:
                 locales=input.locales or None,
                 domains=input.domains or None,
                 dpo_email=input.dpo_email or None,
+                main_establishment=input.main_establishment or None,
             )
             return CreateTenantPayload(tenant=Tenant.of(tenant), owner_key=secret)
 
@@ -279,6 +293,7 @@ class TenancyMutation:
                 notify_material_changes=_given(input.notify_material_changes),
                 email_templates=_templates(input.email_templates),
                 policy_urls=_policy_urls(input.policy_urls),
+                main_establishment=_given(input.main_establishment),
             )
             return UpdateTenantPayload(tenant=Tenant.of(row))
 

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from tenants import crypto, validation
 from tenants.breaches.kinds import ClockKind
 from tenants.breaches.models import Breach, BreachClock, BreachNotice
-from tenants.breaches.service import announce, get, note, refresh_next_due
+from tenants.breaches.service import announce, get, note, open_clocks, refresh_next_due
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
@@ -115,6 +115,7 @@ async def notify(
             text=f"{len(notices)} notice(s) queued to people ({len(told)} already told)",
             changes={"notices_sent": breach.notices_sent},
         )
+        await open_clocks(breach, tenant=tenant, actor=actor, now=now)  # those counted from notice
         await refresh_next_due(breach)
         await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(

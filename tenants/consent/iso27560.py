@@ -20,7 +20,8 @@ purpose: one record holds a whole decision set, and the state differs per purpos
 (given, refused, withdrawn). The notice shown is pinned by policy kind, version, locale
 and the SHA-256 of the exact text (privacy_notice). Charter holds no storage or
 processing locations, so those optional-in-practice fields are left out rather than
-guessed.
+guessed; the notice's transfers to third countries go in each purpose's
+geographic_restrictions.
 """
 
 from __future__ import annotations
@@ -124,8 +125,13 @@ def consent_record(
     service: str,
     withdrawal_method: str,
     purposes: Sequence[PurposeState],
+    transfers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """A record of one consent event; ``purposes`` are those decided in it."""
+    """A record of one consent event; ``purposes`` are those decided in it.
+
+    ``transfers`` (the notice's, as tenants.policies.disclosures.transfers gives them:
+    country or None, destination, safeguard) go in each purpose's geographic restrictions,
+    the TS field for transfers to third countries (GDPR Arts. 13(1)(f), 44-49)."""
     if event_time.tzinfo is None:
         raise ValueError("event_time must be timezone-aware")
     bad = [p.state for p in purposes if p.state not in STATES]
@@ -164,6 +170,11 @@ def consent_record(
                     "services": [service],
                     "jurisdiction": jurisdiction,
                     "recipient_third_parties": list(p.recipients),
+                    **(
+                        {"geographic_restrictions": [dict(t) for t in transfers]}
+                        if transfers
+                        else {}
+                    ),
                     "withdrawal_method": withdrawal_method,
                     "event": [
                         {

@@ -24,6 +24,7 @@ from tenants.consent import iso27560
 from tenants.consent.kantara import PurposeInfo, TenantInfo, kantara_receipt
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
 from tenants.consent.models import ConsentEvent
+from tenants.policies import disclosures as disclosure_rules
 from tenants.policies.catalog import Catalog, PublishedFacts
 from tenants.policies.controller import Controller, controller
 from tenants.policies.kinds import PolicyKind
@@ -142,6 +143,7 @@ def iso_record(
             f"{named.email} (a WITHDRAW_CONSENT request); see {url}"
         ),
         purposes=purposes,
+        transfers=disclosure_rules.transfers(facts),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from tenants.tenancy.models import Tenant, TenantDomain
 from tenants.tenancy.roles import Role
 
 MAX_PROMISE_DAYS = 366
+ALPHA2 = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
 
 
 class _Keep:
@@ -70,6 +72,7 @@ async def create_tenant(
     locales: list[str] | None = None,
     domains: list[str] | None = None,
     dpo_email: str | None = None,
+    main_establishment: str | None = None,
 ) -> tuple[Tenant, str]:
     """Create the tenant and its first OWNER key; returns the key's secret, shown once."""
     problems = Problems()
@@ -79,6 +82,7 @@ async def create_tenant(
     codes = _jurisdictions(problems, jurisdictions)
     hosts = _domains(problems, domains or [])
     email = dpo_email and validation.email(problems, dpo_email, "input", "dpoEmail")
+    establishment = _establishment(problems, main_establishment)
     problems.raise_if_any()
 
     async with in_transaction():
@@ -92,6 +96,7 @@ async def create_tenant(
                 locales=all_locales,
                 jurisdictions=codes,
                 dpo_email=email,
+                main_establishment=establishment,
             )
         except IntegrityError as exc:  # a concurrent create won the race
             raise DomainError.one(
@@ -129,6 +134,7 @@ async def update_tenant(
     notify_material_changes: bool = KEEP,
     email_templates: list[EmailTemplate] = KEEP,
     policy_urls: list[PolicyUrl] = KEEP,
+    main_establishment: str | None = KEEP,
 ) -> Tenant:
     problems = Problems()
     changes: dict[str, Any] = {}
@@ -160,6 +166,8 @@ async def update_tenant(
         changes["email_templates"] = _templates(problems, email_templates or [])
     if policy_urls is not KEEP:
         changes["policy_urls"] = _policy_urls(problems, policy_urls or [])
+    if main_establishment is not KEEP:
+        changes["main_establishment"] = _establishment(problems, main_establishment)
     hosts = None if domains is KEEP else _domains(problems, domains or [])
     problems.raise_if_any()
 
@@ -249,6 +257,30 @@ def _jurisdictions(problems: Problems, codes: list[str] | None) -> list[str]:
                 str(index),
             )
     validation.unique(problems, clean, "input", "jurisdictions")
+    return clean
+
+
+def _establishment(problems: Problems, code: str | None) -> str | None:
+    """An EU member state (ISO 3166-1 alpha-2), whose calendar EU periods count in; None
+    (or empty) for none. The list is the rule table's, `[EU.member_states]`."""
+    clean = (code or "").strip().upper()
+    if not clean:
+        return None
+    if not ALPHA2.match(clean):
+        problems.add(
+            ErrorCode.INVALID_COUNTRY,
+            f"{code!r} is not an ISO 3166-1 alpha-2 code",
+            "input",
+            "mainEstablishment",
+        )
+    elif clean not in JURISDICTIONS["EU"].member_states:
+        problems.add(
+            ErrorCode.NOT_EU_MEMBER_STATE,
+            f"{clean} is not an EU member state; give one of "
+            f"{', '.join(sorted(JURISDICTIONS['EU'].member_states))}",
+            "input",
+            "mainEstablishment",
+        )
     return clean
 
 
