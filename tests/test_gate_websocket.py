@@ -85,20 +85,19 @@ async def test_socket_operations_pay_the_same_buckets_and_checks_as_http(api, se
         serve(settings, CHARTER_PUBLIC_RATE="0.001:20") as http,
         Socket.open(http.base_url.port, site_key) as socket,
     ):
-        if True:  # one socket, then HTTP, against the same bucket
-            for bad in ("x\x00y", "x\ud800"):  # refused, and charged one unit each
-                answer = await socket.run(RECORD, consent(bad))
-                assert error_codes(answer) == ["BAD_USER_INPUT"]
-            assert error_codes(await socket.run(fan_out(21))) == ["QUERY_TOO_COMPLEX"]
-            answers = [await socket.run(RECORD, consent(f"s{i}")) for i in range(5)]
-            codes = [error_codes(answer) for answer in answers]
-            assert codes == [[]] * 3 + [["RATE_LIMITED"]] * 2  # 20 - 3, then 5 a mutation
-            over_http = await http.post(
-                "/graphql",
-                json={"query": RECORD, "variables": consent("h")},
-                headers={"Authorization": f"Bearer {site_key}"},
-            )
-            assert over_http.status_code == 429  # one bucket, whatever the transport
+        for bad in ("x\x00y", "x\ud800"):  # refused, and charged one unit each
+            answer = await socket.run(RECORD, consent(bad))
+            assert error_codes(answer) == ["BAD_USER_INPUT"]
+        assert error_codes(await socket.run(fan_out(21))) == ["QUERY_TOO_COMPLEX"]
+        answers = [await socket.run(RECORD, consent(f"s{i}")) for i in range(5)]
+        codes = [error_codes(answer) for answer in answers]
+        assert codes == [[]] * 3 + [["RATE_LIMITED"]] * 2  # 20 - 3, then 5 a mutation
+        over_http = await http.post(
+            "/graphql",
+            json={"query": RECORD, "variables": consent("h")},
+            headers={"Authorization": f"Bearer {site_key}"},
+        )
+        assert over_http.status_code == 429  # one bucket, whatever the transport
 
 
 async def test_a_revoked_key_is_refused_at_once_and_its_subscriptions_end(api, settings):
