@@ -47,6 +47,7 @@ log = logging.getLogger("charter.websocket")
 
 MAX_OPERATIONS_PER_SOCKET = 100
 MAX_SUBSCRIPTIONS_PER_CALLER = 1000
+SHUTDOWN_SECONDS = 5.0
 
 
 def _coded(code: str, message: str) -> GraphQLError:
@@ -125,8 +126,22 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
             self.sockets.join(self)
 
     async def shutdown(self) -> None:
+        """strawberry's, but the socket's end waits at most SHUTDOWN_SECONDS for its
+        operations' tasks to finish cancelling: one that does not (seen with a socket
+        closed while a hundred operations were being admitted) must not keep the
+        connection, and the server's shutdown, waiting for ever."""
         self.sockets.leave(self)
-        await super().shutdown()
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.connection_init_timeout_task
+        tasks = [operation.task for operation in self.operations.values() if operation.task]
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_SECONDS)
+            if pending:
+                log.warning("%d socket operations did not finish cancelling", len(pending))
 
     async def handle_subscribe(self, message) -> None:
         if self.connection_acknowledged and len(self.operations) >= MAX_OPERATIONS_PER_SOCKET:
