@@ -33,7 +33,7 @@ from functools import lru_cache
 
 import idna
 
-__all__ = ["MAX_SITE", "canonical", "spellings"]
+__all__ = ["MAX_SITE", "canonical", "host", "spellings"]
 
 MAX_SITE = 253  # RFC 1035 §2.3.4: the longest host name; slugs are shorter
 # Longer input cannot come out at 253 characters or fewer, whatever is dropped or mapped;
@@ -70,13 +70,24 @@ def canonical(site: object) -> str | None:
     """The one name of the site ``site`` spells, or None when it can name none.
 
     Pure and cached: the hot path calls it on every public read."""
+    name = host(site)
+    if name is None:
+        return None
+    name = name.removeprefix("www.") if name.count(".") >= 1 else name
+    return name or None
+
+
+def host(site: object) -> str | None:
+    """Rules 1 to 4 without the last: the host as DNS knows it, ``www.`` kept. Domains
+    are stored so (a tenant may list ``www.shop.example`` apart from ``shop.example``,
+    one site either way)."""
     if not isinstance(site, str) or not site or len(site) > _MAX_INPUT:
         return None
-    return _canonical(site)
+    return _host(site)
 
 
 @lru_cache(maxsize=8192)  # keys are at most _MAX_INPUT characters: ~40 MB at worst
-def _canonical(site: str) -> str | None:
+def _host(site: str) -> str | None:
     name = _IGNORABLE.sub("", site).strip()
     try:
         name = idna.uts46_remap(name, std3_rules=False, transitional=False)
@@ -90,7 +101,6 @@ def _canonical(site: str) -> str | None:
     except (idna.IDNAError, UnicodeError, ValueError):
         if not _PLAIN.match(name):
             return None
-    name = name.removeprefix("www.") if name.count(".") >= 1 else name
     return name if 0 < len(name) <= MAX_SITE else None
 
 

@@ -62,9 +62,9 @@ def email(problems: Problems, value: str, *field: str) -> str | None:
 
 
 def domain(problems: Problems, value: str, *field: str) -> str | None:
-    """A host name in its canonical site form (tenants.sites: UTS #46, ASCII, without a
-    trailing dot or a leading "www."): "www.Пример.рф." -> "xn--e1afmkfd.xn--p1ai"."""
-    host = sites.canonical(value) or ""
+    """A host name as tenants.sites.host gives it (UTS #46, ASCII, no trailing dot):
+    "Пример.рф." -> "xn--e1afmkfd.xn--p1ai"."""
+    host = sites.host(value) or ""
     labels = host.split(".")
     if len(host) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(p) for p in labels):
         problems.add(ErrorCode.INVALID_DOMAIN, f"{value!r} is not a domain name", *field)

@@ -320,8 +320,11 @@ def _promises(problems: Problems, promises: list[Promise]) -> list[dict]:
 
 
 async def _claim_domains(tenant: Tenant, hosts: list[str]) -> None:
+    # A host and its "www." host are one site (tenants.sites): another tenant holding
+    # either spelling holds the site.
+    spellings = sorted({s for h in hosts for s in sites.spellings(sites.canonical(h) or h)})
     taken = (
-        await TenantDomain.filter(domain__in=hosts)
+        await TenantDomain.filter(domain__in=spellings)
         .exclude(tenant_id=tenant.id)
         .values_list("domain", flat=True)
     )
