@@ -23,6 +23,11 @@ Every step refuses with a stable ``extensions.code``:
   QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document (``schema.documents``)
   RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
 Refused documents and text still charge one unit: checking them was work.
+
+Where later work plugs in: a principal cache belongs in ``Gate.authenticate`` (every
+revocation is already announced on ``tenants.live.REVOKED``); per-key leases in
+``Gate._charge``, as the fast path leases public buckets; ETag, CORS headers and error
+media types in ``server.edge``, around ``admit``, never inside it.
 """
 
 from __future__ import annotations
