@@ -29,7 +29,7 @@ MODEL_MODULES = [
     "tenants.breaches.models",
 ]
 REDIS_TIMEOUT_SECONDS = 1.0
-REDIS_CONNECTIONS = 8  # per process, the pub/sub connection included
+REDIS_CONNECTIONS = 16  # per process, the pub/sub connection included
 POSTGRES_SCHEMES = ("postgres://", "asyncpg://")  # Tortoise's names for its asyncpg driver
 
 
