@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tenants import crypto
+from tenants.chunks import fetch_in
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.scoping import owned
@@ -37,11 +38,12 @@ async def build(
         .filter(subject_id__in=ids)
         .order_by("submitted_at")
     )
-    timelines = (
-        await owned(RequestEvent, tenant=tenant)
-        .filter(request_id__in=[r.id for r in requests])
-        .order_by("at")
+    # A subject's requests grow without bound (anyone may submit one): read in chunks.
+    timelines = await fetch_in(
+        [r.id for r in requests],
+        lambda part: owned(RequestEvent, tenant=tenant).filter(request_id__in=part),
     )
+    timelines.sort(key=lambda event: event.at)
     return {
         "format": FORMAT,
         "generated_at": now.isoformat(),
@@ -122,10 +124,14 @@ async def _policies(tenant: Tenant, events: list[ConsentEvent]) -> list[dict[str
     shown = {(e.policy_kind, e.policy_version, e.locale) for e in events}
     if not shown:
         return []
-    versions = await owned(PolicyVersion, tenant=tenant).filter(number__in={n for _, n, _ in shown})
+    versions = await fetch_in(
+        {n for _, n, _ in shown},
+        lambda part: owned(PolicyVersion, tenant=tenant).filter(number__in=part),
+    )
     by_key = {(v.kind, v.number): v for v in versions}
-    texts = await owned(PolicyTranslation, tenant=tenant).filter(
-        version_id__in=[v.id for v in versions]
+    texts = await fetch_in(
+        [v.id for v in versions],
+        lambda part: owned(PolicyTranslation, tenant=tenant).filter(version_id__in=part),
     )
     out = []
     for kind, number, locale in sorted(shown, key=lambda k: (k[0], k[1], k[2] or "")):

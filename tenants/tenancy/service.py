@@ -21,6 +21,7 @@ from tenants.tenancy.models import Tenant, TenantDomain
 from tenants.tenancy.roles import Role
 
 MAX_PROMISE_DAYS = 366
+MAX_DOMAINS = 100  # a tenant's sites; each is a bind parameter when claimed
 
 
 class _Keep:
@@ -241,6 +242,9 @@ def _jurisdictions(problems: Problems, codes: list[str] | None) -> list[str]:
 
 
 def _domains(problems: Problems, domains: list[str]) -> list[str]:
+    if len(domains) > MAX_DOMAINS:
+        problems.add(ErrorCode.TOO_MANY, f"at most {MAX_DOMAINS} domains", "input", "domains")
+        return []
     clean = [
         validation.domain(problems, d, "input", "domains", str(i)) for i, d in enumerate(domains)
     ]
