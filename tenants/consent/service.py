@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
+from tenants.chunks import paced
 from tenants.consent import grouping, ledger, writes
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
@@ -84,7 +85,7 @@ async def record_consents(
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
     valid = []
-    for index, item in enumerate(items):
+    async for index, item in paced(enumerate(items)):  # a turn for others every 100
         entry, email = check(
             problems,
             item,
@@ -129,7 +130,7 @@ async def append(
         )
         linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         events, fresh, contacts, duplicates = [], [], {}, 0
-        for entry, email in items:
+        async for entry, email in paced(items):  # hashing 1000 events: turns for others
             if entry.client_event_id in seen:
                 events.append(seen[entry.client_event_id])
                 duplicates += 1

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from tenants import crypto
-from tenants.chunks import CHUNK
+from tenants.chunks import CHUNK, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.outbound import events, outbox
 from tenants.policies.models import PolicyVersion
@@ -64,7 +64,7 @@ async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> i
         ):
             seen[subject] = locale
         messages = []
-        for subject in subjects:
+        async for subject in paced(subjects):
             contact = contacts.get(subject)
             locale = (contact and contact.locale) or seen.get(subject) or tenant.default_locale
             if contact:
