@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     ALREADY_SATISFIED = "ALREADY_SATISFIED"
     UNKNOWN_EVENT = "UNKNOWN_EVENT"
     INVALID_TEMPLATE = "INVALID_TEMPLATE"
+    TOO_COMPLEX = "TOO_COMPLEX"  # input that would take longer than its time budget
 
 
 @dataclass(frozen=True)
