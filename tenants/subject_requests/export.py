@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tenants import crypto
-from tenants.chunks import fetch_in
+from tenants.chunks import CHUNK, fetch_in, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.scoping import owned
@@ -23,9 +23,7 @@ async def build(
     *, tenant: Tenant, subject_ids: set[str], email: str | None, now: datetime
 ) -> dict[str, Any]:
     ids = sorted(subject_ids)
-    events = (
-        await owned(ConsentEvent, tenant=tenant).filter(subject_id__in=ids).order_by("sequence")
-    )
+    events = await _history(tenant, ids)
     states = (
         await owned(ConsentState, tenant=tenant)
         .filter(subject_id__in=ids)
@@ -44,6 +42,9 @@ async def build(
         lambda part: owned(RequestEvent, tenant=tenant).filter(request_id__in=part),
     )
     timelines.sort(key=lambda event: event.at)
+    by_request: dict[Any, list[RequestEvent]] = {}
+    for event in timelines:  # grouped once: a subject may have thousands of requests
+        by_request.setdefault(event.request_id, []).append(event)
     return {
         "format": FORMAT,
         "generated_at": now.isoformat(),
@@ -73,7 +74,7 @@ async def build(
                 }
                 for s in states
             ],
-            "history": [_event(e) for e in events],
+            "history": [_event(e) async for e in paced(events)],
         },
         "policies": await _policies(tenant, events),
         "requests": [
@@ -88,13 +89,31 @@ async def build(
                 "details": r.details,
                 "timeline": [
                     {"at": t.at.isoformat(), "status": t.status, "note": t.note}
-                    for t in timelines
-                    if t.request_id == r.id
+                    for t in by_request.get(r.id, [])
                 ],
             }
             for r in requests
         ],
     }
+
+
+async def _history(tenant: Tenant, ids: list[str]) -> list[ConsentEvent]:
+    """Every event of the subject in sequence order, a chunk at a time: anyone can record
+    consent for a subject id, so its history has no bound, and the rows of one query are
+    turned into objects in one stretch on the event loop."""
+    events: list[ConsentEvent] = []
+    last = 0
+    while True:
+        chunk = (
+            await owned(ConsentEvent, tenant=tenant)
+            .filter(subject_id__in=ids, sequence__gt=last)
+            .order_by("sequence")
+            .limit(CHUNK)
+        )
+        events.extend(chunk)
+        if len(chunk) < CHUNK:
+            return events
+        last = chunk[-1].sequence
 
 
 def _event(event: ConsentEvent) -> dict[str, Any]:
