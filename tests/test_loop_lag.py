@@ -1,6 +1,6 @@
 """No request holds the event loop: a real `charter serve` keeps answering `/healthz` within
 100 ms while hostile requests run (pathological Markdown, quadratic diffs, the largest
-consent batches, breach notices for tens of thousands of people)."""
+consent batches, breach notices for 10,000 listed and 10,000 affected people)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _draft(body: str) -> dict:
 
 
 @pytest.fixture
-async def server(settings):
+async def server(app, settings):  # app: its clean_state empties the tables first
     async with serve(settings) as http:
         yield http
 
