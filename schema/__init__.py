@@ -22,6 +22,7 @@ from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
 from schema.scalars import DateTime
+from schema.subject_assertions import SubjectAssertionsMutation, SubjectAssertionsQuery
 from schema.subject_requests import SubjectRequestsMutation, SubjectRequestsQuery
 from schema.tenancy import TenancyMutation, TenancyQuery
 
@@ -32,6 +33,7 @@ class Query(
     PoliciesQuery,
     ConsentQuery,
     SubjectRequestsQuery,
+    SubjectAssertionsQuery,
     BreachesQuery,
     OutboundQuery,
     AuditQuery,
@@ -46,6 +48,7 @@ class Mutation(
     PoliciesMutation,
     ConsentMutation,
     SubjectRequestsMutation,
+    SubjectAssertionsMutation,
     BreachesMutation,
     OutboundMutation,
 ):

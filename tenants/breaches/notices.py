@@ -19,7 +19,7 @@ from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
 from tenants.policies.locales import negotiate
 from tenants.scoping import owned
-from tenants.subject_requests.models import SubjectRequest
+from tenants.subject_requests.models import SUBJECT_PROOFS, SubjectRequest
 from tenants.subjects.contacts import EMAIL_PURPOSE
 from tenants.subjects.models import SubjectContact
 from tenants.tenancy import audit
@@ -223,12 +223,17 @@ async def _queue(
 
 
 async def _addresses(tenant: Tenant, subjects: list[str]) -> dict[str, str]:
-    """Where Charter holds an e-mail for a subject: from consent, else from their requests.
+    """Where Charter holds an e-mail for a subject: from consent, else from their requests
+    (only those that proved the subject: anyone can name a subject next to their address).
     ``subjects`` is one chunk (at most CHUNK), as for ``_locales``."""
     found = {}
     for row in (
         await owned(SubjectRequest, tenant=tenant)
-        .filter(subject_id__in=subjects, email__isnull=False)
+        .filter(
+            subject_id__in=subjects,
+            email__isnull=False,
+            identity_proof__in=list(SUBJECT_PROOFS),
+        )
         .order_by("submitted_at")
     ):
         found[row.subject_id] = crypto.decrypt(row.email, purpose=REQUEST_EMAIL)
