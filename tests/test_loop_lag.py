@@ -47,13 +47,14 @@ async def test_hostile_requests_never_hold_the_loop(server):
     _, owner = await create_tenant(api, slug="acme", jurisdictions=["EU"])
     await publish_policy(api, owner)
     headers = {"Authorization": f"Bearer {owner}", "Content-Type": "application/json"}
-    # A quadratic diff: every line of v1 again, with a new line after each.
-    lines = 8000
+    # A quadratic diff: every line of v1 again, with a new line after each, separated by
+    # U+2028 (a line to difflib, not to Markdown: the versions themselves store at once).
+    lines = 12_000
     v1 = await create_draft(
         api,
         owner,
         translations=[
-            {"locale": "en", "title": "T", "body": "".join(f"{i}\n" for i in range(lines))}
+            {"locale": "en", "title": "T", "body": "".join(f"{i}\u2028" for i in range(lines))}
         ],
     )
     await publish(api, owner, v1["id"])
@@ -61,7 +62,11 @@ async def test_hostile_requests_never_hold_the_loop(server):
         api,
         owner,
         translations=[
-            {"locale": "en", "title": "T", "body": "".join(f"{i}\nx{i}\n" for i in range(lines))}
+            {
+                "locale": "en",
+                "title": "T",
+                "body": "".join(f"{i}\u2028x{i}\u2028" for i in range(lines)),
+            }
         ],
     )
     breach = (
@@ -119,7 +124,10 @@ async def test_hostile_requests_never_hold_the_loop(server):
     lags: dict[str, str] = {}
 
     with probing(str(http.base_url)) as probe:
-        await asyncio.sleep(0.5)  # the probe's first samples: an idle server
+        # An idle second first: what the machine adds by itself (other processes on two
+        # cores delay any probe) is not lag a request caused, and is allowed on top.
+        await asyncio.sleep(1.0)
+        noise = max(probe.samples, default=0.0)
 
         async def timed(name: str, body: bytes) -> None:
             before = len(probe.samples)
@@ -140,7 +148,7 @@ async def test_hostile_requests_never_hold_the_loop(server):
             ),
         )
     report = "; ".join(f"{name}: {lag}" for name, lag in lags.items())
-    print(f"loop lag: {probe.summary()} | {report}")
+    print(f"loop lag: {probe.summary()}, idle worst {noise * 1000:.0f} ms | {report}")
 
     # Every hostile request ended in a clear answer: rendered fine, or a stable code.
     for name in ("draft of 600 KB of '!['", "draft of 1 MB of '['"):
@@ -157,4 +165,6 @@ async def test_hostile_requests_never_hold_the_loop(server):
         answers["notify 10,000 listed people"]["data"]["notifyBreachSubjects"]["queued"] == 10_000
     )
     assert answers["notify all 10,000 affected"]["data"]["notifyBreachSubjects"]["queued"] == 10_000
-    assert probe.worst < LAG_LIMIT, f"the loop was held: {probe.summary()} | {report}"
+    assert probe.worst < LAG_LIMIT + noise, (
+        f"the loop was held: {probe.summary()}, idle worst {noise * 1000:.0f} ms | {report}"
+    )

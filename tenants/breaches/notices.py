@@ -56,20 +56,28 @@ async def notify(
             ErrorCode.INVALID, "give either subjectIds or allAffected: true", "input"
         )
     listed = None if all_affected else _clean_ids(subject_ids or [])
+    breach = await get(tenant=tenant, breach_id=breach_id)
+    endpoints = await outbox.subscribers(tenant=tenant, kind=events.BREACH_NOTICE)
+    wanted = _affected(tenant) if listed is None else _listed(listed)
+    queued = told = 0
+    # A chunk of people per transaction: every query stays under the driver's parameter
+    # cap, each step's Python is short, and no write lock is held for the whole run (on
+    # SQLite that lock is every tenant's). A call cut short (the request timed out) keeps
+    # what it queued; calling again goes on from there, and nobody is told twice: each
+    # chunk checks who was told under the breach's row lock.
+    async for part in wanted:
+        async with in_transaction():
+            breach = await get(tenant=tenant, breach_id=breach_id, lock=True)
+            fresh = await _not_yet_told(tenant, breach, part)
+            told += len(part) - len(fresh)
+            added = await _queue(tenant, breach, fresh, texts, endpoints)
+            if added:
+                breach.notices_sent += added
+                await breach.save(update_fields=["notices_sent"])
+            queued += added
     now = datetime.now(UTC)
     async with in_transaction():
         breach = await get(tenant=tenant, breach_id=breach_id, lock=True)
-        wanted = _affected(tenant) if listed is None else _listed(listed)
-        endpoints = await outbox.subscribers(tenant=tenant, kind=events.BREACH_NOTICE)
-        queued = told = 0
-        # A chunk of people at a time: every query stays under the driver's parameter cap
-        # and each step's Python is short, however many people are affected.
-        async for part in wanted:
-            fresh = await _not_yet_told(tenant, breach, part)
-            told += len(part) - len(fresh)
-            queued += await _queue(tenant, breach, fresh, texts, endpoints)
-        breach.notices_sent += queued
-        await breach.save(update_fields=["notices_sent"])
         # Everyone is queued: the SUBJECTS clocks are met.
         await (
             owned(BreachClock, tenant=tenant)
