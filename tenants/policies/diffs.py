@@ -2,7 +2,7 @@
 
 difflib is quadratic on some inputs: a body of 10,000 numbered lines against the same
 lines with a new one after each takes 11 s. Bodies are up to a million characters, so
-the diff runs in a worker process within ``offload.BUDGET``; past it the caller gets
+the diff runs in a worker process within ``offload.BUDGET`` CPU seconds; past it the caller gets
 TOO_COMPLEX instead of a stalled server.
 """
 
@@ -35,6 +35,6 @@ async def between(*, tenant: Tenant, before: str, after: str, fromfile: str, tof
     except offload.TooSlow as error:
         raise DomainError.one(
             ErrorCode.TOO_COMPLEX,
-            f"the diff {error} to compute; compare the two bodies with a tool of your own",
+            f"the diff {error}; compare the two bodies with a tool of your own",
             "diff",
         ) from error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -283,26 +282,25 @@ def _translations(problems: Problems, translations: list[Translation]) -> list[T
 async def _rendered(tenant: Tenant, texts: list[Translation]) -> list[str]:
     """Each body's HTML, rendered off the event loop (``tenants.offload``): Markdown of a
     hostile body (600 KB of ``![``) takes seconds. All of a draft's bodies together get
-    ``offload.BUDGET``; the body that runs out of it is TOO_COMPLEX."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + offload.BUDGET
+    ``offload.BUDGET`` CPU seconds; the body that runs out of it is TOO_COMPLEX."""
+    remaining = offload.BUDGET
     htmls = []
     for index, text in enumerate(texts):
         try:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise offload.TooSlow(offload.BUDGET)
-            html = await offload.run(render_html, text.body, lane=tenant.id, budget=remaining)
+            html, spent = await offload.run_measured(
+                render_html, text.body, lane=tenant.id, budget=remaining
+            )
         except offload.TooSlow as error:
             raise DomainError.one(
                 ErrorCode.TOO_COMPLEX,
-                f"this body {error} to render as Markdown; long runs of unclosed links, "
+                f"rendering this body as Markdown {error}; long runs of unclosed links, "
                 "images or emphasis are the usual cause",
                 "input",
                 "translations",
                 str(index),
                 "body",
             ) from error
+        remaining -= spent
         htmls.append(html)
     return htmls
 
