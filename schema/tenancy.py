@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from schema.enums import RequestType, Role
+from schema.enums import PolicyKind, RequestType, Role
 from schema.errors import UserError, mutate
 from schema.permissions import caller, require, require_platform
 from tenants.tenancy import keys, service
@@ -23,6 +23,12 @@ class DeadlinePromise:
     working_days: bool
 
 
+@strawberry.type(description="The page where the tenant shows its policy of one kind.")
+class PolicyUrl:
+    kind: PolicyKind
+    url: str
+
+
 @strawberry.type
 class Tenant:
     id: strawberry.ID
@@ -35,6 +41,9 @@ class Tenant:
     promises: list[DeadlinePromise]
     mail_from: str | None
     notify_material_changes: bool
+    policy_urls: list[PolicyUrl] = strawberry.field(
+        description="Named on consent receipts (Kantara policyUrl, ISO/IEC TS 27560 notice)."
+    )
     row: strawberry.Private[TenantRow]
 
     @strawberry.field
@@ -61,6 +70,10 @@ class Tenant:
             ],
             mail_from=row.mail_from,
             notify_material_changes=row.notify_material_changes,
+            policy_urls=[
+                PolicyUrl(kind=PolicyKind(kind), url=url)
+                for kind, url in sorted(row.policy_urls.items())
+            ],
             row=row,
         )
 
@@ -123,6 +136,12 @@ class EmailTemplateInput:
 
 
 @strawberry.input
+class PolicyUrlInput:
+    kind: PolicyKind
+    url: str
+
+
+@strawberry.input
 class UpdateTenantInput:
     name: str | None = strawberry.UNSET
     default_locale: str | None = strawberry.UNSET
@@ -137,6 +156,10 @@ class UpdateTenantInput:
     notify_material_changes: bool | None = strawberry.field(
         default=strawberry.UNSET,
         description="Tell people with live consent when a MATERIAL version takes effect.",
+    )
+    policy_urls: list[PolicyUrlInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the policy pages named on receipts; null or [] clears them.",
     )
     email_templates: list[EmailTemplateInput] | None = strawberry.field(
         default=strawberry.UNSET, description="The tenant's own wording; replaces all earlier."
@@ -255,6 +278,7 @@ class TenancyMutation:
                 mail_from=_given(input.mail_from),
                 notify_material_changes=_given(input.notify_material_changes),
                 email_templates=_templates(input.email_templates),
+                policy_urls=_policy_urls(input.policy_urls),
             )
             return UpdateTenantPayload(tenant=Tenant.of(row))
 
@@ -288,3 +312,9 @@ class TenancyMutation:
             return RevokeApiKeyPayload(api_key=ApiKey.of(key))
 
         return await mutate(RevokeApiKeyPayload, revoke)
+
+
+def _policy_urls(given: list[PolicyUrlInput] | None):
+    if given is strawberry.UNSET:
+        return service.KEEP
+    return [service.PolicyUrl(kind=item.kind, url=item.url) for item in given or []]

@@ -33,6 +33,8 @@ class ErrorCode(StrEnum):
     KIND_MISMATCH = "KIND_MISMATCH"
     UNDISCLOSED_PURPOSE = "UNDISCLOSED_PURPOSE"
     NO_PUBLISHED_POLICY = "NO_PUBLISHED_POLICY"
+    # No longer raised: consent negotiates the locale as publishedPolicy does. Kept so a
+    # stored or matched code keeps its meaning.
     LOCALE_NOT_AVAILABLE = "LOCALE_NOT_AVAILABLE"
     INVALID_URL = "INVALID_URL"
     TOO_MANY = "TOO_MANY"
@@ -50,6 +52,9 @@ class ErrorCode(StrEnum):
     ASSERTION_WRONG_TENANT = "ASSERTION_WRONG_TENANT"
     ASSERTION_WRONG_SUBJECT = "ASSERTION_WRONG_SUBJECT"
     ASSERTION_REPLAYED = "ASSERTION_REPLAYED"
+    CLIENT_EVENT_ID_REUSED = "CLIENT_EVENT_ID_REUSED"
+    NOT_RESTRICTED = "NOT_RESTRICTED"
+    INCOMPLETE_CONTROLLER = "INCOMPLETE_CONTROLLER"
     TOO_COMPLEX = "TOO_COMPLEX"  # input that would take longer than its time budget
 
 

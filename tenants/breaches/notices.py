@@ -17,7 +17,7 @@ from tenants.chunks import CHUNK, chunks, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
-from tenants.policies.locales import negotiate
+from tenants.policies.locales import choose
 from tenants.scoping import owned
 from tenants.subject_requests.models import SUBJECT_PROOFS, SubjectRequest
 from tenants.subjects.contacts import EMAIL_PURPOSE
@@ -185,14 +185,10 @@ async def _queue(
     if not subjects:
         return 0
     emails, locales = await _addresses(tenant, subjects), await _locales(tenant, subjects)
-    default = tenant.default_locale if tenant.default_locale in texts else next(iter(texts))
     messages_out, notices = [], []
     async for subject in paced(subjects):
-        locale = negotiate(
-            requested=locales.get(subject),
-            accept_language=None,
-            available=list(texts),
-            default=default,
+        locale = choose(
+            requested=locales.get(subject), available=texts, default=tenant.default_locale
         )
         text = texts[locale]
         payload = {"breach_id": str(breach.id), "title": text.title, "body": text.body}

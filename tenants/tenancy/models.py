@@ -24,6 +24,9 @@ class Tenant(Model):
     # {kind: {locale: {"subject": ..., "text": ...}}}: its own wording of e-mails
     email_templates: dict = fields.JSONField(default=dict)
     notify_material_changes = fields.BooleanField(default=True)
+    # {kind: url}: the page where the tenant shows each policy, named on consent receipts
+    # (Kantara policyUrl); a kind without one is named by a URN of the exact version.
+    policy_urls: dict = fields.JSONField(default=dict)
     # The tenant's plan, set by the operator: {"key_rate": [per_second, burst],
     # "public_rate": [...], "tenant_rate": [...], "max_cost": n}; absent keys: defaults.
     limits: dict = fields.JSONField(default=dict)

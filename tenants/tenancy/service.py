@@ -12,6 +12,7 @@ from tenants import validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import templates
+from tenants.policies.kinds import PolicyKind
 from tenants.policies.published import site_keys
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
@@ -49,6 +50,14 @@ class Promise:
     request_type: RequestType
     days: int
     working_days: bool = False
+
+
+@dataclass(frozen=True)
+class PolicyUrl:
+    """The page where the tenant shows its policy of one kind."""
+
+    kind: PolicyKind
+    url: str
 
 
 async def create_tenant(
@@ -120,6 +129,7 @@ async def update_tenant(
     mail_from: str | None = KEEP,
     notify_material_changes: bool = KEEP,
     email_templates: list[EmailTemplate] = KEEP,
+    policy_urls: list[PolicyUrl] = KEEP,
 ) -> Tenant:
     problems = Problems()
     changes: dict[str, Any] = {}
@@ -149,6 +159,8 @@ async def update_tenant(
         changes["notify_material_changes"] = bool(notify_material_changes)
     if email_templates is not KEEP:
         changes["email_templates"] = _templates(problems, email_templates or [])
+    if policy_urls is not KEEP:
+        changes["policy_urls"] = _policy_urls(problems, policy_urls or [])
     hosts = None if domains is KEEP else _domains(problems, domains or [])
     problems.raise_if_any()
 
@@ -307,4 +319,14 @@ def _templates(problems: Problems, items: list[EmailTemplate]) -> dict:
         reason = templates.check_overrides(kind=kind, overrides=overrides)
         if reason:
             problems.add(ErrorCode.INVALID_TEMPLATE, reason, "input", "emailTemplates")
+    return out
+
+
+def _policy_urls(problems: Problems, given: list[PolicyUrl]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for index, item in enumerate(given):
+        url = validation.http_url(problems, item.url, "input", "policyUrls", str(index), "url")
+        if url:
+            out[PolicyKind(item.kind).value] = url
+    validation.unique(problems, [str(item.kind) for item in given], "input", "policyUrls")
     return out
