@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import UTC, datetime
 
 import strawberry
@@ -10,12 +9,13 @@ from strawberry.types import Info
 
 from schema.disclosures import Disclosures, DisclosuresInput, plain
 from schema.enums import PolicyKind, VersionStatus
-from schema.errors import UserError, mutate, query
+from schema.errors import TooComplex, UserError, mutate, query
 from schema.pagination import Connection, connection
 from schema.permissions import caller, require
 from schema.tell import tell
 from tenants import live
-from tenants.policies import published, service
+from tenants.errors import DomainError
+from tenants.policies import diffs, published, service
 from tenants.policies.locales import choose
 from tenants.policies.models import PolicyVersion as VersionRow
 from tenants.tenancy.roles import Capability
@@ -73,13 +73,16 @@ class PolicyVersion:
         if mine is None or theirs is None:
             return None
         name = f"v{self.version}" if self.version else "draft"
-        lines = difflib.unified_diff(
-            theirs.splitlines(keepends=True),
-            mine.splitlines(keepends=True),
-            fromfile=f"v{other}/{wanted}",
-            tofile=f"{name}/{wanted}",
-        )
-        return "".join(lines)
+        try:
+            return await diffs.between(
+                tenant=tenant,
+                before=theirs,
+                after=mine,
+                fromfile=f"v{other}/{wanted}",
+                tofile=f"{name}/{wanted}",
+            )
+        except DomainError as error:  # too costly to compute: a coded error, not a stall
+            raise TooComplex(str(error)) from error
 
     @classmethod
     def of(cls, row: VersionRow) -> PolicyVersion:

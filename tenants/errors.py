@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     CLIENT_EVENT_ID_REUSED = "CLIENT_EVENT_ID_REUSED"
     NOT_RESTRICTED = "NOT_RESTRICTED"
     INCOMPLETE_CONTROLLER = "INCOMPLETE_CONTROLLER"
+    TOO_COMPLEX = "TOO_COMPLEX"  # input that would take longer than its time budget
 
 
 @dataclass(frozen=True)
