@@ -13,6 +13,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditQuery
+from schema.branding import BrandingMutation, BrandingQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
@@ -36,6 +37,7 @@ class Query(
     OutboundQuery,
     AuditQuery,
     RulesQuery,
+    BrandingQuery,
 ):
     pass
 
@@ -48,6 +50,7 @@ class Mutation(
     SubjectRequestsMutation,
     BreachesMutation,
     OutboundMutation,
+    BrandingMutation,
 ):
     pass
 

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from tenants.rights import RequestType
+
 _TABLE = Path(__file__).with_name("jurisdictions.toml")
 
 
@@ -57,6 +59,12 @@ class Jurisdiction:
     gpc_binding: bool = False
     # Excluded from hashing so a Jurisdiction stays hashable despite holding a dict.
     deadlines: dict[str, Deadline] = field(default_factory=dict, hash=False)
+    # The request types the law gives people here (tenants.rights.RequestType values).
+    rights: tuple[str, ...] = ()
+    rights_source: str | None = None
+    # May a notice with an opt-out ("by using this site you agree") stand for consent?
+    implied_consent: bool = False
+    implied_consent_source: str | None = None
 
 
 _JURISDICTION_KEYS = {
@@ -70,6 +78,8 @@ _JURISDICTION_KEYS = {
     "gpc_binding",
     "source",
     "deadlines",
+    "rights",
+    "consent",
 }
 _DEADLINE_KEYS = {
     "amount",
@@ -153,6 +163,31 @@ def _deadline(where: str, row: Any) -> Deadline:
     )
 
 
+def _rights(code: str, row: Any) -> tuple[tuple[str, ...], str | None]:
+    if row is None:
+        return (), None
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{code}.rights: expected a table")
+    _unknown(f"{code}.rights", row, {"granted", "source"})
+    granted = row.get("granted")
+    if not isinstance(granted, list) or not all(r in RequestType.__members__ for r in granted):
+        raise RuleTableError(
+            f"{code}.rights.granted: expected a list of {', '.join(RequestType.__members__)}"
+        )
+    return tuple(granted), _text(f"{code}.rights.source", row.get("source"))
+
+
+def _consent(code: str, row: Any) -> tuple[bool, str | None]:
+    if row is None:
+        return False, None
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{code}.consent: expected a table")
+    _unknown(f"{code}.consent", row, {"implied", "source"})
+    if not isinstance(row.get("implied"), bool):
+        raise RuleTableError(f"{code}.consent.implied: expected true or false")
+    return row["implied"], _text(f"{code}.consent.source", row.get("source"))
+
+
 def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     if not isinstance(row, Mapping):
         raise RuleTableError(f"{code}: expected a table")
@@ -185,6 +220,8 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     deadlines = row.get("deadlines", {})
     if not isinstance(deadlines, Mapping):
         raise RuleTableError(f"{code}.deadlines: expected a table")
+    rights, rights_source = _rights(code, row.get("rights"))
+    implied, implied_source = _consent(code, row.get("consent"))
     return Jurisdiction(
         code=code,
         name=_text(f"{code}.name", row.get("name")),
@@ -199,6 +236,10 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
         deadlines={
             key: _deadline(f"{code}.deadlines.{key}", value) for key, value in deadlines.items()
         },
+        rights=rights,
+        rights_source=rights_source,
+        implied_consent=implied,
+        implied_consent_source=implied_source,
     )
 
 
