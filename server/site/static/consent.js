@@ -234,7 +234,7 @@
 
   function build() {
     var b = policy.banner, t = b.texts;
-    var host = el("div", { "data-charter-consent": "", lang: b.locale, hidden: "" });
+    var host = el("div", { "data-charter-consent": "", lang: policy.locale, hidden: "" });
     var colors = { bg: b.colors.background, fg: b.colors.text, accent: b.colors.accent,
                    "accent-fg": b.colors.accentText };
     for (var name in colors) host.style.setProperty("--cb-" + name, colors[name]); // CSSOM
@@ -249,7 +249,7 @@
     root.appendChild(sheet);
 
     var implied = b.consentModel === "IMPLIED";
-    var bar = el("section", { "class": "bar", "aria-labelledby": "cb-title", lang: b.locale });
+    var bar = el("section", { "class": "bar", "aria-labelledby": "cb-title", lang: policy.locale });
     bar.appendChild(el("h2", { id: "cb-title" }, implied ? t["notice.title"] : t["banner.title"]));
     var body = el("p", { "class": "body" }, (implied ? t["notice.body"] : t["banner.body"]) + " ");
     body.appendChild(el("a", { href: ORIGIN + b.privacyCenterUrl }, t["banner.policy_link"]));
@@ -287,7 +287,7 @@
 
   function preferences(t) {
     var dialog = el("dialog", { "class": "prefs", "aria-labelledby": "cb-prefs-title",
-                                lang: policy.banner.locale });
+                                lang: policy.locale });
     dialog.appendChild(el("h2", { id: "cb-prefs-title" }, t["prefs.title"]));
     dialog.appendChild(el("p", null, t["prefs.body"]));
     policy.banner.categories.forEach(function (c) {
@@ -468,7 +468,8 @@
 
   var url = ORIGIN + "/graphql?query=" + encodeURIComponent(QUERY) +
     "&variables=" + encodeURIComponent(JSON.stringify({ site: SITE }));
-  fetch(url, { credentials: "omit", headers: { Accept: "application/json",
+  // no-cache: revalidated (a 304 from memory) on every page, so a new version is seen at once
+  fetch(url, { credentials: "omit", cache: "no-cache", headers: { Accept: "application/json",
                                               "Accept-Language": acceptLanguage() } })
     .then(function (response) { return response.json(); })
     .then(function (body) {
