@@ -41,7 +41,7 @@ PURPOSES = [
 ]
 TRANSLATIONS = [
     {"locale": "en", "title": "Privacy policy", "body": "We keep **little** about you."},
-    {"locale": "ru", "title": "Политика конфиденциальности", "body": "Мы храним о вас **мало**."},
+    {"locale": "ru", "title": "Политика конфиденциальности", "body": "Мы храним о вас **мало**."},  # noqa: RUF001 (Russian)
     {
         "locale": "uz",
         "title": "Maxfiylik siyosati",
@@ -234,7 +234,7 @@ async def test_reject_all_records_refusals_and_a_reload_asks_nothing(world):
 async def test_customise_records_a_mix_and_runs_only_what_is_allowed(world):
     saw = seen(world, "customise")
     assert saw["shown"] and saw["open"]
-    assert saw["title"] == "Ваш выбор о конфиденциальности"
+    assert saw["title"] == "Ваш выбор о конфиденциальности"  # noqa: RUF001 (Russian)
     assert saw["before"]["analytics"] == 0 and saw["before"]["external"] is False
     # A tagged script runs once its purpose is granted, and only then; the other does not.
     assert saw["after"]["analytics"] == 1 and saw["after"]["external"] is True
