@@ -61,4 +61,5 @@ def allowed(request: Request, *, site: str, host: str, sent: str) -> bool:
     value = request.cookies.get(COOKIE, "")
     if not value or not sent:
         return False
-    return hmac.compare_digest(token(request, site=site, value=value), sent)
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    return hmac.compare_digest(token(request, site=site, value=value).encode(), sent.encode())
