@@ -281,6 +281,13 @@ async def test_the_banner_works_from_the_keyboard_alone_and_passes_axe(world):
     }
 
 
+async def test_a_lost_answer_is_retried_and_recorded_once(world):
+    saw = seen(world, "retry")
+    assert saw["dropped"] == 1
+    events = await history(world, "bazaar", saw["saved"]["s"])
+    assert len(events) == 1 and events[0]["method"] == "BANNER"
+
+
 async def test_gpc_under_us_ca_refuses_advertising_without_asking(world):
     saw = seen(world, "gpc")
     signal = saw["signal"]

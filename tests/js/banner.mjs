@@ -220,6 +220,29 @@ const scenarios = {
     return { axeBanner, order, opened, first, closedByEscape, back, axeDialog, trapped, saved, after };
   },
 
+  // The first recording reaches Charter but its answer is lost: the banner sends it again
+  // with the same clientEventId, and the ledger holds it once.
+  async retry() {
+    const ctx = await context();
+    const page = await ctx.newPage();
+    let dropped = 0;
+    await page.route("**/graphql", async (route) => {
+      if (route.request().method() === "POST" && dropped === 0) {
+        dropped += 1;
+        // Charter records it (node has no host rules: the same server by its address)...
+        await route.fetch({ url: route.request().url().replace(/charter\.example/, "127.0.0.1") });
+        return route.abort("connectionreset"); // ...and the browser never hears back
+      }
+      return route.continue();
+    });
+    await page.goto(config.sites.bazaar);
+    await waitBanner(page);
+    await page.getByRole("button", { name: "Accept all" }).click();
+    const saved = await recorded(ctx);
+    await ctx.close();
+    return { dropped, saved };
+  },
+
   async gpc() {
     const ctx = await context({ extraHTTPHeaders: { "Sec-GPC": "1" } });
     await ctx.addInitScript(() =>
