@@ -23,6 +23,7 @@ from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
 from schema.scalars import DateTime
+from schema.subject_assertions import SubjectAssertionsMutation, SubjectAssertionsQuery
 from schema.subject_requests import SubjectRequestsMutation, SubjectRequestsQuery
 from schema.tenancy import TenancyMutation, TenancyQuery
 
@@ -33,6 +34,7 @@ class Query(
     PoliciesQuery,
     ConsentQuery,
     SubjectRequestsQuery,
+    SubjectAssertionsQuery,
     BreachesQuery,
     OutboundQuery,
     AuditQuery,
@@ -48,6 +50,7 @@ class Mutation(
     PoliciesMutation,
     ConsentMutation,
     SubjectRequestsMutation,
+    SubjectAssertionsMutation,
     BreachesMutation,
     OutboundMutation,
     BrandingMutation,

@@ -251,6 +251,7 @@ class ConsentMutation:
                 item=input.item(),
                 evidence=evidence(info),
                 cache=info.context.cache,
+                trusted=not principal.publishable,
             )
             domains = await tenancy.domains_of(tenant=tenant, cache=info.context.cache)
             return RecordConsentPayload(receipt=ConsentReceipt.of(event, tenant, versions, domains))
@@ -269,6 +270,7 @@ class ConsentMutation:
                 items=[i.item() for i in inputs],
                 evidence=evidence(info),
                 cache=info.context.cache,
+                trusted=not principal.publishable,
             )
         except DomainError as error:
             return RecordConsentsPayload(user_errors=user_errors(error))

@@ -12,6 +12,7 @@ from tenants.policies.kinds import PolicyKind as _PolicyKind
 from tenants.policies.kinds import VersionStatus as _VersionStatus
 from tenants.rights import RequestType as _RequestType
 from tenants.subject_requests.lifecycle import RequestAction as _RequestAction
+from tenants.subject_requests.models import IdentityProof as _IdentityProof
 from tenants.subject_requests.models import RequestStatus as _RequestStatus
 from tenants.tenancy.roles import Role as _Role
 
@@ -28,3 +29,4 @@ BreachStatus = strawberry.enum(_BreachStatus, name="BreachStatus")
 RiskLevel = strawberry.enum(_RiskLevel, name="RiskLevel")
 ClockKind = strawberry.enum(_ClockKind, name="ClockKind")
 OutboxStatus = strawberry.enum(_OutboxStatus, name="OutboxStatus")
+IdentityProof = strawberry.enum(_IdentityProof, name="IdentityProof")

@@ -9,13 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema.enums import RequestAction, RequestStatus, RequestType
+from schema.enums import IdentityProof, RequestAction, RequestStatus, RequestType
 from schema.errors import UserError, mutate, query
 from schema.pagination import Connection, connection
 from schema.permissions import require
 from schema.tell import tell
 from tenants import live
-from tenants.subject_requests import service
+from tenants.subject_requests import service, verification
 from tenants.subject_requests.models import CLOSED
 from tenants.subject_requests.models import SubjectRequest as RequestRow
 from tenants.tenancy.roles import Capability
@@ -42,6 +42,11 @@ class SubjectRequest:
     received_at: datetime
     due_at: datetime
     extended: bool
+    identity_proof: IdentityProof = strawberry.field(
+        description="What shows that the requester is the subject named: CONTACT, ASSERTION "
+        "or STAFF let the request act on that subject; with NONE or EMAIL it covers only "
+        "what is linked to the verified e-mail address."
+    )
     overdue: bool
     days_left: int
     timeline: list[RequestEvent]
@@ -62,6 +67,7 @@ class SubjectRequest:
             received_at=row.received_at,
             due_at=row.due_at,
             extended=row.extended,
+            identity_proof=row.identity_proof,
             overdue=row.status not in CLOSED and now > row.due_at,
             days_left=math.floor((row.due_at - now).total_seconds() / 86400),
             timeline=[
@@ -86,6 +92,12 @@ class SubjectRequestInput:
     )
     verified: bool | None = strawberry.field(
         default=False, description="Secret keys only: the tenant verified the identity itself."
+    )
+    subject_assertion: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A JWT (HS256) from the tenant's backend proving the subject: claims aud "
+        '"charter:<slug>", sub, iat, exp (at most 10 minutes later), jti (single use); header '
+        "kid. Names the subject when subjectId is absent.",
     )
 
 
@@ -152,6 +164,7 @@ class SubjectRequestsMutation:
                     locale=input.locale or None,
                     received_at=input.received_at or None,
                     verified=bool(input.verified),
+                    subject_assertion=input.subject_assertion or None,
                 ),
             )
             await tell(info, tenant.id, live.REQUEST, row.id)
@@ -170,7 +183,7 @@ class SubjectRequestsMutation:
         tenant, principal = require(info, Capability.COLLECT)
 
         async def verify() -> SubjectRequestPayload:
-            row = await service.verify(
+            row = await verification.verify(
                 tenant=tenant, actor=principal.actor, request_id=id, token=token
             )
             await tell(info, tenant.id, live.REQUEST, row.id)
@@ -192,3 +205,22 @@ class SubjectRequestsMutation:
             return SubjectRequestPayload(subject_request=await _shown(tenant, row))
 
         return await mutate(SubjectRequestPayload, update)
+
+    @strawberry.mutation(
+        description="Secret keys: staff checked that the requester is the subject named "
+        "(the note says how). The request then acts on that subject; an UNVERIFIED one is "
+        "received now."
+    )
+    async def verify_subject_identity(
+        self, info: Info, id: strawberry.ID, note: str
+    ) -> SubjectRequestPayload:
+        tenant, principal = require(info, Capability.EDIT)
+
+        async def verify() -> SubjectRequestPayload:
+            row = await verification.verify_identity(
+                tenant=tenant, actor=principal.actor, request_id=id, note=note
+            )
+            await tell(info, tenant.id, live.REQUEST, row.id)
+            return SubjectRequestPayload(subject_request=await _shown(tenant, row))
+
+        return await mutate(SubjectRequestPayload, verify)

@@ -14,8 +14,9 @@ from tenants.outbound.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
 from tenants.outbound.webhooks import SECRET_PURPOSE
 from tenants.subject_requests.models import SubjectRequest
 from tenants.subject_requests.service import EMAIL_PURPOSE as REQUEST_EMAIL
+from tenants.subjects.assertions import SECRET_PURPOSE as ASSERTION_SECRET
 from tenants.subjects.contacts import EMAIL_PURPOSE as CONTACT_EMAIL
-from tenants.subjects.models import SubjectContact
+from tenants.subjects.models import SubjectAssertionKey, SubjectContact
 
 CHUNK = 500
 
@@ -26,6 +27,7 @@ SEALED: tuple[tuple[type[Model], str, str], ...] = (
     (OutboxMessage, "recipient", RECIPIENT_PURPOSE),
     (OutboxMessage, "payload", PAYLOAD_PURPOSE),
     (WebhookEndpoint, "secret", SECRET_PURPOSE),
+    (SubjectAssertionKey, "secret", ASSERTION_SECRET),
 )
 
 

@@ -19,9 +19,16 @@ PAYLOADS = {
         "status": "REJECTED",
         "note": "We hold no data about you.",
     },
+    "subject_request.extended": {
+        "request_id": "req-42",
+        "type": "ERASURE",
+        "due_on": "2026-03-02",
+        "due_at": "2026-03-02T22:59:59+00:00",
+        "note": "We are checking backups.",
+    },
     "breach.notice": {"breach_id": "b-1", "title": "Incident", "body": "What happened."},
     "policy.material_change": {
-        "site": "shop",
+        "site": "shop-internal-slug",
         "kind": "PRIVACY",
         "version": 3,
         "change_summary": "We now keep logs for 90 days.",
@@ -70,6 +77,7 @@ def test_verification_carries_the_code_the_type_and_the_lifetime(locale: str):
         "ru": "Удаление данных",
         "uz": "Ma’lumotlarni oʻchirish",  # noqa: RUF001
         "ky": "Маалыматтарды өчүрүү",
+        "kk": "Деректерді жою",
     }[locale]
     assert label in rendered.text and label in rendered.subject
     assert "req-42" in rendered.text
@@ -134,6 +142,8 @@ def test_material_change_shows_the_effective_day_in_utc():
         ("uz-Cyrl", "uz"),
         ("uz_Latn_UZ", "uz"),
         ("ky-KG", "ky"),
+        ("kk-KZ", "kk"),
+        ("kk-Cyrl-KZ", "kk"),
         ("en-GB", "en"),
         ("de-AT", "en"),
         ("", "en"),
@@ -250,3 +260,57 @@ def test_unknown_labels_fall_back_to_the_raw_value():
         kind="subject_request.verification", locale="ky", payload=payload, tenant_name="A"
     )
     assert "SOMETHING_NEW" in rendered.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_no_message_names_the_tenants_internal_slug(kind: str, locale: str):
+    """People know the tenant by its name; the slug is an id for machines (the webhook
+    payload keeps it)."""
+    payload = {**PAYLOADS[kind], "site": "shop-internal-slug"}
+    rendered = render(kind=kind, locale=locale, payload=payload, tenant_name="Shop of Tashkent")
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert "shop-internal-slug" not in part
+    if kind == "policy.material_change":
+        assert "Shop of Tashkent" in rendered.subject
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_extension_says_why_and_until_when(locale: str):
+    rendered = render(
+        kind="subject_request.extended",
+        locale=locale,
+        payload=PAYLOADS["subject_request.extended"],
+        tenant_name="Acme",
+    )
+    assert "2026-03-02" in rendered.text and "We are checking backups." in rendered.text
+    assert "req-42" in rendered.text and "2026-03-02" in rendered.html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", ["ACCESS", "PORTABILITY", "ERASURE"])
+def test_a_completed_copy_of_data_is_never_in_the_email(locale: str, kind: str):
+    payload = {"request_id": "req-42", "type": kind, "status": "COMPLETED", "note": None}
+    rendered = render(
+        kind="subject_request.completed", locale=locale, payload=payload, tenant_name="Acme"
+    )
+    english = render(
+        kind="subject_request.completed", locale="en", payload=payload, tenant_name="Acme"
+    )
+    # The sentence about how the copy reaches the person appears exactly for data copies.
+    said = "not attached to this e-mail" in english.text
+    assert said == (kind in ("ACCESS", "PORTABILITY"))
+    lines = len(rendered.text.splitlines())
+    plain = render(
+        kind="subject_request.completed",
+        locale=locale,
+        payload={**payload, "type": "ERASURE"},
+        tenant_name="Acme",
+    )
+    assert (lines > len(plain.text.splitlines())) == said
+
+
+def test_kazakh_is_cyrillic_with_its_own_letters():
+    text = _verification("kk-KZ").text
+    assert _verification("kk-KZ").locale == "kk"
+    assert "Сұраныс" in text and any(letter in text for letter in "әғқңөұүһі")

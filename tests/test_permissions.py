@@ -164,6 +164,17 @@ MATRIX = {
         _received,
         EDITORS,
     ),
+    "verifySubjectIdentity": (
+        'mutation($id: ID!) { verifySubjectIdentity(id: $id, note: "passport seen") { subjectRequest { id } userErrors { code } } }',
+        _received,
+        EDITORS,
+    ),
+    "subjectAssertionKeys": ("{ subjectAssertionKeys { id } }", _nothing, ADMIN_READERS),
+    "rotateSubjectAssertionKey": (
+        "mutation { rotateSubjectAssertionKey { key { id } secret userErrors { code } } }",
+        _nothing,
+        MANAGERS,
+    ),
     "breaches": ("{ breaches { edges { cursor } } }", _nothing, READERS),
     "breach": ("query($id: ID!) { breach(id: $id) { id } }", _breach, READERS),
     "reportBreach": (

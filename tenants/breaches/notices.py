@@ -17,7 +17,7 @@ from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
 from tenants.policies.locales import negotiate
 from tenants.scoping import owned
-from tenants.subject_requests.models import SubjectRequest
+from tenants.subject_requests.models import SUBJECT_PROOFS, SubjectRequest
 from tenants.subjects.contacts import EMAIL_PURPOSE
 from tenants.subjects.models import SubjectContact
 from tenants.tenancy import audit
@@ -171,11 +171,16 @@ async def _affected(tenant: Tenant) -> list[str]:
 
 
 async def _addresses(tenant: Tenant, subjects: list[str]) -> dict[str, str]:
-    """Where Charter holds an e-mail for a subject: from consent, else from their requests."""
+    """Where Charter holds an e-mail for a subject: from consent, else from their requests
+    (only those that proved the subject: anyone can name a subject next to their address)."""
     found = {}
     for row in (
         await owned(SubjectRequest, tenant=tenant)
-        .filter(subject_id__in=subjects, email__isnull=False)
+        .filter(
+            subject_id__in=subjects,
+            email__isnull=False,
+            identity_proof__in=list(SUBJECT_PROOFS),
+        )
         .order_by("submitted_at")
     ):
         found[row.subject_id] = crypto.decrypt(row.email, purpose=REQUEST_EMAIL)

@@ -49,9 +49,16 @@ class BatchResult:
 
 
 async def record_consent(
-    *, tenant: Tenant, actor: str, item: ConsentInput, evidence: Evidence, cache: Cache | None
+    *,
+    tenant: Tenant,
+    actor: str,
+    item: ConsentInput,
+    evidence: Evidence,
+    cache: Cache | None,
+    trusted: bool = False,
 ) -> tuple[ConsentEvent, Catalog]:
-    """Record one decision set; the same clientEventId again returns the first event."""
+    """Record one decision set; the same clientEventId again returns the first event.
+    ``trusted``: a secret key, whose e-mail addresses are verified contacts."""
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
@@ -61,7 +68,9 @@ async def record_consent(
     problems.raise_if_any()
 
     async def write(items: list) -> list[ConsentEvent]:
-        events, _ = await append(tenant=tenant, items=items, now=datetime.now(UTC), actor=actor)
+        events, _ = await append(
+            tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
+        )
         return events
 
     event = await grouping.submit((tenant.id, actor), (entry, email), write)
@@ -75,6 +84,7 @@ async def record_consents(
     items: list[ConsentInput],
     evidence: Evidence,
     cache: Cache | None,
+    trusted: bool = False,
 ) -> BatchResult:
     """Record up to MAX_BATCH decision sets in one transaction; bad ones are named by index
     and skipped, good ones land."""
@@ -98,7 +108,9 @@ async def record_consents(
         if entry is not None:
             valid.append((entry, email))
     events, duplicates = (
-        await append(tenant=tenant, items=valid, now=now, actor=actor) if valid else ([], 0)
+        await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
+        if valid
+        else ([], 0)
     )
     return BatchResult(
         recorded=len(events) - duplicates, duplicates=duplicates, problems=tuple(problems.items)
@@ -111,6 +123,7 @@ async def append(
     items: list[tuple[ledger.Entry, str | None]],
     now: datetime,
     actor: str,
+    trusted: bool = False,
 ) -> tuple[list[ConsentEvent], int]:
     """Chain, insert and fold into state, all in one transaction; returns each item's event
     (the earlier one for a repeated clientEventId) and how many were repeats."""
@@ -141,7 +154,11 @@ async def append(
             fresh.append(event)
             if email:
                 contacts[entry.subject_id] = sealed_contact(
-                    tenant=tenant, subject_id=entry.subject_id, email=email, locale=entry.locale
+                    tenant=tenant,
+                    subject_id=entry.subject_id,
+                    email=email,
+                    locale=entry.locale,
+                    verified=trusted,
                 )
         if fresh:
             await writes.insert_events(fresh)

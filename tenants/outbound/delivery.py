@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 
 from tenants.outbound import signing, templates
 from tenants.outbound.models import Channel, OutboxMessage, OutboxStatus, WebhookEndpoint
-from tenants.outbound.outbox import opened
+from tenants.outbound.outbox import opened, settle
 from tenants.outbound.urls import resolve_public
 from tenants.outbound.webhooks import secret_of
 from tenants.tenancy.models import Tenant
@@ -99,6 +99,7 @@ async def deliver(message_id: str, channels: Channels) -> OutboxStatus | None:
     )
     message.last_error = None
     await message.save(update_fields=["status", "sent_at", "claimed_until", "last_error"])
+    await settle(message)
     return OutboxStatus.SENT
 
 
@@ -116,6 +117,8 @@ async def _failed(message: OutboxMessage, error: Exception, channels: Channels) 
         message.next_attempt_at = datetime.now(UTC) + delay * random.uniform(0.5, 1.0)
     message.last_error, message.claimed_until = reason, None
     await message.save(update_fields=["status", "next_attempt_at", "last_error", "claimed_until"])
+    if message.status == OutboxStatus.DEAD:
+        await settle(message)
     return message.status
 
 
@@ -161,13 +164,12 @@ async def _send_webhook(message: OutboxMessage, channels: Channels) -> None:
     # Checked again at send time: a name may now resolve somewhere it must not (rebinding).
     target, host_header, extensions = await _pinned(endpoint.url, channels.allow_private_webhooks)
     _, payload = opened(message)
+    # Standard Webhooks: the payload's timestamp is the event's (when the message was
+    # written, in the change's transaction), the same on every retry; the header's is
+    # the attempt's, so a receiver's replay window accepts a late but genuine retry.
     timestamp = int(datetime.now(UTC).timestamp())
     body = json.dumps(
-        {
-            "type": message.kind,
-            "timestamp": datetime.fromtimestamp(timestamp, UTC).isoformat(),
-            "data": payload,
-        },
+        {"type": message.kind, "timestamp": _utc(message.created_at), "data": payload},
         ensure_ascii=False,
     ).encode()
     headers = signing.headers(
@@ -183,6 +185,10 @@ async def _send_webhook(message: OutboxMessage, channels: Channels) -> None:
     )
     if not 200 <= response.status_code < 300:
         raise DeliveryFailed(f"the endpoint answered {response.status_code}")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def _pinned(url: str, allow_private: bool) -> tuple[str, dict[str, str], dict[str, str]]:

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from tenants import crypto
+from tenants.outbound import events as event_names
 from tenants.outbound.models import Channel, OutboxMessage, OutboxStatus, WebhookEndpoint
 from tenants.paging import Page, keyset_page
 from tenants.scoping import owned
@@ -15,6 +16,9 @@ from tenants.tenancy.models import Tenant
 
 RECIPIENT_PURPOSE = "outbox-recipient"
 PAYLOAD_PURPOSE = "outbox-payload"
+# A payload key: the address is used once (an erasure's confirmation) and blanked as soon
+# as the message is delivered or given up on.
+FORGET_RECIPIENT = "forget_recipient"
 
 
 def email(
@@ -36,7 +40,7 @@ def email(
         recipient_hint=crypto.mask_email(recipient),
         recipient_index=crypto.blind_index(recipient, purpose=RECIPIENT_PURPOSE),
         locale=locale,
-        payload=_sealed(payload),
+        payload=sealed(payload),
         subject_id=subject_id,
     )
 
@@ -62,7 +66,7 @@ def events(
         "channel": Channel.WEBHOOK,
         "kind": kind,
         "locale": payload.get("locale"),
-        "payload": _sealed(payload),
+        "payload": sealed(payload),
         "subject_id": subject_id,
     }
     if not endpoints:
@@ -102,8 +106,31 @@ def opened(message: OutboxMessage) -> tuple[str | None, dict[str, Any]]:
     return recipient, payload
 
 
-def _sealed(payload: dict[str, Any]) -> str:
+def sealed(payload: dict[str, Any]) -> str:
     return crypto.encrypt(json.dumps(payload, ensure_ascii=False), purpose=PAYLOAD_PURPOSE)
+
+
+async def settle(message: OutboxMessage) -> None:
+    """What a message keeps once it is SENT or DEAD: the record that it went out (or did
+    not), and no more personal data than that record needs.
+
+    - an erasure's confirmation loses its address (FORGET_RECIPIENT);
+    - a delivered ``consent.recorded`` batch keeps its sequence range: the ledger holds the
+      events, so the copy of their subject ids has done its job.
+    """
+    if message.channel == Channel.EMAIL:
+        _, payload = opened(message)
+        if payload.get(FORGET_RECIPIENT):
+            await OutboxMessage.filter(id=message.id).update(
+                recipient=None,
+                recipient_hint=None,
+                recipient_index=None,
+                payload=sealed({"request_id": payload.get("request_id"), "erased": True}),
+            )
+    elif message.kind == event_names.CONSENT_RECORDED and message.status == OutboxStatus.SENT:
+        _, payload = opened(message)
+        kept = {key: payload.get(key) for key in ("from_sequence", "to_sequence")}
+        await OutboxMessage.filter(id=message.id).update(payload=sealed(kept))
 
 
 async def messages_page(

@@ -17,7 +17,7 @@ from tenants.outbound import events, outbox
 from tenants.policies.kinds import VersionStatus
 from tenants.policies.models import PolicyVersion
 from tenants.policies.notices import announce
-from tenants.subject_requests.models import CLOSED, SubjectRequest
+from tenants.subject_requests.models import CLOSED, RequestStatus, SubjectRequest
 
 DUE_SOON = timedelta(days=3)
 BATCH = 200  # rows per kind per run: a backlog drains over runs, not in one long one
@@ -25,9 +25,11 @@ CONSENT_BATCH = 1000
 
 
 async def due_soon(*, now: datetime) -> int:
+    # Received requests only: the tenant hears of a request when it is received
+    # (subject_request.created), and an unverified one has no clock running yet.
     rows = (
         await SubjectRequest.filter(due_soon_at__isnull=True, due_at__lte=now + DUE_SOON)
-        .exclude(status__in=list(CLOSED))
+        .exclude(status__in=[*CLOSED, RequestStatus.UNVERIFIED])
         .select_related("tenant")
         .limit(BATCH)
     )

@@ -26,11 +26,12 @@ from markupsafe import Markup
 __all__ = ["KINDS", "LOCALES", "OverrideError", "Rendered", "check_overrides", "render"]
 
 DEFAULT_LOCALE = "en"
-LOCALES = ("en", "ru", "uz", "ky")
+LOCALES = ("en", "ru", "uz", "ky", "kk")
 # kind -> payload keys it cannot be written without; OPTIONAL ones may be absent.
 KINDS: dict[str, tuple[str, ...]] = {
     "subject_request.verification": ("request_id", "type", "token"),
     "subject_request.completed": ("request_id", "type", "status"),
+    "subject_request.extended": ("request_id", "type", "due_on", "note"),
     "breach.notice": ("breach_id", "title", "body"),
     "policy.material_change": ("site", "kind", "version", "effective_at"),
 }
@@ -41,6 +42,8 @@ MAX_OVERRIDE_CHARS = 5000
 SAMPLES: dict[str, dict[str, Any]] = {
     "subject_request.verification": {"request_id": "r-1", "type": "ACCESS", "token": "T0KEN"},
     "subject_request.completed": {"request_id": "r-1", "type": "ERASURE", "status": "COMPLETED"},
+    "subject_request.extended": {"request_id": "r-1", "type": "ACCESS", "due_on": "2030-01-31",
+                                 "note": "Why"},
     "breach.notice": {"breach_id": "b-1", "title": "Title", "body": "Body"},
     "policy.material_change": {"site": "example", "kind": "PRIVACY", "version": 2,
                                "effective_at": "2030-01-01T00:00:00+00:00"},

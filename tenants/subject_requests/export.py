@@ -1,16 +1,21 @@
 """Everything Charter holds on a subject, as one structured JSON document (ACCESS and
-PORTABILITY)."""
+PORTABILITY): on the subjects the request proves, and on what is linked to the verified
+address (the contact rows carrying it, the requests made with it)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
+
 from tenants import crypto
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.scoping import owned
+from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import RequestEvent, SubjectRequest
+from tenants.subjects import contacts as contact_book
 from tenants.subjects.contacts import EMAIL_PURPOSE
 from tenants.subjects.models import SubjectContact, SubjectFlags
 from tenants.tenancy.models import Tenant
@@ -18,10 +23,11 @@ from tenants.tenancy.models import Tenant
 FORMAT = "charter.subject-export/1"
 
 
-async def build(
-    *, tenant: Tenant, subject_ids: set[str], email: str | None, now: datetime
-) -> dict[str, Any]:
-    ids = sorted(subject_ids)
+REQUEST_EMAIL = "request-email"
+
+
+async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> dict[str, Any]:
+    ids, email = sorted(scope.subjects), scope.email
     events = (
         await owned(ConsentEvent, tenant=tenant).filter(subject_id__in=ids).order_by("sequence")
     )
@@ -30,13 +36,18 @@ async def build(
         .filter(subject_id__in=ids)
         .order_by("subject_id", "purpose")
     )
-    contacts = await owned(SubjectContact, tenant=tenant).filter(subject_id__in=ids)
+    contacts = {
+        row.id: row for row in await owned(SubjectContact, tenant=tenant).filter(subject_id__in=ids)
+    }
+    if email:
+        contacts.update(
+            {row.id: row for row in await contact_book.with_address(tenant=tenant, email=email)}
+        )
     flags = await owned(SubjectFlags, tenant=tenant).filter(subject_id__in=ids)
-    requests = (
-        await owned(SubjectRequest, tenant=tenant)
-        .filter(subject_id__in=ids)
-        .order_by("submitted_at")
-    )
+    mine = Q(subject_id__in=ids)
+    if email:
+        mine |= Q(email_index=crypto.blind_index(email, purpose=REQUEST_EMAIL))
+    requests = await owned(SubjectRequest, tenant=tenant).filter(mine).order_by("submitted_at")
     timelines = (
         await owned(RequestEvent, tenant=tenant)
         .filter(request_id__in=[r.id for r in requests])
@@ -46,14 +57,17 @@ async def build(
         "format": FORMAT,
         "generated_at": now.isoformat(),
         "controller": {"name": tenant.name, "dpo_email": tenant.dpo_email},
-        "subject": {"ids": ids, "email": email},
+        "subject": {"ids": ids, "email": email, "identity_proof": proof},
         "contacts": [
             {
-                "subject_id": c.subject_id,
+                # An address given for a subject the request does not prove is the
+                # person's; whose id it was given for is not.
+                "subject_id": c.subject_id if c.subject_id in scope.subjects else None,
                 "email": crypto.decrypt(c.email, purpose=EMAIL_PURPOSE),
                 "locale": c.locale,
+                "verified": c.verified,
             }
-            for c in contacts
+            for c in sorted(contacts.values(), key=lambda c: (c.subject_id, str(c.id)))
         ],
         "processing": [
             {"subject_id": f.subject_id, "restricted": f.restricted, "objected": f.objected}
@@ -78,6 +92,7 @@ async def build(
             {
                 "id": str(r.id),
                 "type": r.type,
+                "subject_id": r.subject_id if r.subject_id in scope.subjects else None,
                 "status": r.status,
                 "jurisdiction": r.jurisdiction,
                 "submitted_at": r.submitted_at.isoformat(),

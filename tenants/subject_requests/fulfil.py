@@ -1,4 +1,6 @@
-"""What COMPLETE does for each kind of request, inside Charter's own data."""
+"""What COMPLETE does for each kind of request, inside Charter's own data, on what the
+request may act on (tenants.subject_requests.identity: the subjects it proves, and what is
+linked to the verified address)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from tenants.policies.catalog import catalog
 from tenants.policies.kinds import LegalBasis, PolicyKind
 from tenants.rights import RequestType
 from tenants.scoping import owned
-from tenants.subject_requests import export
+from tenants.subject_requests import export, identity
+from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import SubjectRequest
 from tenants.subjects import erasure
 from tenants.subjects.models import SubjectFlags
@@ -24,21 +27,21 @@ ESSENTIAL = "essential"
 
 async def complete(
     *, tenant: Tenant, actor: str, request: SubjectRequest, note: str | None, now: datetime
-) -> None:
-    """Carry the request out; runs in the caller's transaction, before the status changes."""
+) -> dict[str, str]:
+    """Carry the request out; runs in the caller's transaction, before the status changes.
+
+    Returns what an erasure removed and what stands for it (subject id -> pseudonym,
+    address -> a placeholder), for the caller to scrub from notes it writes after."""
     email = request.email and crypto.decrypt(request.email, purpose=REQUEST_EMAIL)
-    subjects = {request.subject_id} if request.subject_id else set()
-    if email:
-        subjects |= await erasure.subjects_by_email(tenant=tenant, email=email)
+    covered = await identity.scope(tenant=tenant, request=request, email=email)
+    subjects = set(covered.subjects)
     kind = RequestType(request.type)
     if kind in (RequestType.ACCESS, RequestType.PORTABILITY):
         request.export = await export.build(
-            tenant=tenant, subject_ids=subjects, email=email, now=now
+            tenant=tenant, scope=covered, proof=request.identity_proof, now=now
         )
     elif kind == RequestType.ERASURE:
-        await _erase(
-            tenant=tenant, actor=actor, request=request, subjects=subjects, email=email, now=now
-        )
+        return await _erase(tenant=tenant, actor=actor, request=request, scope=covered, now=now)
     elif kind == RequestType.WITHDRAW_CONSENT:
         for subject in subjects:
             await withdraw(tenant=tenant, actor=actor, subject_id=subject, now=now)
@@ -59,6 +62,7 @@ async def complete(
     elif kind == RequestType.RECTIFICATION and note is None:
         # Charter holds no free-form profile: the resolution note is the record of it.
         raise DomainError.one(ErrorCode.REQUIRED, "say how the data was corrected", "note")
+    return {}
 
 
 def _not_essential(state: ConsentState) -> bool:
@@ -89,22 +93,26 @@ async def _flag(tenant: Tenant, subjects: set[str], **flags: bool) -> None:
 
 
 async def _erase(
-    *,
-    tenant: Tenant,
-    actor: str,
-    request: SubjectRequest,
-    subjects: set[str],
-    email: str | None,
-    now: datetime,
-) -> None:
+    *, tenant: Tenant, actor: str, request: SubjectRequest, scope: Scope, now: datetime
+) -> dict[str, str]:
+    subjects = set(scope.subjects)
     for subject in subjects:
         await erasure.erase_subject(tenant=tenant, actor=actor, subject_id=subject, now=now)
-    if email:
+    theirs = await owned(SubjectRequest, tenant=tenant).filter(subject_id__in=list(subjects))
+    # The addresses are the verified one and those of the subject's proven requests (an
+    # unproven request naming the subject came from someone else's address).
+    emails = {scope.email} if scope.email else set()
+    emails |= {
+        crypto.decrypt(other.email, purpose=REQUEST_EMAIL)
+        for other in theirs
+        if other.email and other.identity_proof in identity.SUBJECT_PROOFS
+    }
+    for email in emails:
         await erasure.erase_email(tenant=tenant, email=email)
     # Every request of the subject (this one included) keeps its dates and outcome, the
     # proof it was done, and loses the person's details.
     aliases = {subject: erasure.pseudonym(subject) for subject in subjects}
-    for other in await owned(SubjectRequest, tenant=tenant).filter(subject_id__in=list(subjects)):
+    for other in theirs:
         other.subject_id = aliases[other.subject_id]
         _blank(other)
         await other.save()
@@ -118,6 +126,7 @@ async def _erase(
         aliases.get(request.subject_id, request.subject_id) if request.subject_id else None
     )
     _blank(request)
+    return {**aliases, **dict.fromkeys(emails, erasure.ERASED_EMAIL)}
 
 
 def _blank(request: SubjectRequest) -> None:

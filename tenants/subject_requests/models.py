@@ -22,6 +22,20 @@ class RequestStatus(StrEnum):
 CLOSED = frozenset({RequestStatus.COMPLETED, RequestStatus.REJECTED})
 
 
+class IdentityProof(StrEnum):
+    """What shows that the requester is the subject the request names."""
+
+    NONE = "NONE"  # nothing yet: the e-mail is not verified
+    EMAIL = "EMAIL"  # the e-mail address only: the request covers what is linked to it
+    CONTACT = "CONTACT"  # the verified address is the subject's contact on record
+    ASSERTION = "ASSERTION"  # a subject assertion signed by the tenant's backend
+    STAFF = "STAFF"  # the tenant's staff checked the identity (secret key, with a note)
+
+
+# The proofs that let a request act on the subject it names.
+SUBJECT_PROOFS = frozenset({IdentityProof.CONTACT, IdentityProof.ASSERTION, IdentityProof.STAFF})
+
+
 # email is encrypted (email_index finds it); details may hold personal data and are
 # blanked by erasure like the rest. The clock runs from received_at to due_at.
 class SubjectRequest(TenantOwned):
@@ -38,6 +52,7 @@ class SubjectRequest(TenantOwned):
     received_at = fields.DatetimeField()
     due_at = fields.DatetimeField()
     extended = fields.BooleanField(default=False)
+    identity_proof = fields.CharEnumField(IdentityProof, max_length=16, default=IdentityProof.NONE)
     token_hash = fields.CharField(max_length=64, null=True)
     token_expires_at = fields.DatetimeField(null=True)
     token_attempts = fields.IntField(default=0)

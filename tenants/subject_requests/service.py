@@ -15,14 +15,23 @@ from tenants.paging import Page, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned, owned_one
-from tenants.subject_requests import deadlines, fulfil, tokens
+from tenants.subject_requests import deadlines, fulfil, identity, notices, tokens
 from tenants.subject_requests.lifecycle import NOTE_REQUIRED, RequestAction, next_status
-from tenants.subject_requests.models import CLOSED, RequestEvent, RequestStatus, SubjectRequest
-from tenants.subjects import erasure
+from tenants.subject_requests.models import (
+    CLOSED,
+    IdentityProof,
+    RequestEvent,
+    RequestStatus,
+    SubjectRequest,
+)
+from tenants.subject_requests.records import EMAIL_PURPOSE, email_of
+from tenants.subject_requests.records import announce as _announce
+from tenants.subject_requests.records import load as _find
+from tenants.subject_requests.records import log as _log
+from tenants.subjects import assertions, erasure
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
-EMAIL_PURPOSE = "request-email"
 MAX_DETAILS = 10_000
 
 
@@ -36,6 +45,7 @@ class Submission:
     locale: str | None = None
     received_at: datetime | None = None  # secret keys: a request that came by mail or phone
     verified: bool = False  # secret keys: the tenant checked the identity itself
+    subject_assertion: str | None = None  # a JWT from the tenant's backend: who the subject is
 
 
 async def submit(
@@ -43,7 +53,9 @@ async def submit(
 ) -> tuple[SubjectRequest, str | None]:
     """A new request and its verification token (None when created verified).
 
-    ``trusted`` is a secret key: only it may backdate ``received_at`` or skip verification.
+    ``trusted`` is a secret key: only it may backdate ``received_at`` or skip verification
+    (the identity is then STAFF-proven). A ``subject_assertion`` proves the subject (and
+    names it when ``subject_id`` is absent); the e-mail is verified all the same.
     """
     now = datetime.now(UTC)
     problems = Problems()
@@ -51,7 +63,7 @@ async def submit(
         problems, submission.subject_id, "input", "subjectId", max_length=255
     )
     email = submission.email and validation.email(problems, submission.email, "input", "email")
-    if not submission.subject_id and not submission.email:
+    if not submission.subject_id and not submission.email and not submission.subject_assertion:
         problems.add(
             ErrorCode.REQUIRED, "give the subject id, an e-mail address, or both", "input", "email"
         )
@@ -84,6 +96,16 @@ async def submit(
     verified = submission.verified
     token = None if verified else tokens.mint()
     async with in_transaction():
+        asserted = submission.subject_assertion and await assertions.check(
+            tenant=tenant, token=submission.subject_assertion, subject_id=subject or None, now=now
+        )
+        if asserted:
+            subject = asserted.subject_id
+        proof = IdentityProof.NONE
+        if verified:
+            proof = IdentityProof.STAFF
+        elif asserted:
+            proof = IdentityProof.ASSERTION
         request = await SubjectRequest.create(
             tenant_id=tenant.id,
             type=submission.type,
@@ -102,11 +124,16 @@ async def submit(
             ),
             token_hash=token and tokens.digest(token),
             token_expires_at=token and now + tokens.LIFETIME,
+            identity_proof=proof,
         )
         note = "identity verified by the tenant" if verified else "awaiting e-mail verification"
         if submission.received_at is not None:
             note += f"; received {received.isoformat()} by another channel"
+        if asserted:
+            note += "; " + identity.describe(proof, names_subject=True, detail=asserted.key_id)
         await _log(request, actor=actor, note=note, at=now)
+        if verified:
+            await _announce(tenant, request, events.REQUEST_CREATED)
         if token and email:
             await outbox.enqueue(
                 outbox.email(
@@ -115,7 +142,7 @@ async def submit(
                     recipient=email,
                     locale=request.locale,
                     payload={"request_id": str(request.id), "type": request.type, "token": token},
-                    subject_id=request.subject_id,
+                    subject_id=request.subject_id if asserted else None,
                 )
             )
         await audit.record(
@@ -126,57 +153,6 @@ async def submit(
             details={"type": request.type, "jurisdiction": code},
         )
     return request, token
-
-
-async def verify(*, tenant: Tenant, actor: str, request_id: str, token: str) -> SubjectRequest:
-    """Check the token; the statutory clock starts now, at receipt."""
-    now = datetime.now(UTC)
-    async with in_transaction():
-        request = await _find(tenant=tenant, request_id=request_id, lock=True)
-        if request.status != RequestStatus.UNVERIFIED:
-            raise DomainError.one(
-                ErrorCode.INVALID_TRANSITION, f"the request is {request.status}", "id"
-            )
-        if request.token_attempts >= tokens.MAX_ATTEMPTS:
-            raise DomainError.one(
-                ErrorCode.TOKEN_LOCKED, "too many wrong tokens; submit a new request", "token"
-            )
-        if request.token_expires_at is None or request.token_expires_at < now:
-            raise DomainError.one(
-                ErrorCode.TOKEN_EXPIRED, "the token has expired; submit a new request", "token"
-            )
-        if tokens.digest(token) != request.token_hash:
-            request.token_attempts += 1
-            await request.save(update_fields=["token_attempts"])
-            left = tokens.MAX_ATTEMPTS - request.token_attempts
-            # Raised after the commit below, so the failed try is counted for good.
-            failure = DomainError.one(
-                ErrorCode.INVALID_TOKEN, f"wrong token; {left} tries left", "token"
-            )
-        else:
-            failure = None
-            request.status = RequestStatus.RECEIVED
-            request.received_at = now
-            request.due_at = deadlines.due(
-                tenant=tenant,
-                request_type=request.type,
-                jurisdiction=request.jurisdiction,
-                received_at=now,
-            )
-            request.token_hash = None
-            request.token_expires_at = None
-            await request.save()
-            await _log(request, actor=actor, note="e-mail verified; the clock starts", at=now)
-            await _announce(tenant, request, events.REQUEST_UPDATED)
-            await audit.record(
-                tenant=tenant,
-                actor=actor,
-                action="subject_request.verify",
-                target=f"subject_request:{request.id}",
-            )
-    if failure:
-        raise failure
-    return request
 
 
 async def act(
@@ -208,14 +184,31 @@ async def act(
                     "action",
                 )
             request.due_at, request.extended = moved, True
+        # Read before fulfilment: an erasure blanks the address it must still write to.
+        email, was_verified = email_of(request), request.status != RequestStatus.UNVERIFIED
+        erased: dict[str, str] = {}
         if action == RequestAction.COMPLETE:
-            await fulfil.complete(tenant=tenant, actor=actor, request=request, note=note, now=now)
+            erased = await fulfil.complete(
+                tenant=tenant, actor=actor, request=request, note=note, now=now
+            )
         request.status = target
         if target in CLOSED:
             request.closed_at = now
         await request.save()
         await _log(request, actor=actor, note=note, at=now)
+        if erased:  # staff notes name people too; the record stays, the names go
+            await erasure.scrub_notes(tenant=tenant, values=erased)
         await _announce(tenant, request, events.REQUEST_UPDATED)
+        told = notices.message(
+            tenant=tenant,
+            request=request,
+            action=action,
+            note=note,
+            email=email,
+            verified=was_verified,
+        )
+        if told is not None:
+            await outbox.enqueue(told)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -273,41 +266,3 @@ async def with_timelines(*, tenant: Tenant, requests: list[SubjectRequest]) -> N
     )
     for request in requests:
         request.loaded_timeline = [e for e in events if e.request_id == request.id]
-
-
-def email_of(request: SubjectRequest) -> str | None:
-    return request.email and crypto.decrypt(request.email, purpose=EMAIL_PURPOSE)
-
-
-async def _find(*, tenant: Tenant, request_id: str, lock: bool = False) -> SubjectRequest:
-    request = await owned_one(SubjectRequest, tenant=tenant, id=request_id, lock=lock)
-    if request is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "no such subject request", "id")
-    return request
-
-
-async def _log(request: SubjectRequest, *, actor: str, note: str | None, at: datetime) -> None:
-    await RequestEvent.create(
-        tenant_id=request.tenant_id,
-        request_id=request.id,
-        at=at,
-        status=request.status,
-        note=note,
-        actor=actor,
-    )
-
-
-async def _announce(tenant: Tenant, request: SubjectRequest, kind: str) -> None:
-    """The tenant's systems hear of it; no personal data beyond the tenant's own subject id."""
-    await outbox.announce(
-        tenant=tenant,
-        kind=kind,
-        payload={
-            "id": str(request.id),
-            "type": request.type,
-            "status": request.status,
-            "subject_id": request.subject_id,
-            "due_at": request.due_at.isoformat(),
-        },
-        subject_id=request.subject_id,
-    )

@@ -1,37 +1,40 @@
 """Erasure: every personal field Charter holds on a subject, removed or irreversibly
 pseudonymised, while the consent chain still verifies and the minimum proof remains
-(that consent was withdrawn, that the request was done)."""
+(that consent was withdrawn, that the request was done, that a notice went out).
+
+Where a subject id is kept as a record (breach notices, delivered messages), it becomes
+the subject's pseudonym: the record stays, the person goes. tests/test_erasure.py seeds
+one subject into every table and checks that nothing of them is left anywhere.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from tortoise import connections
 
 from tenants import crypto
+from tenants.breaches.models import BreachNotice
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.consent.withdrawal import withdraw
+from tenants.outbound import events
 from tenants.outbound.models import OutboxMessage, OutboxStatus
-from tenants.outbound.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
+from tenants.outbound.outbox import RECIPIENT_PURPOSE, opened, sealed
 from tenants.scoping import owned
+from tenants.subject_requests.models import RequestEvent
+from tenants.subjects.contacts import index_of
 from tenants.subjects.models import SubjectContact, SubjectFlags
 from tenants.tenancy.models import Tenant
+
+ERASED_NOTE = "erased on the subject's request"
+ERASED_EMAIL = "[erased e-mail address]"
 
 
 def pseudonym(subject_id: str) -> str:
     """What stands for an erased subject id: a keyed hash, no way back without the key."""
     return "erased:" + crypto.keyed_hash(subject_id, purpose="erasure")[:32]
-
-
-async def subjects_by_email(*, tenant: Tenant, email: str) -> set[str]:
-    index = crypto.blind_index(email, purpose="subject-email")
-    rows = (
-        await owned(SubjectContact, tenant=tenant)
-        .filter(email_index=index)
-        .values_list("subject_id", flat=True)
-    )
-    return set(rows)
 
 
 async def erase_subject(*, tenant: Tenant, actor: str, subject_id: str, now: datetime) -> None:
@@ -49,25 +52,67 @@ async def erase_subject(*, tenant: Tenant, actor: str, subject_id: str, now: dat
     await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).update(subject_id=alias)
     await owned(SubjectFlags, tenant=tenant).filter(subject_id=subject_id).update(subject_id=alias)
     await owned(SubjectContact, tenant=tenant).filter(subject_id=subject_id).delete()
-    await _blank_messages(owned(OutboxMessage, tenant=tenant).filter(subject_id=subject_id))
+    # That a breach notice went out stays on record (and a second call still tells nobody
+    # twice); to whom is gone.
+    await owned(BreachNotice, tenant=tenant).filter(subject_id=subject_id).update(subject_id=alias)
+    await _blank_messages(owned(OutboxMessage, tenant=tenant).filter(subject_id=subject_id), alias)
+    await _rewrite_batches(tenant, subject_id, alias)
 
 
 async def erase_email(*, tenant: Tenant, email: str) -> None:
-    """Messages addressed to ``email``, wherever they came from."""
+    """The address everywhere: contact rows carrying it (for whichever subject they were
+    given), and messages addressed to it, wherever they came from."""
+    await owned(SubjectContact, tenant=tenant).filter(email_index=index_of(email)).delete()
     index = crypto.blind_index(email, purpose=RECIPIENT_PURPOSE)
-    await _blank_messages(owned(OutboxMessage, tenant=tenant).filter(recipient_index=index))
+    await _blank_messages(owned(OutboxMessage, tenant=tenant).filter(recipient_index=index), None)
 
 
-async def _blank_messages(query) -> None:
-    await query.update(
-        subject_id=None,
-        recipient=None,
-        recipient_hint=None,
-        recipient_index=None,
-        payload=crypto.encrypt(json.dumps({"erased": True}), purpose=PAYLOAD_PURPOSE),
-        status=OutboxStatus.DEAD,
-        last_error="erased on the subject's request",
+async def _blank_messages(query, alias: str | None) -> None:
+    """A message already delivered stays SENT (the record that it went out) with its
+    recipient and content gone; one not yet delivered never will be: DEAD."""
+    blank = {
+        "recipient": None,
+        "recipient_hint": None,
+        "recipient_index": None,
+        "payload": sealed({"erased": True}),
+    }
+    if alias is not None:
+        blank["subject_id"] = alias
+    await query.filter(status=OutboxStatus.SENT).update(**blank)
+    await query.exclude(status=OutboxStatus.SENT).update(
+        **blank, status=OutboxStatus.DEAD, last_error=ERASED_NOTE, next_attempt_at=None
     )
+
+
+async def _rewrite_batches(tenant: Tenant, subject_id: str, alias: str) -> None:
+    """``consent.recorded`` events carry many subjects: the subject's id in them becomes its
+    pseudonym. Delivered batches keep only their range (outbox.settle), so only the ones
+    still on their way, or dead, are read here."""
+    rows = await (
+        owned(OutboxMessage, tenant=tenant)
+        .filter(kind=events.CONSENT_RECORDED)
+        .exclude(status=OutboxStatus.SENT)
+    )
+    needle = json.dumps(subject_id, ensure_ascii=False)
+    for row in rows:
+        _, payload = opened(row)
+        if needle not in json.dumps(payload, ensure_ascii=False):
+            continue
+        for event in payload.get("events", []):
+            if event.get("subject_id") == subject_id:
+                event["subject_id"] = alias
+        await OutboxMessage.filter(id=row.id).update(payload=sealed(payload))
+
+
+async def scrub_notes(*, tenant: Tenant, values: dict[str, str]) -> None:
+    """Request timelines keep their notes (what was done, when, by whom), without the
+    erased subject ids and addresses a person may have typed into them."""
+    # Longest first: an address may contain the subject id ("dave" in "dave@example.com").
+    for value, stand_in in sorted(values.items(), key=lambda item: -len(item[0])):
+        pattern = re.compile(re.escape(value), re.IGNORECASE)
+        for event in await owned(RequestEvent, tenant=tenant).filter(note__icontains=value):
+            event.note = pattern.sub(stand_in, event.note)
+            await event.save(update_fields=["note"])
 
 
 async def scrub_free_pages() -> None:

@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('charter', '0007_tenant_limits')]
+    dependencies = [('charter', '0008_requests_identity')]
 
     initial = False
 
