@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from server.site.assets import ASSETS, SCRIPT_LIMIT_GZIPPED
+from tests import node
 from tests.factories import create_tenant
 
 CHARTER = str(Path(sys.executable).with_name("charter"))
@@ -29,6 +30,16 @@ def test_the_bundle_stays_under_15_kb_gzipped_and_the_build_says_so():
     printed = int(re.search(r"gzipped\s+([\d,]+) B", line).group(1).replace(",", ""))
     assert printed == len(gzip.compress(ASSETS["consent.js"].body, 9, mtime=0))
     assert printed <= SCRIPT_LIMIT_GZIPPED == 15 * 1024
+
+
+def test_the_joined_parts_are_one_valid_script(tmp_path):
+    """The build joins static/consent/*.js into one function scope: node parses it."""
+    node.installed()
+    bundle = tmp_path / "consent.js"
+    bundle.write_bytes(ASSETS["consent.js"].body)
+    checked = subprocess.run(["node", "--check", str(bundle)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert ASSETS["consent.js"].body.rstrip().endswith(b"})();")
 
 
 def test_the_script_knows_its_stylesheets_hashed_name():
