@@ -307,3 +307,26 @@ async def test_hostile_forms_and_cookies_never_break_a_page(client, shop, path, 
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status_code in (303, 400, 403, 422)
+
+
+async def test_a_tenants_words_are_shown_as_words(api, client, shop):
+    """Texts, purpose names and descriptions are the tenant's, shown as text wherever they
+    appear: escaped on the page, and sent to the banner as data it puts in textContent."""
+    payload = '<img src=x onerror="alert(1)">'
+    body = await api(
+        """mutation($t: [BrandTextInput!]) { updateBranding(input: {texts: $t}) {
+             userErrors { code } } }""",
+        {"t": [{"locale": "en", "key": "center.intro", "text": payload},
+               {"locale": "en", "key": "purpose.analytics.reporting", "text": payload}]},
+        token=shop,
+    )  # fmt: skip
+    assert body["data"]["updateBranding"]["userErrors"] == []
+    page = await client.get("/t/shop/privacy?lang=en")
+    assert payload not in page.text
+    assert page.text.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") >= 2
+    banner = await api(
+        '{ publishedPolicy(site: "shop", locale: "en") { banner { categories { purposes { name } } } } }'
+    )
+    names = [p["name"] for c in banner["data"]["publishedPolicy"]["banner"]["categories"]
+             for p in c["purposes"]]  # fmt: skip
+    assert payload in names  # data, as given: the script never parses it as markup

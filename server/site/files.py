@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.site.assets import ASSETS
+from server.site.assets import ASSETS, Asset
 from server.site.pages import theme_css, theme_name
 from server.site.responses import CROSS_ORIGIN, IMMUTABLE, SCRIPT, cached, strong_etag
 from server.site.visits import Visit, not_found, visit
@@ -16,19 +16,7 @@ from tenants.branding.service import branding_of
 async def script(request: Request) -> Response:
     """/t/SITE/consent.js: the path tenants paste, so it cannot be immutable; a short
     max-age, then a revalidation that costs a 304."""
-    found = await visit(request)
-    if not isinstance(found, Visit):
-        return found
-    item = ASSETS["consent.js"]
-    return cached(
-        request,
-        item.body,
-        gzipped=item.gzipped,
-        media_type=item.media_type,
-        etag=item.etag,
-        cache_control=SCRIPT,
-        headers={**CROSS_ORIGIN, **found.charged.headers},
-    )
+    return await _serve(request, ASSETS["consent.js"], SCRIPT)
 
 
 async def asset(request: Request) -> Response:
@@ -39,6 +27,10 @@ async def asset(request: Request) -> Response:
     item = ASSETS.get(name)
     if item is None or item.hashed != name:  # only hashed names are served immutable
         return not_found()
+    return await _serve(request, item, IMMUTABLE)
+
+
+async def _serve(request: Request, item: Asset, cache_control: str) -> Response:
     found = await visit(request)
     if not isinstance(found, Visit):
         return found
@@ -48,7 +40,7 @@ async def asset(request: Request) -> Response:
         gzipped=item.gzipped,
         media_type=item.media_type,
         etag=item.etag,
-        cache_control=IMMUTABLE,
+        cache_control=cache_control,
         headers={**CROSS_ORIGIN, **found.charged.headers},
     )
 
