@@ -95,7 +95,16 @@ async def publish_policy(http: httpx.AsyncClient, key: str, markdown: str) -> No
     draft = {
         "kind": "PRIVACY",
         "translations": [{"locale": "en", "title": "Privacy policy", "body": markdown}],
-        "disclosures": {"purposes": [{"key": PURPOSE, "legalBasis": "CONSENT"}]},
+        "disclosures": {
+            # Receipts name the controller in full (tenants/policies/controller.py).
+            "controller": {
+                "name": "Bench",
+                "email": "p@bench.example",
+                "address": "A",
+                "phone": "1",
+            },
+            "purposes": [{"key": PURPOSE, "legalBasis": "CONSENT"}],
+        },
     }
     made = (await graphql(http, DRAFT, {"input": draft}, key))["createPolicyDraft"]
     if made["userErrors"]:

@@ -3,103 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.enums import ConsentMethod, PolicyKind
 from schema.errors import UserError, mutate, query, user_errors
-from schema.pagination import PageInfo, connection
+from schema.pagination import connection
 from schema.permissions import require
-from tenants.consent import ledger, receipts, service
+from schema.receipts import (
+    ConsentDecision,
+    ConsentEventConnection,
+    ConsentEventEdge,
+    ConsentReceipt,
+    ReceiptContext,
+)
+from tenants.consent import decisions, ledger, processing, service
+from tenants.consent.history import Lookups
 from tenants.consent.intake import ConsentInput as Item
 from tenants.consent.intake import Evidence
-from tenants.consent.models import ConsentEvent
 from tenants.errors import DomainError
-from tenants.policies.catalog import Catalog, catalog
+from tenants.policies.catalog import catalog
 from tenants.tenancy import service as tenancy
 from tenants.tenancy.models import Tenant
 from tenants.tenancy.roles import Capability
-
-
-@strawberry.type
-class ConsentDecision:
-    purpose: str
-    granted: bool
-    decided_at: datetime
-    policy_version: int
-    method: ConsentMethod
-    stale: bool = strawberry.field(description="A later MATERIAL version awaits re-consent.")
-    explicit: bool = strawberry.field(description="False for IMPLIED consent and GPC signals.")
-    restricted: bool = strawberry.field(
-        description="A completed RESTRICTION request limits all processing of this subject."
-    )
-
-    @classmethod
-    def of(cls, decision: service.Decision) -> ConsentDecision:
-        return cls(
-            purpose=decision.purpose,
-            granted=decision.granted,
-            decided_at=decision.decided_at,
-            policy_version=decision.policy_version,
-            method=decision.method,
-            stale=decision.stale,
-            explicit=decision.explicit,
-            restricted=decision.restricted,
-        )
-
-
-@strawberry.type
-class ConsentReceipt:
-    id: strawberry.ID
-    subject_id: str
-    decisions: list[ConsentDecision]
-    policy_kind: PolicyKind
-    policy_version: int
-    locale: str | None
-    method: ConsentMethod
-    occurred_at: datetime
-    recorded_at: datetime
-    sequence: int
-    hash: str
-    previous_hash: str | None
-    kantara: JSON
-
-    @classmethod
-    def of(cls, event: ConsentEvent, tenant: Tenant, versions: Catalog, domains: list[str]):
-        return cls(
-            id=strawberry.ID(str(event.id)),
-            subject_id=event.subject_id,
-            decisions=[ConsentDecision.of(d) for d in service.decisions_of(event, versions)],
-            policy_kind=event.policy_kind,
-            policy_version=event.policy_version,
-            locale=event.locale,
-            method=event.method,
-            occurred_at=event.occurred_at,
-            recorded_at=event.recorded_at,
-            sequence=event.sequence,
-            hash=event.hash,
-            previous_hash=event.previous_hash,
-            kantara=receipts.kantara(
-                event=event, tenant=tenant, versions=versions, domains=domains
-            ),
-        )
-
-
-# The contract names the history's connection after events, not receipts.
-@strawberry.type
-class ConsentEventEdge:
-    cursor: str
-    node: ConsentReceipt
-
-
-@strawberry.type
-class ConsentEventConnection:
-    edges: list[ConsentEventEdge]
-    page_info: PageInfo
 
 
 @strawberry.input
@@ -200,6 +129,18 @@ def evidence(info: Info) -> Evidence:
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
         gpc=request.headers.get("sec-gpc", "").strip() == "1",
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+async def receipt_context(info: Info, tenant: Tenant, subject_ids) -> ReceiptContext:
+    cache = info.context.cache
+    return ReceiptContext(
+        tenant=tenant,
+        versions=await catalog(tenant=tenant, cache=cache),
+        domains=await tenancy.domains_of(tenant=tenant, cache=cache),
+        standing=await decisions.standing(tenant=tenant, subject_ids=subject_ids),
+        lookups=Lookups(tenant=tenant, cache=cache),
     )
 
 
@@ -208,10 +149,10 @@ class ConsentQuery:
     @strawberry.field
     async def consent_state(self, info: Info, subject_id: str) -> list[ConsentDecision]:
         tenant, _ = require(info, Capability.READ)
-        decisions = await service.consent_state(
+        found = await service.consent_state(
             tenant=tenant, subject_id=subject_id, cache=info.context.cache
         )
-        return [ConsentDecision.of(d) for d in decisions]
+        return [ConsentDecision.of(d) for d in found]
 
     @strawberry.field
     async def consent_history(
@@ -221,11 +162,10 @@ class ConsentQuery:
         page = await query(
             service.consent_history(tenant=tenant, subject_id=subject_id, first=first, after=after)
         )
-        versions = await catalog(tenant=tenant, cache=info.context.cache)
-        domains = await tenancy.domains_of(tenant=tenant, cache=info.context.cache)
+        context = await receipt_context(info, tenant, [subject_id])
         return connection(
             page,
-            lambda event: ConsentReceipt.of(event, tenant, versions, domains),
+            lambda event: ConsentReceipt.of(event, context),
             kind=ConsentEventConnection,
             edge=ConsentEventEdge,
         )
@@ -239,13 +179,22 @@ class ConsentQuery:
 
 
 @strawberry.type
+class LiftRestrictionPayload:
+    receipt: ConsentReceipt | None = strawberry.field(
+        default=None,
+        description="The ledger event that lifted it (processing: RESTRICTION_LIFTED).",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class ConsentMutation:
     @strawberry.mutation
     async def record_consent(self, info: Info, input: ConsentInput) -> RecordConsentPayload:
         tenant, principal = require(info, Capability.COLLECT)
 
         async def record() -> RecordConsentPayload:
-            event, versions = await service.record_consent(
+            event, _ = await service.record_consent(
                 tenant=tenant,
                 actor=principal.actor,
                 item=input.item(),
@@ -253,8 +202,9 @@ class ConsentMutation:
                 cache=info.context.cache,
                 trusted=not principal.publishable,
             )
-            domains = await tenancy.domains_of(tenant=tenant, cache=info.context.cache)
-            return RecordConsentPayload(receipt=ConsentReceipt.of(event, tenant, versions, domains))
+            # Read after the write: the receipt says what holds now, as consentState does.
+            context = await receipt_context(info, tenant, [event.subject_id])
+            return RecordConsentPayload(receipt=ConsentReceipt.of(event, context))
 
         return await mutate(RecordConsentPayload, record)
 
@@ -279,3 +229,24 @@ class ConsentMutation:
             duplicates=result.duplicates,
             user_errors=user_errors(DomainError(*result.problems)) if result.problems else [],
         )
+
+    @strawberry.mutation(
+        description="End a restriction of processing (GDPR Art. 18(3), the end of 152-FZ "
+        "blocking): recorded in the ledger; the subject's decisions apply again. "
+        "NOT_RESTRICTED when there is none."
+    )
+    async def lift_restriction(self, info: Info, subject_id: str) -> LiftRestrictionPayload:
+        tenant, principal = require(info, Capability.EDIT)
+
+        async def lift() -> LiftRestrictionPayload:
+            event = await processing.record(
+                tenant=tenant,
+                actor=principal.actor,
+                subject_id=subject_id,
+                now=datetime.now(UTC),
+                change=processing.ProcessingChange.RESTRICTION_LIFTED,
+            )
+            context = await receipt_context(info, tenant, [subject_id])
+            return LiftRestrictionPayload(receipt=ConsentReceipt.of(event, context))
+
+        return await mutate(LiftRestrictionPayload, lift)

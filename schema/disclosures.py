@@ -8,6 +8,18 @@ from typing import Any
 import strawberry
 
 from schema.enums import LegalBasis, RequestType
+from tenants.policies import disclosures as rules
+
+TransferDestination = strawberry.enum(
+    rules.TransferDestination,
+    name="TransferDestination",
+    description="COUNTRY: the named country. UNSPECIFIED_THIRD_COUNTRIES: abroad, no "
+    "country named (the policy says only that data leave the country).",
+)
+TRANSFER_COUNTRY = (
+    "ISO 3166-1 alpha-2 (or EU). ZZ, the unknown region, exactly when destination is "
+    "UNSPECIFIED_THIRD_COUNTRIES."
+)
 
 
 @strawberry.type
@@ -43,8 +55,17 @@ class Recipient:
 
 @strawberry.type
 class Transfer:
-    country: str
+    country: str = strawberry.field(description=TRANSFER_COUNTRY)
     safeguard: str
+    destination: TransferDestination
+
+    @classmethod
+    def of(cls, transfer: dict[str, Any]) -> Transfer:
+        return cls(
+            country=transfer["country"] or rules.UNKNOWN_REGION,
+            safeguard=transfer["safeguard"],
+            destination=rules.TransferDestination(transfer["destination"]),
+        )
 
 
 @strawberry.type
@@ -75,7 +96,7 @@ class Disclosures:
             ],
             retention=[RetentionRule(**r) for r in stored.get("retention", [])],
             recipients=[Recipient(**r) for r in stored.get("recipients", [])],
-            transfers=[Transfer(**t) for t in stored.get("transfers", [])],
+            transfers=[Transfer.of(t) for t in rules.transfers(stored)],
             rights=[RequestType(r) for r in stored.get("rights", [])],
             minimum_age=stored.get("minimum_age"),
             complaint_authority=stored.get("complaint_authority"),
@@ -115,8 +136,14 @@ class RecipientInput:
 
 @strawberry.input
 class TransferInput:
-    country: str
+    country: str = strawberry.field(
+        description='ISO 3166-1 alpha-2 (or EU); "" (or ZZ) with UNSPECIFIED_THIRD_COUNTRIES.'
+    )
     safeguard: str
+    destination: TransferDestination | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Left out: COUNTRY, or UNSPECIFIED_THIRD_COUNTRIES when country is ZZ.",
+    )
 
 
 @strawberry.input

@@ -26,7 +26,11 @@ from tenants.tenancy.roles import Capability
 class Subscription:
     @strawberry.subscription(description="The site's policy, each time a version takes effect.")
     async def policy_published(
-        self, info: Info, site: str, kind: PolicyKind | None = PolicyKind.PRIVACY
+        self,
+        info: Info,
+        site: str,
+        kind: PolicyKind | None = PolicyKind.PRIVACY,
+        locale: str | None = None,
     ) -> AsyncGenerator[PublishedPolicy, None]:
         caller(info)
         cache = info.context.cache
@@ -36,8 +40,15 @@ class Subscription:
         async for event in live.listen(cache.redis, tenant_id, live.POLICY):
             if event.get("detail") != (kind or PolicyKind.PRIVACY).value:
                 continue
+            # Negotiated as publishedPolicy negotiates: the argument, else the handshake's
+            # Accept-Language (a browser's WebSocket sends it), else the tenant's default.
             view = await published.published_policy(
-                cache=cache, site=site, kind=kind or PolicyKind.PRIVACY, now=datetime.now(UTC)
+                cache=cache,
+                site=site,
+                kind=kind or PolicyKind.PRIVACY,
+                now=datetime.now(UTC),
+                locale=locale,
+                accept_language=info.context.request.headers.get("accept-language"),
             )
             if view is not None:
                 yield published_type(view)

@@ -17,6 +17,7 @@ from schema.permissions import caller, require
 from schema.tell import tell
 from tenants import live
 from tenants.policies import published, service
+from tenants.policies.locales import choose
 from tenants.policies.models import PolicyVersion as VersionRow
 from tenants.tenancy.roles import Capability
 
@@ -59,7 +60,13 @@ class PolicyVersion:
             other = current.number if current else None
         if other is None or other < 1:
             return None
-        wanted = locale or tenant.default_locale
+        if not self.translations:
+            return None
+        wanted = choose(
+            requested=locale,
+            available=[t.locale for t in self.translations],
+            default=tenant.default_locale,
+        )
         mine = next((t.body for t in self.translations if t.locale == wanted), None)
         theirs = await service.published_body(
             tenant=tenant, kind=self.row.kind, number=other, locale=wanted

@@ -19,6 +19,10 @@ class Deadline:
     extension: int | None
     source: str
     condition: str | None
+    rolls_under: str | None = strawberry.field(
+        description="The rule under which this period, ending on a Saturday, Sunday or "
+        "public holiday, ends on the next working day instead; null: it ends where it falls."
+    )
 
     @classmethod
     def of(cls, rule: DeadlineRule | None) -> Deadline | None:
@@ -32,6 +36,7 @@ class Deadline:
             extension=rule.extension,
             source=rule.source,
             condition=rule.condition,
+            rolls_under=rule.rolls_under,
         )
 
 
@@ -59,6 +64,10 @@ class Jurisdiction:
     timezone: str
     source: str
     obligations: list[Obligation]
+    member_states: list[str] = strawberry.field(
+        description="ISO 3166-1 codes a tenant may name as its main establishment "
+        "(mainEstablishment), whose holidays and time zone then count; empty: none."
+    )
 
     @classmethod
     def of(cls, rule: JurisdictionRule) -> Jurisdiction:
@@ -75,6 +84,7 @@ class Jurisdiction:
             localization=rule.localization,
             timezone=rule.timezone,
             source=rule.source,
+            member_states=sorted(rule.member_states),
             obligations=[
                 Obligation(
                     name=name, deadline=Deadline.of(d), undue_delay=d.undue_delay, source=d.source

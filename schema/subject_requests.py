@@ -15,6 +15,7 @@ from schema.pagination import Connection, connection
 from schema.permissions import require
 from schema.tell import tell
 from tenants import live
+from tenants.policies.locales import preferred
 from tenants.subject_requests import service, verification
 from tenants.subject_requests.models import CLOSED
 from tenants.subject_requests.models import SubjectRequest as RequestRow
@@ -161,7 +162,10 @@ class SubjectRequestsMutation:
                     email=input.email or None,
                     jurisdiction=input.jurisdiction or None,
                     details=input.details or None,
-                    locale=input.locale or None,
+                    # Unnamed, the browser's language: what the person is sent later is
+                    # negotiated from it (tenants/policies/locales.py), as every text is.
+                    locale=input.locale
+                    or preferred(info.context.request.headers.get("accept-language")),
                     received_at=input.received_at or None,
                     verified=bool(input.verified),
                     subject_assertion=input.subject_assertion or None,

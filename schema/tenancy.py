@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from schema.enums import RequestType, Role
+from schema.enums import PolicyKind, RequestType, Role
 from schema.errors import UserError, mutate
 from schema.permissions import caller, require, require_platform
 from tenants.tenancy import keys, service
@@ -15,12 +15,23 @@ from tenants.tenancy.models import ApiKey as ApiKeyRow
 from tenants.tenancy.models import Tenant as TenantRow
 from tenants.tenancy.roles import Capability
 
+ESTABLISHMENT = (
+    "ISO 3166-1 alpha-2 of the EU member state of the main establishment: its public "
+    "holidays and time zone count for EU deadlines. null: weekends only, Europe/Brussels."
+)
+
 
 @strawberry.type
 class DeadlinePromise:
     request_type: RequestType
     days: int
     working_days: bool
+
+
+@strawberry.type(description="The page where the tenant shows its policy of one kind.")
+class PolicyUrl:
+    kind: PolicyKind
+    url: str
 
 
 @strawberry.type
@@ -35,6 +46,10 @@ class Tenant:
     promises: list[DeadlinePromise]
     mail_from: str | None
     notify_material_changes: bool
+    policy_urls: list[PolicyUrl] = strawberry.field(
+        description="Named on consent receipts (Kantara policyUrl, ISO/IEC TS 27560 notice)."
+    )
+    main_establishment: str | None = strawberry.field(description=ESTABLISHMENT)
     row: strawberry.Private[TenantRow]
 
     @strawberry.field
@@ -61,6 +76,11 @@ class Tenant:
             ],
             mail_from=row.mail_from,
             notify_material_changes=row.notify_material_changes,
+            policy_urls=[
+                PolicyUrl(kind=PolicyKind(kind), url=url)
+                for kind, url in sorted(row.policy_urls.items())
+            ],
+            main_establishment=row.main_establishment,
             row=row,
         )
 
@@ -105,6 +125,9 @@ class CreateTenantInput:
     jurisdictions: list[str]
     domains: list[str] | None = strawberry.UNSET
     dpo_email: str | None = strawberry.UNSET
+    main_establishment: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ESTABLISHMENT
+    )
 
 
 @strawberry.input
@@ -123,6 +146,12 @@ class EmailTemplateInput:
 
 
 @strawberry.input
+class PolicyUrlInput:
+    kind: PolicyKind
+    url: str
+
+
+@strawberry.input
 class UpdateTenantInput:
     name: str | None = strawberry.UNSET
     default_locale: str | None = strawberry.UNSET
@@ -138,8 +167,15 @@ class UpdateTenantInput:
         default=strawberry.UNSET,
         description="Tell people with live consent when a MATERIAL version takes effect.",
     )
+    policy_urls: list[PolicyUrlInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the policy pages named on receipts; null or [] clears them.",
+    )
     email_templates: list[EmailTemplateInput] | None = strawberry.field(
         default=strawberry.UNSET, description="The tenant's own wording; replaces all earlier."
+    )
+    main_establishment: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ESTABLISHMENT
     )
 
 
@@ -223,6 +259,7 @@ class TenancyMutation:
                 locales=input.locales or None,
                 domains=input.domains or None,
                 dpo_email=input.dpo_email or None,
+                main_establishment=input.main_establishment or None,
             )
             return CreateTenantPayload(tenant=Tenant.of(tenant), owner_key=secret)
 
@@ -255,6 +292,8 @@ class TenancyMutation:
                 mail_from=_given(input.mail_from),
                 notify_material_changes=_given(input.notify_material_changes),
                 email_templates=_templates(input.email_templates),
+                policy_urls=_policy_urls(input.policy_urls),
+                main_establishment=_given(input.main_establishment),
             )
             return UpdateTenantPayload(tenant=Tenant.of(row))
 
@@ -288,3 +327,9 @@ class TenancyMutation:
             return RevokeApiKeyPayload(api_key=ApiKey.of(key))
 
         return await mutate(RevokeApiKeyPayload, revoke)
+
+
+def _policy_urls(given: list[PolicyUrlInput] | None):
+    if given is strawberry.UNSET:
+        return service.KEEP
+    return [service.PolicyUrl(kind=item.kind, url=item.url) for item in given or []]

@@ -7,11 +7,13 @@ run them all and report every mistake at once.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import langcodes
 
 from tenants.errors import ErrorCode, Problems
 
+MAX_URL = 2048
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -78,3 +80,14 @@ def unique(problems: Problems, values: list[str], *field: str) -> None:
         if value in seen:
             problems.add(ErrorCode.DUPLICATE, f"{value!r} is listed twice", *field, str(index))
         seen.add(value)
+
+
+def http_url(problems: Problems, value: str, *field: str) -> str | None:
+    """An absolute http(s) URL of at most MAX_URL characters, stripped."""
+    cleaned = value.strip()
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(cleaned) > MAX_URL:
+        name = field[-1] if field else "url"
+        problems.add(ErrorCode.INVALID_URL, f"{name} must be an http(s) URL", *field)
+        return None
+    return cleaned

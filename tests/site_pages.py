@@ -108,7 +108,12 @@ async def make_tenant(api, slug, *, jurisdictions, locales, model=None):
         translations=[t for t in TRANSLATIONS if t["locale"] in ["en", *locales]],
         disclosures={
             "purposes": PURPOSES,
-            "controller": {"name": f"{slug.title()} LLC", "email": f"privacy@{slug}.example"},
+            "controller": {
+                "name": f"{slug.title()} LLC",
+                "email": f"privacy@{slug}.example",
+                "address": "Bishkek",
+                "phone": "+996 312 00 00 00",
+            },
         },
     )
     await publish(api, owner, draft["id"])

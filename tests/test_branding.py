@@ -28,6 +28,12 @@ BANNER = """query($site: String!, $locale: String) {
     history { version material changeSummary effectiveAt }
   }
 }"""
+CONTROLLER = {
+    "name": "Shop LLC",
+    "email": "privacy@shop.example",
+    "address": "Tashkent",
+    "phone": "+998 71 200 00 00",
+}
 PURPOSES = [
     {"key": "essential.service", "legalBasis": "CONTRACT"},
     {"key": "analytics.reporting", "legalBasis": "CONSENT", "description": "Visit counts"},
@@ -44,7 +50,7 @@ async def publish_policy(api, owner, *, material=False, summary=None, effective_
             {"locale": "en", "title": "Privacy", "body": "Text."},
             {"locale": "ru", "title": "Политика", "body": "Текст."},
         ],
-        disclosures={"purposes": PURPOSES},
+        disclosures={"purposes": PURPOSES, "controller": CONTROLLER},
         material=material,
         changeSummary=summary,
     )

@@ -176,6 +176,9 @@ async def test_kantara_receipt_has_every_required_field(api, owner):
     assert kantara["version"] == "KI-CR-v1.1.0"
     assert validate_receipt(kantara) == []
     assert kantara["piiPrincipalId"] == "s-1"
-    assert kantara["policyUrl"] == "https://acme.example/"
+    # No policy page set: a URN naming the exact version, not the site's root, which is
+    # not the policy (tests/test_receipts.py sets one); the site is the controller's URL.
+    assert kantara["policyUrl"] == "urn:charter:acme:privacy:v1"
+    assert kantara["piiControllers"][0]["piiControllerUrl"] == "https://acme.example/"
     purposes = {p["purposeCategory"][0] for s in kantara["services"] for p in s["purposes"]}
     assert "analytics.reporting" in purposes and "essential.service" in purposes

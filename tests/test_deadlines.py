@@ -6,13 +6,16 @@ comment above each shows the count in local time.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS, RuleTableError, Unit
+from tenants.rules.calendar import NotAMemberState, calendar_for
 from tenants.rules.deadlines import (
     OBLIGATIONS,
     NoExtension,
@@ -21,6 +24,7 @@ from tenants.rules.deadlines import (
     due_for_request,
     extend,
     is_working_day,
+    period_end,
 )
 from tenants.rules.table import parse
 
@@ -92,18 +96,19 @@ def test_kz_three_working_days_over_a_weekend() -> None:
 @pytest.mark.parametrize(
     ("received", "expected"),
     [
-        # 31 Jan + 1 month: February has no 31st -> 28 Feb 23:59:59 CET = 22:59:59 UTC
+        # 31 Jan + 1 month: February has no 31st -> Sat 28 Feb, which rolls (Reg. 1182/71
+        # Art. 3(4)) to Mon 2 Mar 23:59:59 CET = 22:59:59 UTC
         (
             datetime(2026, 1, 31, 10, 0, tzinfo=BRUSSELS),
-            datetime(2026, 2, 28, 22, 59, 59, tzinfo=UTC),
+            datetime(2026, 3, 2, 22, 59, 59, tzinfo=UTC),
         ),
-        # leap year -> 29 Feb 23:59:59 CET
+        # leap year -> Tue 29 Feb 2028 23:59:59 CET, a working day
         (
             datetime(2028, 1, 31, 10, 0, tzinfo=BRUSSELS),
             datetime(2028, 2, 29, 22, 59, 59, tzinfo=UTC),
         ),
         # 2026-01-31 00:30 in Brussels is still 30 Jan 23:30 UTC: the local date (31) counts
-        (datetime(2026, 1, 30, 23, 30, tzinfo=UTC), datetime(2026, 2, 28, 22, 59, 59, tzinfo=UTC)),
+        (datetime(2026, 1, 30, 23, 30, tzinfo=UTC), datetime(2026, 3, 2, 22, 59, 59, tzinfo=UTC)),
     ],
 )
 def test_eu_one_month_from_31_january(received: datetime, expected: datetime) -> None:
@@ -139,22 +144,20 @@ def test_law_beats_a_longer_promise() -> None:
 
 
 def test_uk_request_extended_by_two_months() -> None:
-    # Received Tue 2026-03-10 in London: 1 month -> 10 April 23:59:59 BST = 22:59:59 UTC.
-    # Extension +2 months counted from that due date -> 10 June 23:59:59 BST = 22:59:59 UTC.
-    due = due_for_request(
-        received_at=datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Europe/London")),
-        request_type=RequestType.ACCESS,
-        jurisdiction=UK,
-    )
+    # Received Tue 2026-03-10 in London: 1 month -> Fri 10 April 23:59:59 BST = 22:59:59 UTC.
+    # Extension +2 months counted from that day -> Wed 10 June 23:59:59 BST = 22:59:59 UTC.
+    received = datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Europe/London"))
+    due = due_for_request(received_at=received, request_type=RequestType.ACCESS, jurisdiction=UK)
     assert due == datetime(2026, 4, 10, 22, 59, 59, tzinfo=UTC)
-    extended = extend(due=due, deadline=UK.deadlines["access"], jurisdiction=UK)
+    end = period_end(start=received, deadline=UK.deadlines["access"], jurisdiction=UK)
+    extended = extend(end=end, deadline=UK.deadlines["access"], jurisdiction=UK)
     assert extended == datetime(2026, 6, 10, 22, 59, 59, tzinfo=UTC)
 
 
 def test_extension_refused_where_the_law_allows_none() -> None:
-    due = datetime(2024, 5, 7, 20, 59, 59, tzinfo=UTC)
+    end = datetime(2024, 5, 7, 20, 59, 59, tzinfo=UTC)
     with pytest.raises(NoExtension):
-        extend(due=due, deadline=RU.deadlines["rectification"], jurisdiction=RU)
+        extend(end=end, deadline=RU.deadlines["rectification"], jurisdiction=RU)
 
 
 def test_hours_are_elapsed_time_even_across_dst() -> None:
@@ -289,3 +292,140 @@ def test_figure_next_to_undue_delay_is_refused() -> None:
     }
     with pytest.raises(RuleTableError, match="undue_delay rows carry no amount"):
         parse(table)
+
+
+_STATES = sorted(JURISDICTIONS["EU"].member_states)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
+    code=st.sampled_from(sorted(JURISDICTIONS)),
+    state=st.sampled_from([None, *_STATES]),
+)
+def test_every_period_ends_on_the_first_working_day_at_or_after_its_own_end(
+    instant: datetime, code: str, state: str | None
+) -> None:
+    """The kind, not the instances: for every deadline of the table, from any instant."""
+    rules = JURISDICTIONS[code]
+    state = state if rules.member_states else None
+    calendar = calendar_for(rules, state)
+    for key, deadline in rules.deadlines.items():
+        if deadline.amount is None or deadline.unit is None:
+            continue
+        due = due_for(start=instant, deadline=deadline, jurisdiction=rules, establishment=state)
+        end = period_end(start=instant, deadline=deadline, jurisdiction=rules, establishment=state)
+        if deadline.unit is Unit.HOURS:
+            assert due == end == instant + timedelta(hours=deadline.amount), key
+            assert deadline.rolls_under is None, key
+            continue
+        local_due, local_end = due.astimezone(calendar.zone), end.astimezone(calendar.zone)
+        assert local_due.time() == local_end.time() == time(23, 59, 59), key
+        day = local_end.date()
+        if deadline.rolls_under is None:
+            assert due == end, key
+            continue
+        while day < local_due.date():  # everything skipped was a day off
+            assert not calendar.is_working_day(day), (key, day)
+            day += timedelta(days=1)
+        assert calendar.is_working_day(local_due.date()), key
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
+    days=st.integers(min_value=1, max_value=60),
+    code=st.sampled_from(sorted(JURISDICTIONS)),
+)
+def test_a_promise_ends_where_it_falls(instant: datetime, days: int, code: str) -> None:
+    """A tenant's own promise is its public commitment: it never moves to a working day."""
+    rules = JURISDICTIONS[code]
+    zone = calendar_for(rules).zone
+    due = due_at(start=instant, amount=days, unit=Unit.DAYS, jurisdiction=rules)
+    assert due.astimezone(zone).date() == instant.astimezone(zone).date() + timedelta(days=days)
+
+
+def test_roll_rules_are_data_with_sources() -> None:
+    for code, row in JURISDICTIONS.items():
+        assert row.roll is not None, code  # shared/jurisdictions.md: every one rolls
+        assert row.roll.units == {Unit.DAYS, Unit.MONTHS}, code
+        for key, deadline in row.deadlines.items():
+            rolls = deadline.unit in (Unit.DAYS, Unit.MONTHS)
+            assert (deadline.rolls_under == row.roll.source) is rolls, (code, key)
+        if "unconfirmed" in row.roll.source:
+            assert "roll regardless" in row.roll.source, code
+
+
+@pytest.mark.parametrize(
+    ("roll", "message"),
+    [
+        ({"units": ["HOURS"], "source": "x"}, "HOURS periods never roll"),
+        ({"units": ["WORKING_DAYS"], "source": "x"}, "WORKING_DAYS periods never roll"),
+        ({"units": ["DAYS"]}, r"roll\.source"),
+        ({"units": ["DAYS"], "source": "x", "why": "y"}, "unknown key"),
+    ],
+)
+def test_a_bad_roll_rule_is_a_load_error(roll: dict, message: str) -> None:
+    table = {"XX": {"name": "Nowhere", "timezone": "UTC", "source": "test", "roll": roll}}
+    with pytest.raises(RuleTableError, match=message):
+        parse(table)
+
+
+def test_a_row_may_only_opt_out_of_the_roll() -> None:
+    row = {"amount": 2, "unit": "DAYS", "from": "receipt", "source": "test"}
+    base = {"name": "Nowhere", "timezone": "UTC", "source": "test"}
+    roll = {"units": ["DAYS"], "source": "Art. 1"}
+    table = parse(
+        {"XX": {**base, "roll": roll, "deadlines": {"a": row, "b": {**row, "roll": False}}}}
+    )
+    assert table["XX"].deadlines["a"].rolls_under == "Art. 1"
+    assert table["XX"].deadlines["b"].rolls_under is None
+    with pytest.raises(RuleTableError, match="only `roll = false`"):
+        parse({"XX": {**base, "roll": roll, "deadlines": {"a": {**row, "roll": True}}}})
+
+
+def test_member_states_need_a_calendar_and_a_zone() -> None:
+    base = {"name": "Nowhere", "timezone": "UTC", "source": "test"}
+    with pytest.raises(RuleTableError, match=r"member_states\.XX"):
+        parse({"EU": {**base, "member_states": {"XX": "Europe/Paris"}}})
+    with pytest.raises(RuleTableError, match="unknown time zone"):
+        parse({"EU": {**base, "member_states": {"FR": "Europe/Nowhere"}}})
+    assert set(JURISDICTIONS["EU"].member_states) == {
+        *[
+            "AT",
+            "BE",
+            "BG",
+            "CY",
+            "CZ",
+            "DE",
+            "DK",
+            "EE",
+            "ES",
+            "FI",
+            "FR",
+            "GR",
+            "HR",
+            "HU",
+            "IE",
+            "IT",
+            "LT",
+            "LU",
+            "LV",
+            "MT",
+            "NL",
+            "PL",
+            "PT",
+            "RO",
+            "SE",
+            "SI",
+            "SK",
+        ]
+    }
+    with pytest.raises(NotAMemberState):
+        calendar_for(JURISDICTIONS["EU"], "GB")
+    # Outside the EU a main establishment changes nothing: the country's own calendar counts.
+    assert calendar_for(JURISDICTIONS["RU"], "DE") == calendar_for(JURISDICTIONS["RU"])

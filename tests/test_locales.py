@@ -138,3 +138,34 @@ def test_zero_quality_is_never_served() -> None:
 def test_wildcard_means_any_so_default() -> None:
     assert go(header="de, *;q=0.5, ru;q=0.1", default="en") == "en"
     assert go(header="de, ru;q=0.9, *;q=0.5", default="en") == "ru"
+
+
+def test_choose_serves_one_of_the_texts_locales() -> None:
+    from tenants.policies.locales import choose
+
+    # The fallback is the default only when the text has it, else its first locale in
+    # sorted order, whatever order the caller listed them in.
+    assert choose(requested="de", available=["ru", "uz"], default="en") == "ru"
+    assert choose(requested="de", available=["uz", "ru"], default="uz") == "uz"
+    assert choose(requested="uz-UZ", available=["uz", "ru"], default="ru") == "uz"
+    assert choose(accept_language="*", available={"en", "ru"}, default="ru") == "ru"
+    with pytest.raises(ValueError):
+        choose(requested="en", available=[], default="en")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("*", None),
+        ("uz-latn-uz, ru;q=0.5", "uz-Latn-UZ"),
+        ("ru;q=0.1, KY-kg", "ky-KG"),
+        ("*, en;q=0.5", "en"),
+        ("qq-qq-qq-qq-1, ru;q=0.1", "ru"),
+    ],
+)
+def test_preferred_is_the_first_valid_tag(header, expected) -> None:
+    from tenants.policies.locales import preferred
+
+    assert preferred(header) == expected

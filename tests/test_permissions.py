@@ -80,6 +80,13 @@ async def _received(api, tokens):
     return {"id": (await _request(api, tokens, verified=True))["subjectRequest"]["id"]}
 
 
+async def _restricted(api, tokens):
+    made = await _request(api, tokens, type="RESTRICTION", verified=True)
+    complete = "mutation($id: ID!) { updateSubjectRequest(id: $id, action: COMPLETE) { subjectRequest { status } } }"
+    await api(complete, {"id": made["subjectRequest"]["id"]}, token=tokens["OWNER"])
+    return {"s": "s1"}
+
+
 # operation -> (document, how to make its variables, expected outcome per caller)
 MATRIX = {
     "viewer": ("{ viewer { key { id } } }", _nothing, (OK, OK, OK, OK, FORBIDDEN, NULL, NULL)),
@@ -145,6 +152,11 @@ MATRIX = {
         f"mutation {{ recordConsents(inputs: [{CONSENT}]) {{ recorded userErrors {{ code }} }} }}",
         _nothing,
         IMPORTERS,
+    ),
+    "liftRestriction": (
+        "mutation($s: String!) { liftRestriction(subjectId: $s) { receipt { id } userErrors { code } } }",
+        _restricted,
+        EDITORS,
     ),
     "jurisdictions": ("{ jurisdictions { code } }", _nothing, (OK,) * 7),
     "subjectRequests": ("{ subjectRequests { edges { cursor } } }", _nothing, READERS),
@@ -225,7 +237,10 @@ async def tokens(api) -> dict[str, str | None]:
     for role in ("ADMIN", "EDITOR", "AUDITOR"):
         tokens[role] = (await create_key(api, owner, name=role, role=role))[1]
     tokens["PUBLISHABLE"] = (await create_key(api, owner, name="site", publishable=True))[1]
-    disclosures = {"purposes": [{"key": "analytics.reporting", "legalBasis": "CONSENT"}]}
+    disclosures = {
+        "controller": {"name": "Acme", "email": "p@acme.example", "address": "A", "phone": "1"},
+        "purposes": [{"key": "analytics.reporting", "legalBasis": "CONSENT"}],
+    }
     draft = await create_draft(api, owner, disclosures=disclosures)
     version = await publish(api, owner, draft["id"])
     tokens["published_version"] = version["id"]

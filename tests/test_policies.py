@@ -30,7 +30,12 @@ mutation($id: ID!, $input: PolicyDraftInput!) {
   updatePolicyDraft(id: $id, input: $input) { policyVersion { id } userErrors { field code message } }
 }"""
 DISCLOSURES = {
-    "controller": {"name": "Acme LLC", "email": "privacy@acme.example", "address": "Tashkent"},
+    "controller": {
+        "name": "Acme LLC",
+        "email": "privacy@acme.example",
+        "address": "Tashkent",
+        "phone": "+998 71 200 00 00",
+    },
     "dpo": {"name": "Dana", "email": "dpo@acme.example"},
     "dataCategories": ["user.contact.email", "user.device.ip_address"],
     "purposes": [

@@ -37,7 +37,12 @@ async def publish_policy(api, owner, *, material=False, effective_at=None, title
         ],
         disclosures={
             "purposes": PURPOSES,
-            "controller": {"name": "Shop LLC", "email": "privacy@shop.example"},
+            "controller": {
+                "name": "Shop LLC",
+                "email": "privacy@shop.example",
+                "address": "Tashkent",
+                "phone": "+998 71 200 00 00",
+            },
         },
         material=material,
     )

@@ -1,4 +1,9 @@
-"""`charter tenant create` and `charter key create`."""
+"""`charter tenant create|update|limits`, `charter key create` and `charter keys rotate`.
+
+List options take several values after one flag and may be repeated as well
+(`--locales ru uz --locales en`): argparse's "extend" action, so the README's
+`[--locales L …]` is what the parser accepts.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +28,78 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
             jurisdictions=args.jurisdiction,
             domains=args.domain or None,
             dpo_email=args.dpo_email,
+            main_establishment=args.main_establishment,
         )
         print(f"tenant {tenant.slug} created ({tenant.id})", file=sys.stderr)
         print("owner key (shown once, keep it safe):", file=sys.stderr)
         print(secret)
 
     with_backends(load_settings(), work)
+
+
+def cmd_tenant_update(args: argparse.Namespace) -> None:
+    from tenants.tenancy import service
+
+    # Only what was given changes, as with updateTenant; the rest is kept.
+    given = {
+        "name": args.name,
+        "default_locale": args.locale,
+        "locales": args.locales,
+        "jurisdictions": args.jurisdiction,
+        "domains": args.domain,
+        "dpo_email": args.dpo_email,
+        "main_establishment": args.main_establishment,
+    }
+    changes = {field: value for field, value in given.items() if value is not None}
+    if args.no_main_establishment:
+        changes["main_establishment"] = None
+    if not changes:
+        raise CommandError("nothing to change: give at least one option")
+
+    async def work(cache: Cache) -> None:
+        tenant = await service.tenant_by_slug(args.slug)
+        if tenant is None:
+            raise CommandError(f"no tenant with slug {args.slug!r}")
+        tenant = await service.update_tenant(tenant=tenant, actor=ACTOR, cache=cache, **changes)
+        domains = await service.domains_of(tenant=tenant)
+        print(
+            f"{tenant.slug}: jurisdictions {' '.join(tenant.jurisdictions)}; "
+            f"locales {' '.join(tenant.locales)}; domains {' '.join(domains) or '-'}; "
+            f"main establishment {tenant.main_establishment or '-'}"
+        )
+
+    with_backends(load_settings(), work)
+
+
+def _lists(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """--locales, --jurisdiction, --domain: several values per flag, flags repeatable."""
+    parser.add_argument(
+        "--locales", action="extend", nargs="+", metavar="L", help="more locales, e.g. uz en"
+    )
+    parser.add_argument(
+        "--jurisdiction",
+        action="extend",
+        nargs="+",
+        required=required,
+        metavar="J",
+        help="rule table codes, e.g. UZ KZ",
+    )
+    parser.add_argument("--domain", action="extend", nargs="+", metavar="D", help="site domains")
+
+
+def _establishment(parser: argparse.ArgumentParser, *, clearable: bool) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--main-establishment",
+        metavar="CC",
+        help="EU member state (ISO 3166-1, e.g. DE) whose holidays and zone EU deadlines use",
+    )
+    if clearable:
+        group.add_argument(
+            "--no-main-establishment",
+            action="store_true",
+            help="count EU deadlines on weekends alone, in Europe/Brussels",
+        )
 
 
 def cmd_key_create(args: argparse.Namespace) -> None:
@@ -60,13 +131,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--slug", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--locale", required=True, help="default locale, e.g. ru")
-    create.add_argument("--locales", action="append", help="another locale (repeatable)")
-    create.add_argument(
-        "--jurisdiction", action="append", required=True, help="e.g. UZ (repeatable)"
-    )
-    create.add_argument("--domain", action="append", help="site domain (repeatable)")
+    _lists(create, required=True)
     create.add_argument("--dpo-email")
+    _establishment(create, clearable=False)
     create.set_defaults(func=cmd_tenant_create)
+    update = tenant_commands.add_parser("update", help="change a tenant; other fields are kept")
+    update.add_argument("--slug", required=True)
+    update.add_argument("--name")
+    update.add_argument("--locale", help="default locale")
+    _lists(update, required=False)
+    update.add_argument("--dpo-email")
+    _establishment(update, clearable=True)
+    update.set_defaults(func=cmd_tenant_update)
     plan = tenant_commands.add_parser("limits", help="set a tenant's plan (rates, query cost)")
     plan.add_argument("--slug", required=True)
     plan.add_argument("--key-rate", help="per secret key, like 50:100 (rate/s:burst)")

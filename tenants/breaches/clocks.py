@@ -1,18 +1,21 @@
 """Which clocks a breach starts, and when each runs out, from the rule table.
 
-A breach counts from an instant, not a day: HOURS are exact, and WORKING_DAYS end at the
-same local time on the N-th working day (reported Friday 18:00 -> Monday 18:00). DAYS and
-MONTHS end with their last day, as for requests.
+A breach counts from an instant, not a day: HOURS are exact and never roll, and
+WORKING_DAYS end at the same local time on the N-th working day (reported Friday 18:00 ->
+Monday 18:00). DAYS and MONTHS end with their last day and roll to the next working day
+where the rule table says so, as for requests (US-CA's 30 and 15 days: Cal. Civ. Code 10,
+Code Civ. Proc. 12a).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from tenants.breaches.kinds import RISK_ORDER, ClockKind, RiskLevel
 from tenants.rules import JURISDICTIONS, Deadline, Jurisdiction
-from tenants.rules.deadlines import add_working_days, due_at, zone_of
+from tenants.rules.calendar import calendar_for
+from tenants.rules.deadlines import due_for
 from tenants.rules.table import Unit
 
 OBLIGATIONS = (
@@ -47,9 +50,16 @@ class Plan:
 
 
 def plans(
-    *, code: str, risk: RiskLevel, moments: Moments, approx_subjects: int | None
+    *,
+    code: str,
+    risk: RiskLevel,
+    moments: Moments,
+    approx_subjects: int | None,
+    establishment: str | None = None,
 ) -> list[Plan]:
-    """Every clock the rule table names for this jurisdiction, and whether it opens now."""
+    """Every clock the rule table names for this jurisdiction, and whether it opens now.
+
+    ``establishment``: the tenant's main establishment (EU: whose calendar counts)."""
     rules = JURISDICTIONS[code]
     out = []
     for obligation, kind in OBLIGATIONS:
@@ -67,7 +77,7 @@ def plans(
                 jurisdiction=code,
                 kind=kind,
                 started_at=start,
-                due_at=None if start is None else clock_due(deadline, start, rules),
+                due_at=None if start is None else clock_due(deadline, start, rules, establishment),
                 opens=opens and start is not None,
                 reason=reason,
             )
@@ -83,13 +93,15 @@ def _start(deadline: Deadline, moments: Moments) -> datetime | None:
     return moments.aware_at  # awareness, knowledge, discovery
 
 
-def clock_due(deadline: Deadline, start: datetime, rules: Jurisdiction) -> datetime | None:
+def clock_due(
+    deadline: Deadline, start: datetime, rules: Jurisdiction, establishment: str | None = None
+) -> datetime | None:
     if deadline.amount is None or deadline.unit is None:
         return None  # without undue delay: no figure to count
     if deadline.unit == Unit.WORKING_DAYS:
-        zone = zone_of(rules)
-        local = start.astimezone(zone)
-        day = add_working_days(local.date(), deadline.amount, rules)
+        calendar = calendar_for(rules, establishment)
+        local = start.astimezone(calendar.zone)
+        day = calendar.add_working_days(local.date(), deadline.amount)
         moment = time(local.hour, local.minute, local.second, local.microsecond)
-        return datetime.combine(day, moment, tzinfo=zone).astimezone(start.tzinfo)
-    return due_at(start=start, amount=deadline.amount, unit=deadline.unit, jurisdiction=rules)
+        return datetime.combine(day, moment, tzinfo=calendar.zone).astimezone(UTC)
+    return due_for(start=start, deadline=deadline, jurisdiction=rules, establishment=establishment)

@@ -11,11 +11,11 @@ from tortoise.transactions import in_transaction
 from tenants import crypto, validation
 from tenants.breaches.kinds import ClockKind
 from tenants.breaches.models import Breach, BreachClock, BreachNotice
-from tenants.breaches.service import announce, get, note, refresh_next_due
+from tenants.breaches.service import announce, get, note, open_clocks, refresh_next_due
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
-from tenants.policies.locales import negotiate
+from tenants.policies.locales import choose
 from tenants.scoping import owned
 from tenants.subject_requests.models import SUBJECT_PROOFS, SubjectRequest
 from tenants.subjects.contacts import EMAIL_PURPOSE
@@ -64,13 +64,8 @@ async def notify(
         endpoints = await outbox.subscribers(tenant=tenant, kind=events.BREACH_NOTICE)
         messages_out, notices = [], []
         for subject in fresh:
-            locale = negotiate(
-                requested=locales.get(subject),
-                accept_language=None,
-                available=list(texts),
-                default=tenant.default_locale
-                if tenant.default_locale in texts
-                else next(iter(texts)),
+            locale = choose(
+                requested=locales.get(subject), available=texts, default=tenant.default_locale
             )
             text = texts[locale]
             payload = {"breach_id": str(breach.id), "title": text.title, "body": text.body}
@@ -120,6 +115,7 @@ async def notify(
             text=f"{len(notices)} notice(s) queued to people ({len(told)} already told)",
             changes={"notices_sent": breach.notices_sent},
         )
+        await open_clocks(breach, tenant=tenant, actor=actor, now=now)  # those counted from notice
         await refresh_next_due(breach)
         await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(

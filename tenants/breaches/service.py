@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from tenants import taxonomy, validation
 from tenants.breaches import clocks as rules
 from tenants.breaches.kinds import NEXT_STATUSES, RISK_ORDER, BreachStatus, ClockKind, RiskLevel
-from tenants.breaches.models import NO_CLOCK, Breach, BreachClock, BreachUpdate
+from tenants.breaches.models import NO_CLOCK, Breach, BreachClock, BreachNotice, BreachUpdate
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
 from tenants.paging import Page, keyset_page
@@ -83,7 +83,7 @@ async def report(*, tenant: Tenant, actor: str, report: Report) -> Breach:
         await note(
             breach, actor=actor, at=now, text="breach reported", changes={"risk": report.risk}
         )
-        await _open_clocks(breach, actor=actor, now=now)
+        await open_clocks(breach, tenant=tenant, actor=actor, now=now)
         await announce(tenant, breach, events.BREACH_REPORTED)
         await audit.record(
             tenant=tenant,
@@ -138,7 +138,7 @@ async def update(*, tenant: Tenant, actor: str, breach_id: str, change: Change) 
         await breach.save()
         await note(breach, actor=actor, at=now, text=remark or "updated", changes=changes)
         if "risk" in changes or "approx_subjects" in changes:
-            await _open_clocks(breach, actor=actor, now=now)
+            await open_clocks(breach, tenant=tenant, actor=actor, now=now)
         await announce(tenant, breach, events.BREACH_UPDATED)
         await audit.record(
             tenant=tenant,
@@ -250,19 +250,34 @@ async def refresh_next_due(breach: Breach) -> None:
     await breach.save(update_fields=["next_due_at"])
 
 
-async def _open_clocks(breach: Breach, *, actor: str, now: datetime) -> None:
-    """Open every clock the breach needs now and has not opened; say why others stay shut."""
+async def open_clocks(breach: Breach, *, tenant: Tenant, actor: str, now: datetime) -> None:
+    """Open every clock the breach needs now and has not opened; say why others stay shut.
+
+    Called again when something a clock waits for happens: a higher risk, more people,
+    the first notice to them (California's Attorney General: 15 days after residents are
+    told, Cal. Civ. Code 1798.82(f))."""
     existing = {
         (c.jurisdiction, c.kind)
         for c in await BreachClock.filter(breach_id=breach.id).only("jurisdiction", "kind")
     }
-    moments = rules.Moments(detected_at=breach.detected_at, aware_at=breach.aware_at)
+    first_notice = (
+        await BreachNotice.filter(breach_id=breach.id)
+        .order_by("created_at")
+        .first()
+        .values_list("created_at", flat=True)
+    )
+    moments = rules.Moments(
+        detected_at=breach.detected_at,
+        aware_at=breach.aware_at,
+        subjects_notified_at=first_notice,
+    )
     for code in breach.jurisdictions:
         for plan in rules.plans(
             code=code,
             risk=RiskLevel(breach.risk),
             moments=moments,
             approx_subjects=breach.approx_subjects,
+            establishment=tenant.main_establishment,
         ):
             if (plan.jurisdiction, plan.kind) in existing:
                 continue

@@ -194,8 +194,13 @@ def event_document(
     decisions: Sequence[tuple[str, bool]] | Sequence[Mapping[str, Any]],
     commitment: str,
     previous_hash: str | None,
+    processing: str | None = None,
 ) -> dict[str, Any]:
-    """The chained content of one consent event; it never holds a personal field."""
+    """The chained content of one consent event; it never holds a personal field.
+
+    ``processing`` marks an event about the processing itself rather than a decision
+    (a restriction, its lifting, an objection: tenants/consent/processing.py); absent from
+    every other document, so those written before it existed verify as they were."""
     if type(sequence) is not int or not 1 <= sequence <= _MAX_SAFE_INT:
         raise ValueError("sequence must be an int >= 1")
     if locale is not None and not isinstance(locale, str):
@@ -205,7 +210,7 @@ def event_document(
     # for ever, beyond the reach of erasure.
     if not isinstance(commitment, str) or not _HEX_HASH.fullmatch(commitment):
         raise ValueError("commitment must be the 64-hex-character output of commitment()")
-    return _Plain(
+    document = _Plain(
         {
             "schema": DOCUMENT_SCHEMA,
             # Ids are stringified so UUID and int keys both serialise the same on every backend.
@@ -223,6 +228,9 @@ def event_document(
             "previous_hash": previous_hash,
         }
     )
+    if processing is not None:
+        document["processing"] = str(processing)
+    return document
 
 
 def _check_previous(previous_hash: str | None) -> None:

@@ -71,15 +71,17 @@ def document_json(
     decisions: str,
     commitment: str,
     previous_hash: str | None,
+    processing: str | None = None,
 ) -> bytes:
     """Exactly ``canonical_json(event_document(...))``; times come from ``instant`` and
     decisions from ``decisions_json``. Keys are in code point order, as JCS sorts them."""
     previous = "null" if previous_hash is None else f'"{previous_hash}"'
+    marker = "" if processing is None else f',"processing":{encode_basestring(processing)}'
     return (
         f'{{"commitment":"{commitment}","decisions":{decisions},"event_id":"{event_id}",'
         f'"locale":{_text(locale)},"method":{encode_basestring(method)},'
         f'"occurred_at":"{occurred_at}","policy_kind":{encode_basestring(policy_kind)},'
-        f'"policy_version":"{policy_version}","previous_hash":{previous},'
+        f'"policy_version":"{policy_version}","previous_hash":{previous}{marker},'
         f'"recorded_at":"{recorded_at}","schema":{DOCUMENT_SCHEMA},"sequence":{sequence},'
         f'"tenant_id":"{tenant_id}"}}'
     ).encode()

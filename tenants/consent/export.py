@@ -26,6 +26,7 @@ COLUMNS = (
     "ip",
     "user_agent",
     "client_event_id",
+    "processing",
     "commitment",
     "previous_hash",
     "hash",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from tenants import validation
 from tenants.consent.evidence import clean_user_agent, truncate_ip
@@ -17,6 +16,7 @@ from tenants.consent.methods import ConsentMethod
 from tenants.errors import ErrorCode, Problems
 from tenants.policies.catalog import Catalog
 from tenants.policies.kinds import PolicyKind
+from tenants.policies.locales import choose
 from tenants.rules import JURISDICTIONS
 from tenants.tenancy.models import Tenant
 
@@ -25,7 +25,6 @@ GPC_PREFIXES = ("marketing.advertising", "third_party_sharing")
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_SUBJECT_ID = 255
 MAX_CLIENT_EVENT_ID = 128
-MAX_URL = 2048
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,7 @@ class Evidence:
     ip: str | None = None
     user_agent: str | None = None
     gpc: bool = False
+    accept_language: str | None = None  # negotiates the locale shown when none is named
 
 
 def gpc_applies(tenant: Tenant) -> bool:
@@ -74,7 +74,7 @@ def check(
     version = (
         catalog.in_force(item.policy_kind, now)
         if item.policy_version is None
-        else catalog.get(item.policy_kind, item.policy_version)
+        else catalog.effective(item.policy_kind, item.policy_version, now)
     )
     if version is None:
         code = ErrorCode.NO_PUBLISHED_POLICY if item.policy_version is None else ErrorCode.NOT_FOUND
@@ -101,13 +101,15 @@ def check(
     locale = item.locale
     if locale is not None:
         locale = validation.locale(problems, locale, *path, "locale")
-        if locale and version is not None and locale not in version.locales:
-            problems.add(
-                ErrorCode.LOCALE_NOT_AVAILABLE,
-                f"version {version.number} has no {locale!r} translation",
-                *path,
-                "locale",
-            )
+    if version is not None and version.locales and (locale or item.locale is None):
+        # The translation the person was shown is the one publishedPolicy serves for the
+        # same locale and Accept-Language: one negotiation, so "uz-UZ" is "uz" here too.
+        locale = choose(
+            requested=locale,
+            accept_language=evidence.accept_language,
+            available=version.locales,
+            default=tenant.default_locale,
+        )
     occurred = item.occurred_at or now
     if occurred > now + CLOCK_SKEW:
         problems.add(ErrorCode.INVALID, "occurredAt is in the future", *path, "occurredAt")
@@ -155,10 +157,4 @@ def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:
 
 
 def _url(problems: Problems, value: str | None, *field: str) -> str | None:
-    if value is None:
-        return None
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > MAX_URL:
-        problems.add(ErrorCode.INVALID_URL, "sourceUrl must be an http(s) URL", *field)
-        return None
-    return value.strip()
+    return None if value is None else validation.http_url(problems, value, *field)

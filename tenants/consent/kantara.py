@@ -8,7 +8,7 @@ not supplied a value (say, a phone number) the field is "" rather than invented,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,6 +96,7 @@ class TenantInfo:
     jurisdictions: tuple[str, ...] = ()
     # ISO 3166-1 alpha-2 of the postal address; the v1.1 address is a schema.org object.
     country: str | None = None
+    url: str | None = None  # piiControllerUrl (optional in v1.1): the controller's site
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,14 @@ def _decided(decisions: Iterable[tuple[str, bool]], known: set[str]) -> dict[str
     return out
 
 
-def _consent_type(purpose: PurposeInfo, granted: bool | None) -> str | None:
+def _consent_type(purpose: PurposeInfo, granted: bool | None, implied: bool) -> str | None:
     """EXPLICIT, IMPLICIT, or None when the purpose does not belong on the receipt."""
     if purpose.requires_consent:
-        # Only a recorded "yes" is consent; a refusal or silence means none was given.
-        return EXPLICIT if granted is True else None
+        # Only a recorded "yes" is consent; a refusal or silence means none was given. A
+        # "yes" the person did not act to give (IMPLIED) is implicit, never explicit.
+        if granted is not True:
+            return None
+        return IMPLICIT if implied else EXPLICIT
     if granted is False and purpose.legal_basis == _LEGITIMATE_INTERESTS:
         return None  # an objection (GDPR Art. 21) ends processing on this basis
     # Contract, legal obligation, legitimate interests...: processing the person was told
@@ -180,8 +184,10 @@ def kantara_receipt(
     purposes: Sequence[PurposeInfo],
     decisions: Iterable[tuple[str, bool]],
     language: str | None = None,
+    implied: Collection[str] = (),
 ) -> dict[str, Any]:
-    """A v1.1 receipt listing the purposes in force for this person after ``decisions``."""
+    """A v1.1 receipt listing the purposes in force for this person after ``decisions``;
+    ``implied`` names the purposes whose "yes" was implied rather than expressed."""
     if not subject_id:
         raise ValueError("a receipt needs the person's identifier (piiPrincipalId)")
     if consent_timestamp.tzinfo is None:
@@ -189,13 +195,22 @@ def kantara_receipt(
     decided = _decided(decisions, {p.key for p in purposes})
     listed = []
     for purpose in purposes:
-        consent_type = _consent_type(purpose, decided.get(purpose.key))
+        consent_type = _consent_type(purpose, decided.get(purpose.key), purpose.key in implied)
         if consent_type is not None:
             listed.append((purpose, consent_type))
     spi = sensitive_categories(c for p, _ in listed for c in p.data_categories)
     address: dict[str, str] = {"streetAddress": tenant.address or ""}
     if tenant.country:
         address["addressCountry"] = tenant.country
+    controller: dict[str, Any] = {
+        "piiController": tenant.name,
+        "contact": tenant.contact or "",
+        "address": address,
+        "email": tenant.email or "",
+        "phone": tenant.phone or "",
+    }
+    if tenant.url:
+        controller["piiControllerUrl"] = tenant.url
     receipt: dict[str, Any] = {
         "version": VERSION,
         # v1.1 allows several jurisdictions separated by spaces.
@@ -205,15 +220,7 @@ def kantara_receipt(
         "collectionMethod": collection_method,
         "consentReceiptID": str(receipt_id),
         "piiPrincipalId": subject_id,
-        "piiControllers": [
-            {
-                "piiController": tenant.name,
-                "contact": tenant.contact or "",
-                "address": address,
-                "email": tenant.email or "",
-                "phone": tenant.phone or "",
-            }
-        ],
+        "piiControllers": [controller],
         "policyUrl": policy_url,
         "services": [
             {"service": tenant.name, "purposes": [_purpose(p, t) for p, t in listed]},

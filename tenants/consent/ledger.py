@@ -43,6 +43,7 @@ class Entry:
     ip: str | None
     user_agent: str | None
     client_event_id: str | None
+    processing: str | None = None  # a processing change, not a decision (processing.py)
 
 
 async def locked_head(*, tenant: Tenant) -> ConsentChainHead:
@@ -112,6 +113,7 @@ class Linker:
             decisions=decisions_json,
             commitment=commitment,
             previous_hash=head.hash,
+            processing=entry.processing,
         )
         digest = hashlib.sha256(
             document if head.hash is None else head.hash.encode() + document
@@ -137,6 +139,7 @@ class Linker:
             previous_hash=head.hash,
             client_event_id=entry.client_event_id,
             hash=digest,
+            processing=entry.processing,
         )
         head.sequence, head.hash = sequence, digest
         return event
@@ -157,6 +160,7 @@ def document_of(event: ConsentEvent | EventRow) -> dict[str, Any]:
         decisions=event.decisions,
         commitment=event.commitment,
         previous_hash=event.previous_hash,
+        processing=event.processing,
     )
 
 

@@ -31,6 +31,9 @@ class ConsentEvent(TenantOwned):
     previous_hash = fields.CharField(max_length=64, null=True)
     hash = fields.CharField(max_length=64)
     client_event_id = fields.CharField(max_length=128, null=True)
+    # Set on events about the processing rather than a decision: RESTRICTED,
+    # RESTRICTION_LIFTED, OBJECTED (tenants/consent/processing.py). Chained.
+    processing = fields.CharField(max_length=24, null=True)
 
     class Meta:
         table = "consent_event"

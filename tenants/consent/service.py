@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
-from tenants.consent import grouping, ledger, writes
+from tenants.consent import decisions, grouping, ledger, retries, writes
+from tenants.consent.decisions import Decision
 from tenants.consent.intake import ConsentInput, Evidence, check
-from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
+from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
 from tenants.paging import Page, keyset_page
@@ -18,27 +19,10 @@ from tenants.policies.catalog import Catalog, catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
 from tenants.subjects.contacts import save_contacts, sealed_contact
-from tenants.subjects.models import SubjectFlags
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Decision:
-    purpose: str
-    granted: bool
-    decided_at: datetime
-    policy_kind: PolicyKind
-    policy_version: int
-    method: ConsentMethod
-    stale: bool
-    restricted: bool = False  # a completed RESTRICTION request limits all processing
-
-    @property
-    def explicit(self) -> bool:
-        return self.method not in NOT_EXPLICIT
 
 
 @dataclass(frozen=True)
@@ -57,7 +41,7 @@ async def record_consent(
     cache: Cache | None,
     trusted: bool = False,
 ) -> tuple[ConsentEvent, Catalog]:
-    """Record one decision set; the same clientEventId again returns the first event.
+    """Record one decision set; a retry of the same event returns the first (``retries``).
     ``trusted``: a secret key, whose e-mail addresses are verified contacts."""
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
@@ -67,13 +51,15 @@ async def record_consent(
     )
     problems.raise_if_any()
 
-    async def write(items: list) -> list[ConsentEvent]:
+    async def write(items: list) -> list[ConsentEvent | None]:
         events, _ = await append(
             tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
         )
         return events
 
     event = await grouping.submit((tenant.id, actor), (entry, email), write)
+    if event is None:
+        raise DomainError(retries.reused("input", "clientEventId"))
     return event, versions
 
 
@@ -93,7 +79,7 @@ async def record_consents(
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
-    valid = []
+    valid, positions = [], []
     for index, item in enumerate(items):
         entry, email = check(
             problems,
@@ -107,14 +93,25 @@ async def record_consents(
         )
         if entry is not None:
             valid.append((entry, email))
+            positions.append(index)
     events, duplicates = (
         await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
         if valid
         else ([], 0)
     )
+    refused = [position for position, event in zip(positions, events, strict=True) if event is None]
+    problems.items.extend(retries.reused("inputs", str(i), "clientEventId") for i in refused)
+    problems.items.sort(key=_index)  # in input order, as the client reads them
     return BatchResult(
-        recorded=len(events) - duplicates, duplicates=duplicates, problems=tuple(problems.items)
+        recorded=len(events) - duplicates - len(refused),
+        duplicates=duplicates,
+        problems=tuple(problems.items),
     )
+
+
+def _index(problem: Problem) -> int:
+    field = problem.field or ()
+    return int(field[1]) if len(field) > 1 and field[1].isdigit() else -1
 
 
 async def append(
@@ -124,9 +121,11 @@ async def append(
     now: datetime,
     actor: str,
     trusted: bool = False,
-) -> tuple[list[ConsentEvent], int]:
+) -> tuple[list[ConsentEvent | None], int]:
     """Chain, insert and fold into state, all in one transaction; returns each item's event
-    (the earlier one for a repeated clientEventId) and how many were repeats."""
+    and how many were repeats. A repeated clientEventId gives the earlier event when the
+    item is the same event (a retry), else None: that id is another event's
+    (``retries``), and the item is not recorded."""
     async with in_transaction():
         head = await ledger.locked_head(tenant=tenant)
         ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
@@ -143,9 +142,11 @@ async def append(
         linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         events, fresh, contacts, duplicates = [], [], {}, 0
         for entry, email in items:
-            if entry.client_event_id in seen:
-                events.append(seen[entry.client_event_id])
-                duplicates += 1
+            earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
+            if earlier is not None:
+                same = retries.same_event(entry, earlier)
+                events.append(earlier if same else None)
+                duplicates += same
                 continue
             event = linker.link(entry)
             if entry.client_event_id:
@@ -180,27 +181,26 @@ async def append(
 async def consent_state(
     *, tenant: Tenant, subject_id: str, cache: Cache | None = None
 ) -> list[Decision]:
+    """The subject's latest decision per purpose, as read now (``decisions``)."""
     rows = (
         await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
     )
-    versions = await catalog(tenant=tenant, cache=cache) if rows else None
-    flags = (
-        await owned(SubjectFlags, tenant=tenant).get_or_none(subject_id=subject_id)
-        if rows
-        else None
-    )
-    restricted = bool(flags and flags.restricted)
+    if not rows:
+        return []
+    versions = await catalog(tenant=tenant, cache=cache)
+    found = (await decisions.standing(tenant=tenant, subject_ids=[subject_id])).get(subject_id)
     now = datetime.now(UTC)
     return [
-        Decision(
+        decisions.read(
             purpose=row.purpose,
             granted=row.granted,
             decided_at=row.decided_at,
-            policy_kind=PolicyKind(row.policy_kind),
-            policy_version=row.policy_version,
+            kind=PolicyKind(row.policy_kind),
+            version=row.policy_version,
             method=ConsentMethod(row.method),
-            stale=row.policy_version < versions.latest_material(PolicyKind(row.policy_kind), now),
-            restricted=restricted,
+            standing=found or decisions.Standing(),
+            versions=versions,
+            now=now,
         )
         for row in rows
     ]
@@ -213,18 +213,23 @@ async def consent_history(
     return await keyset_page(query, order="sequence", first=first, after=after)
 
 
-def decisions_of(event: ConsentEvent, versions: Catalog) -> list[Decision]:
-    """An event's decisions as read now (stale if a later material version is in force)."""
-    latest = versions.latest_material(PolicyKind(event.policy_kind), datetime.now(UTC))
+def decisions_of(
+    event: ConsentEvent, versions: Catalog, standing: decisions.Standing
+) -> list[Decision]:
+    """An event's decisions as read now, by the same rule as consent_state (``decisions``):
+    the receipt and the state always agree."""
+    now = datetime.now(UTC)
     return [
-        Decision(
+        decisions.read(
             purpose=d["purpose"],
             granted=d["granted"],
             decided_at=event.occurred_at,
-            policy_kind=PolicyKind(event.policy_kind),
-            policy_version=event.policy_version,
+            kind=PolicyKind(event.policy_kind),
+            version=event.policy_version,
             method=ConsentMethod(d.get("method", event.method)),
-            stale=event.policy_version < latest,
+            standing=standing,
+            versions=versions,
+            now=now,
         )
         for d in event.decisions
     ]

@@ -44,6 +44,7 @@ class EventRow:
     previous_hash: str | None
     hash: str
     client_event_id: str | None
+    processing: str | None = None
 
 
 class StateRow(NamedTuple):

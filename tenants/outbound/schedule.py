@@ -104,7 +104,11 @@ async def consent_batches() -> int:
                         tenant_id=head.tenant_id, sequence__gt=head.announced, sequence__lte=upto
                     )
                     .order_by("sequence")
-                    .values("id", "sequence", "subject_id", "decisions", "recorded_at")
+                    # processing: a restriction, its lifting or an objection, which the
+                    # tenant's systems must act on as much as on a decision.
+                    .values(
+                        "id", "sequence", "subject_id", "decisions", "processing", "recorded_at"
+                    )
                 )
                 payload = {
                     "from_sequence": head.announced + 1,

@@ -23,6 +23,8 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from tenants.policies.locales import choose
+
 __all__ = ["KINDS", "LOCALES", "OverrideError", "Rendered", "check_overrides", "render"]
 
 DEFAULT_LOCALE = "en"
@@ -99,14 +101,6 @@ _REFUSED = (
 _TEXT, _HTML = _files(autoescape=False), _files(autoescape=True)
 _SANDBOX_TEXT, _SANDBOX_HTML = _Sandbox(autoescape=False), _Sandbox(autoescape=True)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
-
-
-def _candidates(locale: str | None) -> list[str]:
-    """``uz-Cyrl-UZ`` -> uz-cyrl-uz, uz-cyrl, uz, en: most specific first, English last."""
-    tag = (locale or "").strip().replace("_", "-").lower()
-    parts = [part for part in tag.split("-") if part]
-    chain = ["-".join(parts[:end]) for end in range(len(parts), 0, -1)]
-    return [*dict.fromkeys([*chain, DEFAULT_LOCALE])]
 
 
 def _paragraphs(rendered: str) -> list[str]:
@@ -207,9 +201,11 @@ def render(
     own = {tag.replace("_", "-").lower(): parts for tag, parts in (overrides or {}).items()}
     # At each step of the chain the tenant's text wins over ours; a less specific
     # override does not beat a more specific built-in ("ru" reader, "en" override).
-    chosen = next(tag for tag in _candidates(locale) if tag in own or tag in LOCALES)
+    # Charter's one negotiation (tenants/policies/locales.py), over the tenant's texts and
+    # ours together: at each step the more specific tag wins, whoever wrote it.
+    chosen = choose(requested=locale, available=[*own, *LOCALES], default=DEFAULT_LOCALE)
     override = own.get(chosen, {})
-    builtin = next(tag for tag in _candidates(chosen) if tag in LOCALES)
+    builtin = choose(requested=chosen, available=LOCALES, default=DEFAULT_LOCALE)
     context = _context(kind, payload, tenant_name=tenant_name, locale=chosen, builtin=builtin)
     name = f"{builtin}/{kind}.jinja"
 

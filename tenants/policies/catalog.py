@@ -37,7 +37,14 @@ class Catalog:
         self._last_in_force: tuple[tuple[PolicyKind, datetime], PublishedFacts | None] | None = None
 
     def get(self, kind: PolicyKind, number: int) -> PublishedFacts | None:
+        """Any published version, scheduled ones included: for what was already recorded."""
         return self._by_key.get((kind, number))
+
+    def effective(self, kind: PolicyKind, number: int, now: datetime) -> PublishedFacts | None:
+        """The version if it has taken effect by ``now``; a scheduled one is nobody's to
+        see (or consent to) before its effectiveAt."""
+        found = self._by_key.get((kind, number))
+        return found if found is not None and found.effective_at <= now else None
 
     def in_force(self, kind: PolicyKind, now: datetime) -> PublishedFacts | None:
         # The last answer is remembered: a batch asks the same question for each event.

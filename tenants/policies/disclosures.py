@@ -6,6 +6,7 @@ Input and storage share one shape, a plain dict with snake_case keys (see ``EMPT
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from tenants import taxonomy, validation
@@ -29,6 +30,21 @@ EMPTY: dict[str, Any] = {
 # ISO 8601 durations as retention periods ("P1Y", "P6M", "P30D", "PT72H").
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2, plus "EU" for the Union
+# ISO 3166-1's user-assigned codes (AA, QM-QZ, XA-XZ, ZZ) name no country. XK is the one
+# exception in use: Kosovo, as the EU and most registries write it.
+UNKNOWN_REGION = "ZZ"  # CLDR's "Unknown Region"; what clients had to write for "abroad"
+KOSOVO = "XK"
+
+
+class TransferDestination(StrEnum):
+    """Where a transfer goes: a named country, or abroad with no country named (GDPR Art.
+    13(1)(f) asks for "the fact that the controller intends to transfer ... to a third
+    country"; a policy that says only "abroad" discloses exactly that)."""
+
+    COUNTRY = "COUNTRY"
+    UNSPECIFIED_THIRD_COUNTRIES = "UNSPECIFIED_THIRD_COUNTRIES"
+
+
 MAX_TEXT = 2000
 MAX_AGE = 21
 
@@ -144,6 +160,14 @@ def _retention(problems: Problems, rule: dict[str, Any], *field: str) -> dict[st
     return {"subject": subject, "period": period, "criteria": criteria}
 
 
+def _user_assigned(code: str) -> bool:
+    return (
+        code in ("AA", UNKNOWN_REGION)
+        or "QM" <= code <= "QZ"
+        or (code.startswith("X") and code != KOSOVO)
+    )
+
+
 def _country(problems: Problems, value: str | None, *field: str) -> str | None:
     if value is None:
         return None
@@ -151,6 +175,12 @@ def _country(problems: Problems, value: str | None, *field: str) -> str | None:
     if not COUNTRY.match(code):
         problems.add(
             ErrorCode.INVALID_COUNTRY, f"{value!r} is not an ISO 3166 country code", *field
+        )
+    elif _user_assigned(code):
+        problems.add(
+            ErrorCode.INVALID_COUNTRY,
+            f"{code} is a user-assigned ISO 3166 code and names no country",
+            *field,
         )
     return code
 
@@ -164,9 +194,72 @@ def _recipient(problems: Problems, recipient: dict[str, Any], *field: str) -> di
 
 
 def _transfer(problems: Problems, transfer: dict[str, Any], *field: str) -> dict[str, Any]:
+    """{"country": code or None, "destination": TransferDestination, "safeguard": text}.
+
+    ``destination`` left out follows the country: "ZZ", the only way to say "abroad"
+    before the field existed, is mapped to UNSPECIFIED_THIRD_COUNTRIES.
+    """
+    safeguard = validation.text(
+        problems, transfer.get("safeguard"), *field, "safeguard", max_length=MAX_TEXT
+    )
+    raw = (transfer.get("country") or "").strip().upper()
+    given = transfer.get("destination")
+    if given not in (None, *TransferDestination):
+        problems.add(ErrorCode.INVALID, f"unknown destination {given!r}", *field, "destination")
+        given = None
+    if given is None:
+        unspecified = raw == UNKNOWN_REGION
+    else:
+        unspecified = given == TransferDestination.UNSPECIFIED_THIRD_COUNTRIES
+    if unspecified:
+        if raw not in ("", UNKNOWN_REGION):
+            problems.add(
+                ErrorCode.INVALID,
+                "a transfer to unspecified third countries names no country: leave country "
+                "empty, or set destination COUNTRY",
+                *field,
+                "country",
+            )
+        return {
+            "country": None,
+            "destination": TransferDestination.UNSPECIFIED_THIRD_COUNTRIES.value,
+            "safeguard": safeguard,
+        }
+    if not raw:
+        problems.add(
+            ErrorCode.REQUIRED,
+            "name the country, or set destination UNSPECIFIED_THIRD_COUNTRIES",
+            *field,
+            "country",
+        )
     return {
-        "country": _country(problems, transfer.get("country"), *field, "country"),
-        "safeguard": validation.text(
-            problems, transfer.get("safeguard"), *field, "safeguard", max_length=MAX_TEXT
-        ),
+        "country": _country(problems, raw, *field, "country") if raw else None,
+        "destination": TransferDestination.COUNTRY.value,
+        "safeguard": safeguard,
     }
+
+
+def transfers(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """A version's transfers, each with its destination: versions frozen before the field
+    existed say "ZZ" for unspecified third countries and nothing for a named one."""
+    out = []
+    for transfer in stored.get("transfers", []):
+        unspecified = transfer.get(
+            "destination"
+        ) == TransferDestination.UNSPECIFIED_THIRD_COUNTRIES or transfer.get("country") in (
+            None,
+            "",
+            UNKNOWN_REGION,
+        )
+        out.append(
+            {
+                "country": None if unspecified else transfer["country"],
+                "destination": (
+                    TransferDestination.UNSPECIFIED_THIRD_COUNTRIES
+                    if unspecified
+                    else TransferDestination.COUNTRY
+                ).value,
+                "safeguard": transfer.get("safeguard", ""),
+            }
+        )
+    return out

@@ -2,13 +2,22 @@
 
 Pure string handling: callers pass the explicit locale argument, the Accept-Language
 header and the locales a tenant actually has, and get back one of those locales.
+
+This is the one negotiation of Charter: every entry point that takes a locale or an
+Accept-Language header goes through ``choose`` (a text with several locales: a policy
+version served or consented to, an e-mail, a breach notice) or ``preferred`` (a person's
+language to remember, before any text is chosen), so the same tag gets the same answer
+everywhere.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["WILDCARD", "negotiate", "parse_accept_language"]
+import langcodes
+
+__all__ = ["WILDCARD", "choose", "negotiate", "parse_accept_language", "preferred"]
 
 WILDCARD = "*"
 
@@ -129,3 +138,34 @@ def negotiate(
         if found is not None:
             return found
     return default
+
+
+def choose(
+    *,
+    requested: str | None = None,
+    accept_language: str | None = None,
+    available: Iterable[str],
+    default: str,
+) -> str:
+    """Which of a text's locales a reader gets: ``negotiate`` over ``available`` in one
+    fixed order (sorted, so every caller breaks ties alike), falling back to ``default``
+    when the text has it, else to its first locale. ``available`` must not be empty."""
+    ordered = sorted(set(available))
+    if not ordered:
+        raise ValueError("a text with no locale cannot be served")
+    return negotiate(
+        requested=requested,
+        accept_language=accept_language,
+        available=ordered,
+        default=default if default in ordered else ordered[0],
+    )
+
+
+def preferred(accept_language: str | None) -> str | None:
+    """The reader's most preferred language in an Accept-Language header, as a valid BCP
+    47 tag, or None (no header, only "*", nothing valid): what to remember of a person
+    who named no locale, so that what they are sent later is negotiated as above."""
+    for tag in parse_accept_language(accept_language or ""):
+        if tag != WILDCARD and langcodes.tag_is_valid(tag):
+            return langcodes.standardize_tag(tag)
+    return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from tenants.cache import Cache
 from tenants.policies.kinds import PolicyKind, VersionStatus
-from tenants.policies.locales import negotiate
+from tenants.policies.locales import choose
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.tenancy.models import Tenant, TenantDomain
 
@@ -97,15 +97,13 @@ async def published_policy(
     if entry is None:
         return None
     number, version_id, _ = entry
-    content = await cache.get_or_load(
-        Cache.key("policy-version", version_id), lambda: _content(version_id), ttl=VERSION_TTL
-    )
+    content = await version_content(cache=cache, version_id=version_id)
     texts = content["translations"]
-    served = negotiate(
+    served = choose(
         requested=locale,
         accept_language=accept_language,
-        available=list(texts),
-        default=index["default_locale"] if index["default_locale"] in texts else next(iter(texts)),
+        available=texts,
+        default=index["default_locale"],
     )
     text = texts[served]
     return PublishedView(
@@ -127,6 +125,16 @@ async def published_policy(
     )
 
 
+async def version_content(*, cache: Cache | None, version_id: str) -> dict[str, Any]:
+    """A published version's frozen content (translations with their contentHash), cached
+    by id: published versions never change. Never ask it for a version not yet public."""
+    if cache is None:
+        return await _content(version_id)
+    return await cache.get_or_load(
+        Cache.key("policy-version", version_id), lambda: _content(version_id), ttl=VERSION_TTL
+    )
+
+
 async def tenant_of_site(*, cache: Cache, site: str) -> str | None:
     """The tenant id a site (slug or domain) belongs to, cached like the policy itself."""
     site = site.strip().lower()
@@ -144,9 +152,11 @@ def _next_change(versions: list[list], now: datetime) -> datetime | None:
 
 
 def _pick(versions: list[list], *, version: int | None, now: datetime) -> list | None:
-    if version is not None:
-        return next((entry for entry in versions if entry[0] == version), None)
+    # A scheduled version is private until its effectiveAt, even asked for by number:
+    # it may still change the tenant's mind (and this answer is public and cached).
     in_force = [entry for entry in versions if datetime.fromisoformat(entry[2]) <= now]
+    if version is not None:
+        return next((entry for entry in in_force if entry[0] == version), None)
     return max(in_force, key=lambda entry: entry[0], default=None)
 
 

@@ -15,6 +15,7 @@ from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.paging import Page, keyset_page
 from tenants.policies import disclosures as disclosure_rules
 from tenants.policies import notices
+from tenants.policies.controller import check_publishable
 from tenants.policies.kinds import PolicyKind, VersionStatus
 from tenants.policies.models import Policy, PolicyTranslation, PolicyVersion
 from tenants.policies.render import content_hash, render_html
@@ -143,6 +144,7 @@ async def publish(
                 f"publishing needs a translation in the default locale {tenant.default_locale!r}",
                 "id",
             )
+        check_publishable(version.disclosures, tenant)
         published = await _timeline(tenant=tenant, policy_id=version.policy_id)
         if published and effective < published[-1][1]:
             raise DomainError.one(

@@ -4,9 +4,18 @@ from tenants.rules.table import (
     JURISDICTIONS,
     Deadline,
     Jurisdiction,
+    Roll,
     RuleTableError,
     Unit,
     jurisdiction,
 )
 
-__all__ = ["JURISDICTIONS", "Deadline", "Jurisdiction", "RuleTableError", "Unit", "jurisdiction"]
+__all__ = [
+    "JURISDICTIONS",
+    "Deadline",
+    "Jurisdiction",
+    "Roll",
+    "RuleTableError",
+    "Unit",
+    "jurisdiction",
+]

@@ -1,20 +1,24 @@
 """Deadline arithmetic: statutory clocks per the counting rules in shared/jurisdictions.md.
 
 Day-based units count in the jurisdiction's local calendar (the event's local date is
-day 0; the period ends at 23:59:59 local on its last day); HOURS count elapsed time.
-Every result is an aware UTC datetime, the form clocks are stored in.
+day 0; the period ends at 23:59:59 local on its last day); HOURS count elapsed time. A
+DAYS or MONTHS period whose last day is a weekend or public holiday ends on the next
+working day where the rule table says so (`Deadline.rolls_under`: Reg. 1182/71 Art.
+3(4), RU Civil Code Art. 193, ...); a tenant's own promise never rolls. Every result is
+an aware UTC datetime, the form clocks are stored in.
+
+``establishment`` is the tenant's main establishment (ISO 3166-1 alpha-2): for the EU it
+picks the member state whose holidays and time zone count (`calendar.calendar_for`).
 """
 
 from __future__ import annotations
 
 import calendar as _calendar
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from tenants.rights import RequestType
+from tenants.rules.calendar import Calendar, calendar_for
 from tenants.rules.table import Deadline, Jurisdiction, Unit
 
 # The md writes the end of a day as 23:59:59; sub-second precision would only leak
@@ -54,34 +58,9 @@ def deadline_for(*, request_type: RequestType, jurisdiction: Jurisdiction) -> De
     return None if key is None else jurisdiction.deadlines[key]
 
 
-@cache
-def _holiday_calendar(country: str, subdiv: str | None) -> holidays.HolidayBase:
-    # Default category (PUBLIC) only: the WORKDAY category lists observances that are
-    # working days (e.g. KG's 23 February), so asking for it would wrongly close them.
-    # Moved working Saturdays live in `weekend_workdays`, which is_working_day() honours.
-    return holidays.country_holidays(country, subdiv=subdiv)
-
-
-def is_working_day(day: date, jurisdiction: Jurisdiction) -> bool:
+def is_working_day(day: date, jurisdiction: Jurisdiction, establishment: str | None = None) -> bool:
     """Monday-Friday minus public holidays, plus weekend days officially made working days."""
-    if jurisdiction.calendar is None:
-        return day.weekday() < 5
-    cal = _holiday_calendar(jurisdiction.calendar, jurisdiction.calendar_subdiv)
-    # A transfer can be decreed in the next year's table (KZ's 2014 list works
-    # 2013-12-28), so that year must be loaded before this year's Saturdays are judged.
-    for year in (day.year, day.year + 1):
-        if year not in cal.years:
-            cal.get(date(year, 1, 1))  # populates the year (expand=True)
-    return cal.is_working_day(day)
-
-
-def add_working_days(day: date, amount: int, jurisdiction: Jurisdiction) -> date:
-    """The `amount`-th working day after `day` (`day` itself when amount is 0)."""
-    while amount > 0:
-        day += timedelta(days=1)
-        if is_working_day(day, jurisdiction):
-            amount -= 1
-    return day
+    return calendar_for(jurisdiction, establishment).is_working_day(day)
 
 
 def add_months(day: date, amount: int) -> date:
@@ -91,15 +70,22 @@ def add_months(day: date, amount: int) -> date:
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
-def zone_of(jurisdiction: Jurisdiction, tz: str | None = None) -> ZoneInfo:
-    """The zone day-based clocks count in: the tenant's override, else the jurisdiction's."""
-    return ZoneInfo(tz or jurisdiction.timezone)
-
-
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     # fold=1 takes the later of two 23:59:59s should a zone ever repeat that hour
     # (Brazil ended DST at midnight until 2019): the day ends at its last instant.
     return datetime.combine(day, END_OF_DAY, tzinfo=zone).replace(fold=1).astimezone(UTC)
+
+
+def _last_day(*, start: datetime, amount: int, unit: Unit, calendar: Calendar) -> date:
+    """The local date a day-based period of `amount` `unit` from `start` ends on, unrolled."""
+    day = start.astimezone(calendar.zone).date()
+    if unit is Unit.DAYS:
+        return day + timedelta(days=amount)
+    if unit is Unit.WORKING_DAYS:
+        return calendar.add_working_days(day, amount)
+    if unit is Unit.MONTHS:
+        return add_months(day, amount)
+    raise ValueError(f"{unit} is not a day-based unit")
 
 
 def due_at(
@@ -108,9 +94,14 @@ def due_at(
     amount: int,
     unit: Unit,
     jurisdiction: Jurisdiction,
-    tz: str | None = None,
+    establishment: str | None = None,
+    rolls: bool = False,
 ) -> datetime:
-    """When a clock of `amount` `unit` started at `start` runs out, as an aware UTC datetime."""
+    """When a clock of `amount` `unit` started at `start` runs out, as an aware UTC datetime.
+
+    ``rolls``: a last day that is not a working day moves to the next working day (only
+    meaningful for DAYS and MONTHS; callers pass ``Deadline.rolls_under is not None``).
+    """
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValueError("start must be timezone-aware")
     if amount < 0:
@@ -118,17 +109,13 @@ def due_at(
     unit = Unit(unit)
     if unit is Unit.HOURS:
         # Add in UTC: aware arithmetic in a local zone adds wall-clock time, which would
-        # make "72 hours" 71 or 73 across a DST switch.
+        # make "72 hours" 71 or 73 across a DST switch. An instant never rolls.
         return start.astimezone(UTC) + timedelta(hours=amount)
-    zone = zone_of(jurisdiction, tz)
-    day = start.astimezone(zone).date()
-    if unit is Unit.DAYS:
-        day += timedelta(days=amount)
-    elif unit is Unit.WORKING_DAYS:
-        day = add_working_days(day, amount, jurisdiction)
-    else:
-        day = add_months(day, amount)
-    return end_of_day(day, zone)
+    calendar = calendar_for(jurisdiction, establishment)
+    day = _last_day(start=start, amount=amount, unit=unit, calendar=calendar)
+    if rolls:
+        day = calendar.next_working_day(day)
+    return end_of_day(day, calendar.zone)
 
 
 def due_for(
@@ -136,31 +123,66 @@ def due_for(
     start: datetime,
     deadline: Deadline,
     jurisdiction: Jurisdiction,
-    tz: str | None = None,
+    establishment: str | None = None,
+    rolled: bool = True,
 ) -> datetime | None:
-    """The statutory due instant, or None for "without undue delay" (no fixed figure)."""
+    """The statutory due instant, rolled where the table says (``rolled=False``: the
+    period's own end); None for "without undue delay" (no fixed figure)."""
     if deadline.amount is None or deadline.unit is None:
         return None
     return due_at(
-        start=start, amount=deadline.amount, unit=deadline.unit, jurisdiction=jurisdiction, tz=tz
+        start=start,
+        amount=deadline.amount,
+        unit=deadline.unit,
+        jurisdiction=jurisdiction,
+        establishment=establishment,
+        rolls=rolled and deadline.rolls_under is not None,
     )
+
+
+def period_end(
+    *,
+    start: datetime,
+    deadline: Deadline,
+    jurisdiction: Jurisdiction,
+    establishment: str | None = None,
+) -> datetime:
+    """The end of the period's own last day, before any roll (what an extension counts
+    from). Raises ValueError for "without undue delay", which has no end."""
+    end = due_for(
+        start=start,
+        deadline=deadline,
+        jurisdiction=jurisdiction,
+        establishment=establishment,
+        rolled=False,
+    )
+    if end is None:
+        raise ValueError(f"no fixed period ({deadline.source})")
+    return end
 
 
 def extend(
     *,
-    due: datetime,
+    end: datetime,
     deadline: Deadline,
     jurisdiction: Jurisdiction,
-    tz: str | None = None,
+    establishment: str | None = None,
 ) -> datetime:
-    """Move `due` by the deadline's extension, counted from `due` by the same rules.
+    """The extended due instant: the extension counted from `end`, the first period's own
+    end before rolling (period_end), and then rolled itself
+    (shared/jurisdictions.md, "Extensions").
 
-    Allowing it only once is the caller's job: this function has no memory.
+    Allowing it only once, and only in time, is the caller's job: this has no memory.
     """
     if deadline.extension is None or deadline.unit is None:
         raise NoExtension(f"no extension allowed ({deadline.source})")
     return due_at(
-        start=due, amount=deadline.extension, unit=deadline.unit, jurisdiction=jurisdiction, tz=tz
+        start=end,
+        amount=deadline.extension,
+        unit=deadline.unit,
+        jurisdiction=jurisdiction,
+        establishment=establishment,
+        rolls=deadline.rolls_under is not None,
     )
 
 
@@ -176,18 +198,24 @@ def due_for_request(
     request_type: RequestType,
     jurisdiction: Jurisdiction,
     promise: Promise | None = None,
-    tz: str | None = None,
+    establishment: str | None = None,
 ) -> datetime | None:
     """The earlier of the statutory deadline and the tenant's promise, in this jurisdiction.
 
-    The promise counts in the jurisdiction's zone and calendar, like the statute. None
+    The promise counts in the jurisdiction's zone and calendar, like the statute, but
+    never rolls: it is the tenant's own public commitment, not a statutory period. None
     only when there is neither a statutory figure nor a promise.
     """
     deadline = deadline_for(request_type=request_type, jurisdiction=jurisdiction)
     statutory = (
         None
         if deadline is None
-        else due_for(start=received_at, deadline=deadline, jurisdiction=jurisdiction, tz=tz)
+        else due_for(
+            start=received_at,
+            deadline=deadline,
+            jurisdiction=jurisdiction,
+            establishment=establishment,
+        )
     )
     promised = None
     if promise is not None:
@@ -197,6 +225,6 @@ def due_for_request(
             amount=days,
             unit=Unit.WORKING_DAYS if working_days else Unit.DAYS,
             jurisdiction=jurisdiction,
-            tz=tz,
+            establishment=establishment,
         )
     return earliest(statutory, promised)

@@ -41,6 +41,17 @@ class Deadline:
     undue_delay: bool = False
     min_risk: str | None = None  # breach clocks: the lowest risk level that opens them
     min_subjects: int | None = None  # breach clocks: opened only from this many people
+    # The rule under which this period, ending on a day off, ends on the next working day
+    # instead (the jurisdiction's `roll`); None: it ends where it falls.
+    rolls_under: str | None = None
+
+
+@dataclass(frozen=True)
+class Roll:
+    """Periods in these units whose last day is not a working day end on the next one."""
+
+    units: frozenset[Unit]
+    source: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,10 @@ class Jurisdiction:
     calendar_subdiv: str | None = None
     # A Global Privacy Control signal is a binding opt-out of sale/sharing here.
     gpc_binding: bool = False
+    roll: Roll | None = None
+    # ISO 3166-1 alpha-2 -> time zone: the states whose calendar a tenant may count in by
+    # naming its main establishment (EU); empty elsewhere.
+    member_states: dict[str, str] = field(default_factory=dict, hash=False)
     # Excluded from hashing so a Jurisdiction stays hashable despite holding a dict.
     deadlines: dict[str, Deadline] = field(default_factory=dict, hash=False)
     # The request types the law gives people here (tenants.rights.RequestType values).
@@ -77,6 +92,8 @@ _JURISDICTION_KEYS = {
     "calendar_subdiv",
     "gpc_binding",
     "source",
+    "roll",
+    "member_states",
     "deadlines",
     "rights",
     "consent",
@@ -91,7 +108,11 @@ _DEADLINE_KEYS = {
     "undue_delay",
     "min_risk",
     "min_subjects",
+    "roll",
 }
+_ROLL_KEYS = {"units", "source"}
+# HOURS never roll (an exact instant); WORKING_DAYS already end on a working day.
+ROLLING_UNITS = frozenset({Unit.DAYS, Unit.MONTHS})
 RISK_LEVELS = ("LOW", "RISK", "HIGH")
 
 
@@ -114,7 +135,7 @@ def _unknown(where: str, row: Mapping[str, Any], allowed: set[str]) -> None:
         raise RuleTableError(f"{where}: unknown key(s) {', '.join(extra)}")
 
 
-def _deadline(where: str, row: Any) -> Deadline:
+def _deadline(where: str, row: Any, roll: Roll | None) -> Deadline:
     if not isinstance(row, Mapping):
         raise RuleTableError(f"{where}: expected a table")
     _unknown(where, row, _DEADLINE_KEYS)
@@ -150,6 +171,11 @@ def _deadline(where: str, row: Any) -> Deadline:
     min_subjects = row.get("min_subjects")
     if min_subjects is not None:
         min_subjects = _int(f"{where}.min_subjects", min_subjects, minimum=1)
+    # Whether a period rolls, and under which article, is the jurisdiction's rule (its
+    # `roll` table, by unit); a row can only opt out of it, with `roll = false`.
+    if row.get("roll", False) is not False:
+        raise RuleTableError(f"{where}.roll: only `roll = false` (an opt-out) is allowed")
+    rolls = "roll" not in row and roll is not None and unit in roll.units
     return Deadline(
         amount=amount,
         unit=unit,
@@ -160,7 +186,49 @@ def _deadline(where: str, row: Any) -> Deadline:
         undue_delay=undue_delay,
         min_risk=min_risk,
         min_subjects=min_subjects,
+        rolls_under=roll.source if rolls and roll else None,
     )
+
+
+def _roll(where: str, row: Any) -> Roll | None:
+    if row is None:
+        return None
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{where}: expected a table")
+    _unknown(where, row, _ROLL_KEYS)
+    units = row.get("units")
+    if not isinstance(units, list) or not units:
+        raise RuleTableError(f"{where}.units: expected a non-empty list of units")
+    try:
+        parsed = frozenset(Unit(unit) for unit in units)
+    except ValueError:
+        raise RuleTableError(f"{where}.units: unknown unit in {units!r}") from None
+    if not parsed <= ROLLING_UNITS:
+        wrong = ", ".join(sorted(parsed - ROLLING_UNITS))
+        raise RuleTableError(f"{where}.units: {wrong} periods never roll (only DAYS, MONTHS)")
+    return Roll(units=parsed, source=_text(f"{where}.source", row.get("source")))
+
+
+def _member_states(where: str, row: Any) -> dict[str, str]:
+    if row is None:
+        return {}
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{where}: expected a table of country code = time zone")
+    supported = holidays.list_supported_countries()
+    for code, zone in row.items():
+        if code not in supported:
+            raise RuleTableError(f"{where}.{code}: `holidays` has no calendar {code!r}")
+        _zone(f"{where}.{code}", zone)
+    return dict(row)
+
+
+def _zone(where: str, value: Any) -> str:
+    zone = _text(where, value)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuleTableError(f"{where}: unknown time zone {zone!r}") from None
+    return zone
 
 
 def _rights(code: str, row: Any) -> tuple[tuple[str, ...], str | None]:
@@ -192,11 +260,7 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     if not isinstance(row, Mapping):
         raise RuleTableError(f"{code}: expected a table")
     _unknown(code, row, _JURISDICTION_KEYS)
-    timezone = _text(f"{code}.timezone", row.get("timezone"))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise RuleTableError(f"{code}.timezone: unknown time zone {timezone!r}") from None
+    timezone = _zone(f"{code}.timezone", row.get("timezone"))
     calendar = row.get("calendar")
     subdiv = row.get("calendar_subdiv")
     if calendar is not None:
@@ -220,6 +284,8 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     deadlines = row.get("deadlines", {})
     if not isinstance(deadlines, Mapping):
         raise RuleTableError(f"{code}.deadlines: expected a table")
+    roll = _roll(f"{code}.roll", row.get("roll"))
+
     rights, rights_source = _rights(code, row.get("rights"))
     implied, implied_source = _consent(code, row.get("consent"))
     return Jurisdiction(
@@ -233,8 +299,11 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
         calendar=calendar,
         calendar_subdiv=subdiv,
         gpc_binding=gpc_binding,
+        roll=roll,
+        member_states=_member_states(f"{code}.member_states", row.get("member_states")),
         deadlines={
-            key: _deadline(f"{code}.deadlines.{key}", value) for key, value in deadlines.items()
+            key: _deadline(f"{code}.deadlines.{key}", value, roll)
+            for key, value in deadlines.items()
         },
         rights=rights,
         rights_source=rights_source,

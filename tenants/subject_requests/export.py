@@ -124,6 +124,7 @@ def _event(event: ConsentEvent) -> dict[str, Any]:
         },
         "method": event.method,
         "decisions": event.decisions,
+        "processing": event.processing,  # a restriction, its lifting, an objection
         "occurred_at": event.occurred_at.isoformat(),
         "recorded_at": event.recorded_at.isoformat(),
         "source_url": event.source_url,

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from tenants import crypto
+from tenants.consent import processing
 from tenants.consent.models import ConsentState
+from tenants.consent.processing import ProcessingChange
 from tenants.consent.withdrawal import withdraw
 from tenants.errors import DomainError, ErrorCode
 from tenants.policies.catalog import catalog
@@ -18,11 +20,9 @@ from tenants.subject_requests import export, identity
 from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import SubjectRequest
 from tenants.subjects import erasure
-from tenants.subjects.models import SubjectFlags
 from tenants.tenancy.models import Tenant
 
 REQUEST_EMAIL = "request-email"
-ESSENTIAL = "essential"
 
 
 async def complete(
@@ -46,16 +46,25 @@ async def complete(
         for subject in subjects:
             await withdraw(tenant=tenant, actor=actor, subject_id=subject, now=now)
     elif kind == RequestType.RESTRICTION:
-        await _flag(tenant, subjects, restricted=True)
-        # Restricted data may be stored, not used: only what the service itself needs stays.
+        # Storage only until lifted; the person's consents stay theirs (consent/processing).
         for subject in subjects:
-            await withdraw(
-                tenant=tenant, actor=actor, subject_id=subject, now=now, which=_not_essential
+            await processing.record(
+                tenant=tenant,
+                actor=actor,
+                subject_id=subject,
+                now=now,
+                change=ProcessingChange.RESTRICTED,
             )
     elif kind == RequestType.OBJECTION:
-        await _flag(tenant, subjects, objected=True)
         objectionable = await _objectionable(tenant)
         for subject in subjects:
+            await processing.record(
+                tenant=tenant,
+                actor=actor,
+                subject_id=subject,
+                now=now,
+                change=ProcessingChange.OBJECTED,
+            )
             await withdraw(
                 tenant=tenant, actor=actor, subject_id=subject, now=now, which=objectionable
             )
@@ -63,10 +72,6 @@ async def complete(
         # Charter holds no free-form profile: the resolution note is the record of it.
         raise DomainError.one(ErrorCode.REQUIRED, "say how the data was corrected", "note")
     return {}
-
-
-def _not_essential(state: ConsentState) -> bool:
-    return not state.purpose.startswith(ESSENTIAL)
 
 
 async def _objectionable(tenant: Tenant):
@@ -82,14 +87,6 @@ async def _objectionable(tenant: Tenant):
         return bool(purpose and purpose["legal_basis"] == LegalBasis.LEGITIMATE_INTERESTS)
 
     return pick
-
-
-async def _flag(tenant: Tenant, subjects: set[str], **flags: bool) -> None:
-    for subject in subjects:
-        row, _ = await SubjectFlags.get_or_create(tenant_id=tenant.id, subject_id=subject)
-        for name, value in flags.items():
-            setattr(row, name, value)
-        await row.save()
 
 
 async def _erase(

@@ -174,15 +174,7 @@ async def act(
                 ErrorCode.REQUIRED, f"{action} needs a note for the person", "note"
             )
         if action == RequestAction.EXTEND:
-            moved = deadlines.extended(
-                request_type=request.type, jurisdiction=request.jurisdiction, due_at=request.due_at
-            )
-            if moved is None:
-                raise DomainError.one(
-                    ErrorCode.EXTENSION_NOT_ALLOWED,
-                    f"{request.jurisdiction} law allows no extension",
-                    "action",
-                )
+            moved = deadlines.extended(tenant=tenant, request=request, now=now)
             request.due_at, request.extended = moved, True
         # Read before fulfilment: an erasure blanks the address it must still write to.
         email, was_verified = email_of(request), request.status != RequestStatus.UNVERIFIED

@@ -20,10 +20,17 @@ class Tenant(Model):
     # [{"request_type": "ERASURE", "days": 14, "working_days": false}]: the tenant's own
     # published deadlines, which win whenever they are shorter than the law's.
     promises: list[dict] = fields.JSONField(default=list)
+    # ISO 3166-1 alpha-2 of the EU member state of its main establishment (GDPR Art.
+    # 4(16)): whose public holidays and time zone EU periods count in. None: weekends
+    # alone, Europe/Brussels.
+    main_establishment = fields.CharField(max_length=2, null=True)
     mail_from = fields.CharField(max_length=254, null=True)  # its own sender address
     # {kind: {locale: {"subject": ..., "text": ...}}}: its own wording of e-mails
     email_templates: dict = fields.JSONField(default=dict)
     notify_material_changes = fields.BooleanField(default=True)
+    # {kind: url}: the page where the tenant shows each policy, named on consent receipts
+    # (Kantara policyUrl); a kind without one is named by a URN of the exact version.
+    policy_urls: dict = fields.JSONField(default=dict)
     # The tenant's plan, set by the operator: {"key_rate": [per_second, burst],
     # "public_rate": [...], "tenant_rate": [...], "max_cost": n}; absent keys: defaults.
     limits: dict = fields.JSONField(default=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from tenants import validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import templates
+from tenants.policies.kinds import PolicyKind
 from tenants.policies.published import site_keys
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
@@ -21,6 +23,7 @@ from tenants.tenancy.models import Tenant, TenantDomain
 from tenants.tenancy.roles import Role
 
 MAX_PROMISE_DAYS = 366
+ALPHA2 = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
 
 
 class _Keep:
@@ -50,6 +53,14 @@ class Promise:
     working_days: bool = False
 
 
+@dataclass(frozen=True)
+class PolicyUrl:
+    """The page where the tenant shows its policy of one kind."""
+
+    kind: PolicyKind
+    url: str
+
+
 async def create_tenant(
     *,
     actor: str,
@@ -61,6 +72,7 @@ async def create_tenant(
     locales: list[str] | None = None,
     domains: list[str] | None = None,
     dpo_email: str | None = None,
+    main_establishment: str | None = None,
 ) -> tuple[Tenant, str]:
     """Create the tenant and its first OWNER key; returns the key's secret, shown once."""
     problems = Problems()
@@ -70,6 +82,7 @@ async def create_tenant(
     codes = _jurisdictions(problems, jurisdictions)
     hosts = _domains(problems, domains or [])
     email = dpo_email and validation.email(problems, dpo_email, "input", "dpoEmail")
+    establishment = _establishment(problems, main_establishment)
     problems.raise_if_any()
 
     async with in_transaction():
@@ -83,6 +96,7 @@ async def create_tenant(
                 locales=all_locales,
                 jurisdictions=codes,
                 dpo_email=email,
+                main_establishment=establishment,
             )
         except IntegrityError as exc:  # a concurrent create won the race
             raise DomainError.one(
@@ -119,6 +133,8 @@ async def update_tenant(
     mail_from: str | None = KEEP,
     notify_material_changes: bool = KEEP,
     email_templates: list[EmailTemplate] = KEEP,
+    policy_urls: list[PolicyUrl] = KEEP,
+    main_establishment: str | None = KEEP,
 ) -> Tenant:
     problems = Problems()
     changes: dict[str, Any] = {}
@@ -148,6 +164,10 @@ async def update_tenant(
         changes["notify_material_changes"] = bool(notify_material_changes)
     if email_templates is not KEEP:
         changes["email_templates"] = _templates(problems, email_templates or [])
+    if policy_urls is not KEEP:
+        changes["policy_urls"] = _policy_urls(problems, policy_urls or [])
+    if main_establishment is not KEEP:
+        changes["main_establishment"] = _establishment(problems, main_establishment)
     hosts = None if domains is KEEP else _domains(problems, domains or [])
     problems.raise_if_any()
 
@@ -240,6 +260,30 @@ def _jurisdictions(problems: Problems, codes: list[str] | None) -> list[str]:
     return clean
 
 
+def _establishment(problems: Problems, code: str | None) -> str | None:
+    """An EU member state (ISO 3166-1 alpha-2), whose calendar EU periods count in; None
+    (or empty) for none. The list is the rule table's, `[EU.member_states]`."""
+    clean = (code or "").strip().upper()
+    if not clean:
+        return None
+    if not ALPHA2.match(clean):
+        problems.add(
+            ErrorCode.INVALID_COUNTRY,
+            f"{code!r} is not an ISO 3166-1 alpha-2 code",
+            "input",
+            "mainEstablishment",
+        )
+    elif clean not in JURISDICTIONS["EU"].member_states:
+        problems.add(
+            ErrorCode.NOT_EU_MEMBER_STATE,
+            f"{clean} is not an EU member state; give one of "
+            f"{', '.join(sorted(JURISDICTIONS['EU'].member_states))}",
+            "input",
+            "mainEstablishment",
+        )
+    return clean
+
+
 def _domains(problems: Problems, domains: list[str]) -> list[str]:
     clean = [
         validation.domain(problems, d, "input", "domains", str(i)) for i, d in enumerate(domains)
@@ -303,4 +347,14 @@ def _templates(problems: Problems, items: list[EmailTemplate]) -> dict:
         reason = templates.check_overrides(kind=kind, overrides=overrides)
         if reason:
             problems.add(ErrorCode.INVALID_TEMPLATE, reason, "input", "emailTemplates")
+    return out
+
+
+def _policy_urls(problems: Problems, given: list[PolicyUrl]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for index, item in enumerate(given):
+        url = validation.http_url(problems, item.url, "input", "policyUrls", str(index), "url")
+        if url:
+            out[PolicyKind(item.kind).value] = url
+    validation.unique(problems, [str(item.kind) for item in given], "input", "policyUrls")
     return out

@@ -1,18 +1,16 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-import functools
-from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('charter', '0008_requests_identity')]
+    dependencies = [('charter', '0009_consent_processing_policy_urls')]
 
     initial = False
 
     operations = [
         ops.AddField(
             model_name='Tenant',
-            name='branding',
-            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            name='main_establishment',
+            field=fields.CharField(null=True, max_length=2),
         ),
     ]
