@@ -335,3 +335,27 @@ async def test_a_tenants_words_are_shown_as_words(api, client, shop):
     names = [p["name"] for c in banner["data"]["publishedPolicy"]["banner"]["categories"]
              for p in c["purposes"]]  # fmt: skip
     assert payload in names  # data, as given: the script never parses it as markup
+
+
+async def test_a_new_choice_or_a_new_subject_is_a_new_event(api, client, shop):
+    """The form's event id makes a repost one event, and nothing more: a different choice
+    from the same page, or the same page after the record was cleared (a new subject),
+    is an event of its own, never another subject's reused id."""
+    page = await client.get("/t/shop/privacy")
+    form = {k: hidden(page.text, k) for k in ("version", "locale", "event")}
+    form["csrf"] = form_token(page.text)
+    first = await client.post("/t/shop/privacy/choices", data=form)
+    subject = re.search(r"%22s%22%3A%22(cb_[0-9a-f]{32})", first.headers["set-cookie"]).group(1)
+    client.cookies.delete("charter_consent", path="/t/shop/")
+    again = await client.get("/t/shop/privacy")
+    assert hidden(again.text, "event") == form["event"]  # the same page: cacheable as such
+    second = await client.post("/t/shop/privacy/choices", data=form)
+    assert second.status_code == 303, second.text
+    other = re.search(r"%22s%22%3A%22(cb_[0-9a-f]{32})", second.headers["set-cookie"]).group(1)
+    assert other != subject
+    changed = await client.post(
+        "/t/shop/privacy/choices", data={**form, "purpose": ["analytics.reporting"]}
+    )
+    assert changed.status_code == 303
+    state = (await api(STATE, {"s": other}, token=shop))["data"]["consentState"]
+    assert {"purpose": "analytics.reporting", "granted": True, "method": "FORM"} in state

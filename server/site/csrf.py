@@ -38,9 +38,9 @@ def token(request: Request, *, site: str, value: str) -> str:
 
 
 def event_id(request: Request, *, site: str, value: str, state: str) -> str:
-    """A form's clientEventId: the same for every render of the same choice state (so a
-    page stays cacheable by its ETag, and a repost records one event), new once a choice
-    is saved (the record's receipt changes)."""
+    """An event id from ``value`` and ``state``: the page's (the same for every render of
+    the same choice state, so a page stays cacheable by its ETag; new once a choice is
+    saved), and from it, the posted form's (server.site.forms)."""
     digest = _sign(request.app.state.settings.secret_key, site, f"event\x00{value}\x00{state}")
     return "ce_" + digest[:32]
 

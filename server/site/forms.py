@@ -103,13 +103,18 @@ async def choices(request: Request) -> Response:
     asked = [p["key"] for p in facts.disclosures.get("purposes", []) if p.get("requires_consent")]
     mine = record.read(request)
     subject = mine.subject if mine else record.new_subject()
+    decisions = [{"purpose": key, "granted": key in chosen} for key in asked]
     input_ = {
         "subjectId": subject,
-        "decisions": [{"purpose": key, "granted": key in chosen} for key in asked],
+        "decisions": decisions,
         "policyVersion": facts.number,
         "locale": _one(form, "locale") or None,
         "method": "FORM",
-        "clientEventId": event,
+        # The page's event id, made this subject's and this choice's: a repost of the same
+        # form is one event; another choice, or a new subject, is a new one.
+        "clientEventId": csrf.event_id(
+            request, site=found.site, value=event, state=f"{subject}:{sorted(chosen & set(asked))}"
+        ),
     }
     if HOST.match(found.place.origin.partition("://")[2]):
         input_["sourceUrl"] = f"{found.place.origin}{found.place.base}/privacy"
