@@ -13,6 +13,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditQuery
+from schema.branding import BrandingMutation, BrandingQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import CodedErrors, log_unexpected
@@ -38,6 +39,7 @@ class Query(
     OutboundQuery,
     AuditQuery,
     RulesQuery,
+    BrandingQuery,
 ):
     pass
 
@@ -51,6 +53,7 @@ class Mutation(
     SubjectAssertionsMutation,
     BreachesMutation,
     OutboundMutation,
+    BrandingMutation,
 ):
     pass
 

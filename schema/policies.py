@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry.types import Info
 
+from schema.branding import ConsentBanner, PolicyChange, banner_for, history_for
 from schema.disclosures import Disclosures, DisclosuresInput, plain
 from schema.enums import PolicyKind, VersionStatus
 from schema.errors import TooComplex, UserError, mutate, query
@@ -142,6 +143,14 @@ class PublishedPolicy:
     material: bool
     change_summary: str | None
     disclosures: Disclosures
+
+    @strawberry.field(description="What a consent banner shows with this version (public).")
+    async def banner(self, info: Info) -> ConsentBanner | None:
+        return await banner_for(info, self)
+
+    @strawberry.field(description="Versions in effect so far, newest first (public).")
+    async def history(self, info: Info) -> list[PolicyChange]:
+        return await history_for(info, self)
 
 
 @strawberry.input

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from server.commands import breaches, consent, policies, process, requests, tenancy
+from server.commands import breaches, consent, policies, process, requests, site, tenancy
 from server.commands.base import CommandError
 from server.settings import SettingsError
 from server.terminal import printable
 from tenants.errors import DomainError
 
-GROUPS = (process, tenancy, policies, consent, requests, breaches)
+GROUPS = (process, tenancy, policies, consent, requests, breaches, site)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -58,6 +58,9 @@ class ErrorCode(StrEnum):
     NOT_RESTRICTED = "NOT_RESTRICTED"
     INCOMPLETE_CONTROLLER = "INCOMPLETE_CONTROLLER"
     TOO_COMPLEX = "TOO_COMPLEX"  # input that would take longer than its time budget
+    INVALID_COLOR = "INVALID_COLOR"
+    LOW_CONTRAST = "LOW_CONTRAST"
+    IMPLIED_CONSENT_NOT_ALLOWED = "IMPLIED_CONSENT_NOT_ALLOWED"
 
 
 @dataclass(frozen=True)
