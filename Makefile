@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format migrations schema bench clean
+.PHONY: serve test lint format migrations schema assets bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ migrations: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/charter schema > schema.graphql
+
+# The consent banner's files: built at start-up; this prints their sizes, gzipped.
+assets: $(STAMP)
+	$(BIN)/charter assets
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

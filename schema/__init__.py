@@ -8,6 +8,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditQuery
+from schema.branding import BrandingMutation, BrandingQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.documents import GateDocuments
@@ -33,6 +34,7 @@ class Query(
     OutboundQuery,
     AuditQuery,
     RulesQuery,
+    BrandingQuery,
 ):
     pass
 
@@ -46,6 +48,7 @@ class Mutation(
     SubjectAssertionsMutation,
     BreachesMutation,
     OutboundMutation,
+    BrandingMutation,
 ):
     pass
 

@@ -45,6 +45,12 @@ class NotFound(CharterError):
     code = "NOT_FOUND"
 
 
+class TooComplex(CharterError):
+    """Work the request asks for that would take longer than its time budget."""
+
+    code = "TOO_COMPLEX"
+
+
 class BadUserInput(CharterError):
     """Bad arguments to a query (queries have no ``userErrors`` to carry them)."""
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import UTC, datetime
 
 import strawberry
 from strawberry.types import Info
 
+from schema.branding import ConsentBanner, PolicyChange, banner_for, history_for
 from schema.disclosures import Disclosures, DisclosuresInput, plain
 from schema.enums import PolicyKind, VersionStatus
-from schema.errors import UserError, mutate, query
+from schema.errors import TooComplex, UserError, mutate, query
 from schema.pagination import Connection, connection
 from schema.permissions import caller, require
 from schema.tell import tell
 from tenants import live
-from tenants.policies import published, service
+from tenants.errors import DomainError
+from tenants.policies import diffs, published, service
 from tenants.policies.locales import choose
 from tenants.policies.models import PolicyVersion as VersionRow
 from tenants.tenancy.roles import Capability
@@ -73,13 +74,16 @@ class PolicyVersion:
         if mine is None or theirs is None:
             return None
         name = f"v{self.version}" if self.version else "draft"
-        lines = difflib.unified_diff(
-            theirs.splitlines(keepends=True),
-            mine.splitlines(keepends=True),
-            fromfile=f"v{other}/{wanted}",
-            tofile=f"{name}/{wanted}",
-        )
-        return "".join(lines)
+        try:
+            return await diffs.between(
+                tenant=tenant,
+                before=theirs,
+                after=mine,
+                fromfile=f"v{other}/{wanted}",
+                tofile=f"{name}/{wanted}",
+            )
+        except DomainError as error:  # too costly to compute: a coded error, not a stall
+            raise TooComplex(str(error)) from error
 
     @classmethod
     def of(cls, row: VersionRow) -> PolicyVersion:
@@ -139,6 +143,14 @@ class PublishedPolicy:
     material: bool
     change_summary: str | None
     disclosures: Disclosures
+
+    @strawberry.field(description="What a consent banner shows with this version (public).")
+    async def banner(self, info: Info) -> ConsentBanner | None:
+        return await banner_for(info, self)
+
+    @strawberry.field(description="Versions in effect so far, newest first (public).")
+    async def history(self, info: Info) -> list[PolicyChange]:
+        return await history_for(info, self)
 
 
 @strawberry.input

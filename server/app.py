@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from schema import schema
-from server import backends
+from server import backends, logs, site
 from server.apq import PersistedQueries
 from server.edge import Pipeline
 from server.fastpath import FastPath
@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *site.routes(),  # the consent banner and the privacy center, under /t/SITE/
         ],
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
@@ -95,9 +96,7 @@ def create_app(settings: Settings) -> Starlette:
 def app_from_env() -> Starlette:
     """Uvicorn's factory: each worker process reads the same environment."""
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(settings.log_level)  # e-mail addresses masked, control characters escaped
     app = create_app(settings)
     # What start-up built (modules, the schema, the app) lives as long as the process.
     # Frozen, the collector stops walking it: each full collection walked 130,000 such

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from server.commands import breaches, consent, policies, process, requests, tenancy
+from server.commands import breaches, consent, policies, process, requests, site, tenancy
 from server.commands.base import CommandError
 from server.settings import SettingsError
+from server.terminal import printable
 from tenants.errors import DomainError
 
-GROUPS = (process, tenancy, policies, consent, requests, breaches)
+GROUPS = (process, tenancy, policies, consent, requests, breaches, site)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,9 +29,9 @@ def main(argv: list[str] | None = None) -> None:
         args.func(args)
     except SettingsError as error:
         sys.exit(f"charter: invalid settings: {error}")
-    except DomainError as error:
-        sys.exit(f"charter: {error}")
+    except DomainError as error:  # its message may quote stored or given text
+        sys.exit(f"charter: {printable(str(error))}")
     except CommandError as error:
-        sys.exit(f"charter: {error}")
+        sys.exit(f"charter: {printable(str(error))}")
     except KeyboardInterrupt:
         sys.exit(130)

@@ -34,7 +34,10 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 content_type = next((v for k, v in headers if k == b"content-type"), b"")
                 headers.extend(ALWAYS)
-                if content_type.startswith(b"text/html"):
+                # A page that states its own, stricter policy (server.site) keeps it: two
+                # CSP headers would both apply, and GraphiQL's `form-action 'none'` with it.
+                own = any(k == b"content-security-policy" for k, _ in headers)
+                if content_type.startswith(b"text/html") and not own:
                     headers.extend(HTML)
                 message = {**message, "headers": headers}
             await send(message)

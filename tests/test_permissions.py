@@ -113,6 +113,12 @@ MATRIX = {
         MANAGERS,
     ),
     "publishedPolicy": ('{ publishedPolicy(site: "acme") { version } }', _nothing, (OK,) * 7),
+    "branding": ("{ branding { consentModel } }", _nothing, READERS),
+    "updateBranding": (
+        'mutation { updateBranding(input: {logoUrl: "https://acme.example/logo.svg"}) { branding { logoUrl } userErrors { code } } }',
+        _nothing,
+        MANAGERS,
+    ),
     "policy": ("{ policy(kind: PRIVACY) { current { id } } }", _nothing, READERS),
     "policyVersion": ("query($id: ID!) { policyVersion(id: $id) { id } }", _published, READERS),
     "createPolicyDraft": (

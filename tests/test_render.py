@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tenants.policies.render import content_hash, render_html
 
@@ -219,3 +221,101 @@ def test_content_hash_is_sha256_of_utf8() -> None:
     assert content_hash(body) == hashlib.sha256(body.encode("utf-8")).hexdigest()
     assert len(content_hash("")) == 64
     assert content_hash("a") != content_hash("a ")
+
+
+# Plain text with single line breaks (issue 15): a line that starts a numbered clause, or
+# follows a line ending a sentence, starts a paragraph; other breaks stay <br>.
+
+
+def paragraphs(rendered: str) -> list[str]:
+    return [visible_text(p) for p in re.findall(r"<p>(.*?)</p>", rendered, re.DOTALL)]
+
+
+def test_clauses_on_single_lines_are_paragraphs_not_one_block_of_breaks() -> None:
+    body = "\n".join(
+        f"{i}.{j}. Clause text number {i}.{j} of the policy"
+        for i in (1, 2, 3)
+        for j in range(1, 10)
+    )
+    rendered = render_html(body)
+    assert "<br>" not in rendered
+    assert len(paragraphs(rendered)) == 27
+    assert paragraphs(rendered)[9] == "2.1. Clause text number 2.1 of the policy"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # The README's numbered forms, each after a line that does not end a sentence.
+        ("Scope:\n1.1. First", ["Scope:", "1.1. First"]),
+        ("Scope:\n5.3.4. Deep", ["Scope:", "5.3.4. Deep"]),
+        ("Scope:\n1) One\n2) Two", ["Scope:", "1) One", "2) Two"]),
+        (
+            "Data we get from third parties\n1.1 Data",
+            ["Data we get from third parties", "1.1 Data"],
+        ),
+        # A line after a sentence's end, closing quotes and brackets included.
+        ("We collect data.\nWe keep it safe!", ["We collect data.", "We keep it safe!"]),
+        ("He said «enough.»\nNext", ["He said «enough.»", "Next"]),
+        ("(See section 4.)\nNext", ["(See section 4.)", "Next"]),
+        ("Bizning maqsad nima?\nJavob", ["Bizning maqsad nima?", "Javob"]),
+    ],
+)
+def test_a_clause_or_a_sentence_end_starts_a_paragraph(body: str, expected: list[str]) -> None:
+    rendered = render_html(body)
+    assert paragraphs(rendered) == expected
+    assert "<br>" not in rendered
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "This sentence is wrapped\nacross two lines.",  # a wrapped line
+        "We collect, among others:\n  • your e-mail;\n  • your name.",  # items of one list
+        "In 2024 we moved\n2024 was the year",  # a year is not a clause number
+    ],
+)
+def test_other_single_breaks_stay_line_breaks(body: str) -> None:
+    rendered = render_html(body)
+    assert len(paragraphs(rendered)) == 1 and "<br>" in rendered
+
+
+def test_markdown_blocks_keep_their_shape() -> None:
+    rendered = render_html("Intro.\n- one.\n- two.\n\nTitle.\n---\n\n| a |\n|---|\n| b. |\n| c |")
+    assert re.search(r"<ul>\s*<li>one.</li>\s*<li>two.</li>\s*</ul>", rendered)
+    assert "<h2>Title.</h2>" in rendered  # a setext underline is not split from its text
+    assert "<td>b.</td>" in rendered and "<td>c</td>" in rendered
+
+
+clause_numbers = st.lists(st.integers(1, 99), min_size=1, max_size=4).map(
+    lambda parts: ".".join(map(str, parts)) + ("." if len(parts) == 1 else "")
+)
+words = st.lists(
+    st.sampled_from(["data", f"ma{RIGHT_QUOTE}lumot", "данные", "o`zbek", "we", "keep"]),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(
+    st.lists(
+        st.tuples(clause_numbers, words, st.sampled_from(["", ".", ";", ":"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_any_run_of_single_line_clauses_renders_one_paragraph_each(clauses) -> None:
+    lines = [f"{number} {' '.join(text)}{end}" for number, text, end in clauses]
+    rendered = render_html("\n".join(lines))
+    assert paragraphs(rendered) == [squeeze(line) for line in lines]
+    assert "<ol" not in rendered and "<br>" not in rendered
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda path: path.name)
+def test_corpus_clause_lines_each_open_a_paragraph(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    starts = [p[:30] for p in paragraphs(render_html(source))]
+    for line in source.splitlines():
+        if re.match(r"^\s*(?:\d+(?:\.\d+)+\.?|\d+[.)])\s", line):
+            assert squeeze(line)[:30] in starts, line

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
-from server import backends
+from server import backends, logs
 from server.settings import Settings
 from tenants import crypto
 from tenants.cache import Cache
@@ -20,9 +19,7 @@ class CommandError(Exception):
 
 def load_settings() -> Settings:
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(settings.log_level)  # e-mail addresses masked, control characters escaped
     return settings
 
 

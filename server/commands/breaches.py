@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 
 from server.commands.base import CommandError, load_settings, with_backends
+from server.terminal import json_text, printable, tsv_row
 from tenants.cache import Cache
 
 
@@ -19,9 +19,16 @@ def cmd_breaches_clocks(args: argparse.Namespace) -> None:
         clocks = await service.running_clocks()
         for clock in clocks:
             late = "OVERDUE " if clock.due_at < now else ""
+            # The title is the tenant's text: one cell, escaped for terminal and spreadsheet.
             print(
-                f"{clock.tenant.slug}\t{clock.breach_id}\t{clock.jurisdiction}\t{clock.kind}"
-                f"\t{late}due {clock.due_at.isoformat()}\t{clock.breach.title}"
+                tsv_row(
+                    clock.tenant.slug,
+                    clock.breach_id,
+                    clock.jurisdiction,
+                    clock.kind,
+                    f"{late}due {clock.due_at.isoformat()}",
+                    clock.breach.title,
+                )
             )
         print(f"{len(clocks)} running clock(s)", file=sys.stderr)
 
@@ -42,9 +49,9 @@ def cmd_breach_report(args: argparse.Namespace) -> None:
         clocks = await BreachClock.filter(breach_id=breach.id).order_by("due_at")
         doc = report.document(tenant=breach.tenant, breach=breach, clocks=clocks)
         if args.format == "json":
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(json_text(doc, indent=2) + "\n")
         else:
-            sys.stdout.write(report.markdown(doc))
+            sys.stdout.write(printable(report.markdown(doc), multiline=True))
 
     with_backends(load_settings(), work)
 

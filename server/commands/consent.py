@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from server.commands.base import CommandError, load_settings, with_backends
+from server.terminal import cell, json_text
 from tenants.cache import Cache
 
 
@@ -32,15 +33,17 @@ def cmd_consent_export(args: argparse.Namespace) -> None:
             raise CommandError(f"no tenant with slug or domain {args.site!r}")
         total = await export.count(tenant=tenant, since=since)
         out = sys.stdout
-        writer = csv.DictWriter(out, fieldnames=export.COLUMNS) if args.format == "csv" else None
+        writer = csv.writer(out) if args.format == "csv" else None
         if writer:
-            writer.writeheader()
+            writer.writerow(export.COLUMNS)
         with tqdm(total=total, unit="event", file=sys.stderr, disable=args.quiet) as progress:
             async for row in export.rows(tenant=tenant, since=since):
                 if writer:
-                    writer.writerow({**row, "decisions": json.dumps(row["decisions"])})
+                    # Cells a spreadsheet will open: formulas neutralised (server/terminal).
+                    row["decisions"] = json.dumps(row["decisions"])
+                    writer.writerow([cell(row[column]) for column in export.COLUMNS])
                 else:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    out.write(json_text(row) + "\n")  # lossless, yet inert on a terminal
                 progress.update()
 
     with_backends(load_settings(), work)

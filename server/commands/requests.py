@@ -8,12 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from server.commands.base import CommandError, load_settings, with_backends
+from server.terminal import json_text, tsv_row
 from tenants.cache import Cache
 
 
 def cmd_request_export(args: argparse.Namespace) -> None:
-    import json
-
     from tenants.subject_requests.models import SubjectRequest
 
     async def work(cache: Cache) -> None:
@@ -28,7 +27,7 @@ def cmd_request_export(args: argparse.Namespace) -> None:
                 f"request {args.id} has no export: only completed ACCESS and PORTABILITY "
                 "requests have one"
             )
-        exported.append(json.dumps(request.export, ensure_ascii=False, indent=2) + "\n")
+        exported.append(json_text(request.export, indent=2) + "\n")
 
     exported: list[str] = []
     with_backends(load_settings(), work)
@@ -48,8 +47,13 @@ def cmd_requests_due(args: argparse.Namespace) -> None:
         rows = await service.due_within(within=within)
         for request in rows:
             print(
-                f"{request.tenant.slug}\t{request.id}\t{request.type}\t{request.status}"
-                f"\tdue {request.due_at.isoformat()}"
+                tsv_row(
+                    request.tenant.slug,
+                    request.id,
+                    request.type,
+                    request.status,
+                    f"due {request.due_at.isoformat()}",
+                )
             )
         print(f"{len(rows)} open request(s) due within {args.within}", file=sys.stderr)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
+from tenants.chunks import paced
 from tenants.consent import decisions, grouping, ledger, retries, writes
 from tenants.consent.decisions import Decision
 from tenants.consent.intake import ConsentInput, Evidence, check
@@ -80,7 +81,7 @@ async def record_consents(
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
     valid, positions = [], []
-    for index, item in enumerate(items):
+    async for index, item in paced(enumerate(items)):  # a turn for others every 100
         entry, email = check(
             problems,
             item,
@@ -141,7 +142,7 @@ async def append(
         )
         linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         events, fresh, contacts, duplicates = [], [], {}, 0
-        for entry, email in items:
+        async for entry, email in paced(items):  # hashing 1000 events: turns for others
             earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
             if earlier is not None:
                 same = retries.same_event(entry, earlier)

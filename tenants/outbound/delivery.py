@@ -25,6 +25,7 @@ from tenants.outbound.models import Channel, OutboxMessage, OutboxStatus, Webhoo
 from tenants.outbound.outbox import opened, settle
 from tenants.outbound.urls import resolve_public
 from tenants.outbound.webhooks import secret_of
+from tenants.redaction import mask_emails
 from tenants.tenancy.models import Tenant
 
 log = logging.getLogger("charter.delivery")
@@ -104,7 +105,8 @@ async def deliver(message_id: str, channels: Channels) -> OutboxStatus | None:
 
 
 async def _failed(message: OutboxMessage, error: Exception, channels: Channels) -> OutboxStatus:
-    reason = f"{type(error).__name__}: {error}"[:500]
+    # Shown to the tenant's admins and logged: an SMTP refusal names the recipient.
+    reason = mask_emails(f"{type(error).__name__}: {error}")[:500]
     log.warning(
         "delivery of %s (%s) failed, try %d: %s", message.id, message.kind, message.attempts, reason
     )

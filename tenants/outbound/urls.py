@@ -4,7 +4,7 @@ A tenant chooses the URL and Charter's workers make the request, so an unchecked
 turns the worker into a proxy into our own network (databases, cloud metadata at
 169.254.169.254, admin ports on localhost). The URL is checked when it is registered and
 its host re-resolved at each delivery, because a name that was public yesterday can point
-at 127.0.0.1 today (DNS rebinding).
+at 127.0.0.1 today (DNS rebinding). Refusals never say what a name resolved to.
 """
 
 from __future__ import annotations
@@ -89,17 +89,24 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
+def _unresolvable(host: str) -> UnsafeAddress:
+    # One answer for a name that does not resolve and one that resolves somewhere
+    # private: naming the address, or even telling the two apart, would let a caller map
+    # our internal DNS through the error messages.
+    return UnsafeAddress(f"{host} does not resolve to a public address")
+
+
 def _check_addresses(host: str, addresses: Iterable[str]) -> list[str]:
     found: list[str] = []
     for text in addresses:
         # A scope ("fe80::1%eth0") names an interface, not an address.
         address = ipaddress.ip_address(text.split("%", 1)[0])
         if not is_public(address):
-            raise UnsafeAddress(f"{host} resolves to {address}, which is not a public address")
+            raise _unresolvable(host)
         if str(address) not in found:
             found.append(str(address))
     if not found:
-        raise UnsafeAddress(f"{host} does not resolve to any address")
+        raise _unresolvable(host)
     return found
 
 
@@ -165,7 +172,7 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str | None:
     except UnsafeAddress as error:
         return str(error)
     except (OSError, UnicodeError):
-        return f"{host} does not resolve"
+        return str(_unresolvable(host))
     return None
 
 
@@ -185,7 +192,7 @@ async def resolve_public(host: str, port: int, *, allow_private: bool) -> list[s
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
-        raise UnsafeAddress(f"{host} does not resolve") from error
+        raise _unresolvable(host) from error
     if allow_private:
         return list(dict.fromkeys(str(info[4][0]) for info in infos))
     return _check_addresses(host, (str(info[4][0]) for info in infos))

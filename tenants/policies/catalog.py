@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from tenants.cache import Cache
+from tenants.chunks import fetch_in
 from tenants.policies.kinds import PolicyKind, VersionStatus
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.scoping import owned
@@ -82,10 +83,13 @@ async def catalog(*, tenant: Tenant, cache: Cache | None = None) -> Catalog:
 async def _load(tenant: Tenant) -> Catalog:
     versions = await owned(PolicyVersion, tenant=tenant).filter(status=VersionStatus.PUBLISHED)
     locales: dict[Any, set[str]] = {}
-    rows = (
-        await owned(PolicyTranslation, tenant=tenant)
-        .filter(version_id__in=[v.id for v in versions])
-        .values_list("version_id", "locale")
+    rows = await fetch_in(
+        [v.id for v in versions],
+        lambda part: (
+            owned(PolicyTranslation, tenant=tenant)
+            .filter(version_id__in=part)
+            .values_list("version_id", "locale")
+        ),
     )
     for version_id, locale in rows:
         locales.setdefault(version_id, set()).add(locale)

@@ -4,9 +4,11 @@ the tenant's webhook."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from tenants import crypto
+from tenants.chunks import CHUNK, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.outbound import events, outbox
 from tenants.policies.models import PolicyVersion
@@ -37,27 +39,6 @@ async def announce(*, tenant: Tenant, version: PolicyVersion, now: datetime) -> 
 
 async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> int:
     """Runs in the caller's transaction; returns how many notices were queued."""
-    subjects = sorted(
-        set(
-            await owned(ConsentState, tenant=tenant)
-            .filter(policy_kind=version.kind, policy_version__lt=version.number, granted=True)
-            .values_list("subject_id", flat=True)
-        )
-    )
-    if not subjects:
-        return 0
-    contacts = {
-        row.subject_id: row
-        for row in await owned(SubjectContact, tenant=tenant).filter(subject_id__in=subjects)
-    }
-    seen: dict[str, str] = {}
-    for subject, locale in (
-        await owned(ConsentEvent, tenant=tenant)
-        .filter(subject_id__in=subjects, locale__isnull=False)
-        .order_by("sequence")
-        .values_list("subject_id", "locale")
-    ):
-        seen[subject] = locale
     endpoints = await outbox.subscribers(tenant=tenant, kind=events.POLICY_MATERIAL_CHANGE)
     payload = {
         "site": tenant.slug,
@@ -66,42 +47,83 @@ async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> i
         "change_summary": version.change_summary,
         "effective_at": version.effective_at.isoformat(),
     }
-    messages, unreachable = [], 0
-    for subject in subjects:
-        contact = contacts.get(subject)
-        locale = (contact and contact.locale) or seen.get(subject) or tenant.default_locale
-        if contact:
-            messages.append(
-                outbox.email(
-                    tenant=tenant,
-                    kind=events.POLICY_MATERIAL_CHANGE,
-                    recipient=crypto.decrypt(contact.email, purpose=EMAIL_PURPOSE),
-                    locale=locale,
-                    payload=payload,
-                    subject_id=subject,
+    queued = unreachable = 0
+    # A chunk of people at a time (tenants.chunks): queries stay under the driver's
+    # parameter cap and the event loop gets a turn between chunks.
+    async for subjects in _consented_before(tenant, version):
+        contacts = {
+            row.subject_id: row
+            for row in await owned(SubjectContact, tenant=tenant).filter(subject_id__in=subjects)
+        }
+        seen: dict[str, str] = {}
+        for subject, locale in (
+            await owned(ConsentEvent, tenant=tenant)
+            .filter(subject_id__in=subjects, locale__isnull=False)
+            .order_by("sequence")
+            .values_list("subject_id", "locale")
+        ):
+            seen[subject] = locale
+        messages = []
+        async for subject in paced(subjects):
+            contact = contacts.get(subject)
+            locale = (contact and contact.locale) or seen.get(subject) or tenant.default_locale
+            if contact:
+                messages.append(
+                    outbox.email(
+                        tenant=tenant,
+                        kind=events.POLICY_MATERIAL_CHANGE,
+                        recipient=crypto.decrypt(contact.email, purpose=EMAIL_PURPOSE),
+                        locale=locale,
+                        payload=payload,
+                        subject_id=subject,
+                    )
                 )
-            )
-        elif endpoints:
-            messages.extend(
-                outbox.events(
-                    tenant=tenant,
-                    kind=events.POLICY_MATERIAL_CHANGE,
-                    payload={**payload, "subject_id": subject, "locale": locale},
-                    endpoints=endpoints,
-                    subject_id=subject,
+            elif endpoints:
+                messages.extend(
+                    outbox.events(
+                        tenant=tenant,
+                        kind=events.POLICY_MATERIAL_CHANGE,
+                        payload={**payload, "subject_id": subject, "locale": locale},
+                        endpoints=endpoints,
+                        subject_id=subject,
+                    )
                 )
-            )
-        else:
-            unreachable += 1
+            else:
+                unreachable += 1
+                continue
+            queued += 1
+        await outbox.enqueue(*messages)
     if unreachable:
         # One dead letter says how many could not be told, rather than one per person.
-        messages.extend(
-            outbox.events(
+        await outbox.enqueue(
+            *outbox.events(
                 tenant=tenant,
                 kind=events.POLICY_MATERIAL_CHANGE,
                 payload={**payload, "unreachable_subjects": unreachable},
                 endpoints=[],
             )
         )
-    await outbox.enqueue(*messages)
-    return len(subjects) - unreachable
+    return queued
+
+
+async def _consented_before(tenant: Tenant, version: PolicyVersion) -> AsyncIterator[list[str]]:
+    """Everyone with a live consent given under an earlier version, a chunk at a time."""
+    last = ""
+    while True:
+        part = (
+            await owned(ConsentState, tenant=tenant)
+            .filter(
+                policy_kind=version.kind,
+                policy_version__lt=version.number,
+                granted=True,
+                subject_id__gt=last,
+            )
+            .distinct()
+            .order_by("subject_id")
+            .limit(CHUNK)
+            .values_list("subject_id", flat=True)
+        )
+        if not part:
+            return
+        last = part[-1]
+        yield part

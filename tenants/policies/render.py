@@ -86,6 +86,29 @@ _ORDERED_MARKER = re.compile(r"^(\s*(?:>\s?)*(?:[-+*]\s+)*)(\d{1,9})([.)])(?=\s|
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BACKTICK_RUN = re.compile(r"`+")
 
+# Plain-text policies separate clauses by single line breaks as often as by blank lines.
+# A line that starts a numbered clause ("5.3.", "1.1 ", "2)") or follows a line ending a
+# sentence starts a paragraph of its own; other single breaks stay line breaks (a wrapped
+# line, a list of "•" items ending in ";"). Clause numbers: several levels with an
+# optional final dot, or one level with "." or ")", so "2024 was" is not a clause.
+_CLAUSE_START = re.compile(r"^\s*(?:\d{1,9}(?:\.\d{1,9})+\.?|\d{1,9}[.)])(?=\s|$)")
+_SENTENCE_MARKS = frozenset(".!?\u2026\u3002\uff01\uff1f")  # and ellipsis, CJK full stops
+_CLOSERS = "\"'\u00bb\u201d\u2019)]"  # a sentence may end inside quotes: ».» ”.” ).
+# Lines that are Markdown's own blocks, or underline one (setext headings): never split.
+_MARKDOWN_LINE = re.compile(
+    r"^ {0,3}(?:[>|#<]|[-+*](?:\s|$)|=+\s*$|-+\s*$|(?:\*\s*){3,}$|(?:_\s*){3,}$)"
+)
+
+
+def _starts_paragraph(previous: str, line: str) -> bool:
+    """Whether ``line``, right after ``previous`` in one block, begins a new paragraph."""
+    if not previous.strip() or not line.strip():
+        return False
+    if _MARKDOWN_LINE.match(previous) or _MARKDOWN_LINE.match(line):
+        return False
+    ends_sentence = previous.rstrip().rstrip(_CLOSERS)[-1:] in _SENTENCE_MARKS
+    return ends_sentence or bool(_CLAUSE_START.match(line))
+
 
 def _escape_letter_backticks(line: str, open_len: int) -> tuple[str, int]:
     """Escape backticks used as letters, keeping Markdown code spans working.
@@ -124,6 +147,7 @@ def _protect_plain_text(body: str) -> str:
     lines: list[str] = []
     fence: str | None = None
     open_len = 0
+    previous = ""
     for line in body.split("\n"):
         if fence is not None:
             # Inside a fence every character is literal, so nothing is rewritten.
@@ -134,9 +158,13 @@ def _protect_plain_text(body: str) -> str:
             continue
         opened = _FENCE_OPEN.match(line)
         if opened:
-            fence, open_len = opened.group(1), 0
+            fence, open_len, previous = opened.group(1), 0, ""
             lines.append(line)
             continue
+        if _starts_paragraph(previous, line):
+            lines.append("")  # the blank line plain text left out
+            open_len = 0
+        previous = line
         if not line.strip():
             # A blank line ends the paragraph, and with it any unclosed code span.
             open_len = 0
@@ -149,8 +177,9 @@ def _protect_plain_text(body: str) -> str:
 def render_html(body: str) -> str:
     """Sanitised HTML for a Markdown or plain-text policy body.
 
-    Blank-line separated blocks become paragraphs, single newlines become <br>, and
-    numbered clauses ("1.", "5.3.4.", "2)") keep their numbers as text. Markdown
+    Blank-line separated blocks become paragraphs, and so does each line that starts a
+    numbered clause or follows a line ending a sentence; other single newlines become
+    <br>. Numbered clauses ("1.", "5.3.4.", "2)") keep their numbers as text. Markdown
     headings, bullet lists, emphasis, links, quotes, code and tables still render;
     ordered lists do not (their numbers stay as written).
     """

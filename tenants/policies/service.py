@@ -9,7 +9,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from tenants import validation
+from tenants import offload, validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.paging import Page, keyset_page
@@ -25,6 +25,7 @@ from tenants.tenancy.models import Tenant
 
 MAX_BODY = 1_000_000  # characters: the longest real policies are a few tens of thousands
 MAX_TITLE = 300
+MAX_TRANSLATIONS = 100  # locales per version: the EU has 24 languages
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ async def create_draft(
         else disclosure_rules.clean(problems, disclosures, "input", "disclosures")
     )
     problems.raise_if_any()
+    htmls = await _rendered(tenant, texts)
     async with in_transaction():
         policy, _ = await Policy.get_or_create(tenant_id=tenant.id, kind=kind)
         if facts is None:
@@ -66,7 +68,7 @@ async def create_draft(
             change_summary=_summary(change_summary),
             disclosures=facts,
         )
-        await _write_translations(tenant, version, texts)
+        await _write_translations(tenant, version, texts, htmls)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -102,6 +104,7 @@ async def update_draft(
         else disclosure_rules.clean(problems, disclosures, "input", "disclosures")
     )
     problems.raise_if_any()
+    htmls = await _rendered(tenant, texts)
     async with in_transaction():
         version.material = material
         version.change_summary = _summary(change_summary)
@@ -109,7 +112,7 @@ async def update_draft(
             version.disclosures = facts
         await version.save()
         await owned(PolicyTranslation, tenant=tenant).filter(version_id=version.id).delete()
-        await _write_translations(tenant, version, texts)
+        await _write_translations(tenant, version, texts, htmls)
         await audit.record(
             tenant=tenant,
             actor=actor,
@@ -255,6 +258,14 @@ def _summary(value: str | None) -> str | None:
 def _translations(problems: Problems, translations: list[Translation]) -> list[Translation]:
     if not translations:
         problems.add(ErrorCode.REQUIRED, "give at least one translation", "input", "translations")
+    if len(translations) > MAX_TRANSLATIONS:
+        problems.add(
+            ErrorCode.TOO_MANY,
+            f"at most {MAX_TRANSLATIONS} translations",
+            "input",
+            "translations",
+        )
+        return []
     out = []
     for index, item in enumerate(translations):
         field = ("input", "translations", str(index))
@@ -270,8 +281,34 @@ def _translations(problems: Problems, translations: list[Translation]) -> list[T
     return out
 
 
+async def _rendered(tenant: Tenant, texts: list[Translation]) -> list[str]:
+    """Each body's HTML, rendered off the event loop (``tenants.offload``): Markdown of a
+    hostile body (600 KB of ``![``) takes seconds. All of a draft's bodies together get
+    ``offload.BUDGET`` CPU seconds; the body that runs out of it is TOO_COMPLEX."""
+    remaining = offload.BUDGET
+    htmls = []
+    for index, text in enumerate(texts):
+        try:
+            html, spent = await offload.run_measured(
+                render_html, text.body, lane=tenant.id, budget=remaining
+            )
+        except offload.TooSlow as error:
+            raise DomainError.one(
+                ErrorCode.TOO_COMPLEX,
+                f"rendering this body as Markdown {error}; long runs of unclosed links, "
+                "images or emphasis are the usual cause",
+                "input",
+                "translations",
+                str(index),
+                "body",
+            ) from error
+        remaining -= spent
+        htmls.append(html)
+    return htmls
+
+
 async def _write_translations(
-    tenant: Tenant, version: PolicyVersion, texts: list[Translation]
+    tenant: Tenant, version: PolicyVersion, texts: list[Translation], htmls: list[str]
 ) -> None:
     await PolicyTranslation.bulk_create(
         [
@@ -281,10 +318,10 @@ async def _write_translations(
                 locale=text.locale,
                 title=text.title,
                 body=text.body,
-                html=render_html(text.body),
+                html=html,
                 content_hash=content_hash(text.body),
             )
-            for text in texts
+            for text, html in zip(texts, htmls, strict=True)
         ]
     )
 

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from tenants.rights import RequestType
+
 _TABLE = Path(__file__).with_name("jurisdictions.toml")
 
 
@@ -72,6 +74,12 @@ class Jurisdiction:
     member_states: dict[str, str] = field(default_factory=dict, hash=False)
     # Excluded from hashing so a Jurisdiction stays hashable despite holding a dict.
     deadlines: dict[str, Deadline] = field(default_factory=dict, hash=False)
+    # The request types the law gives people here (tenants.rights.RequestType values).
+    rights: tuple[str, ...] = ()
+    rights_source: str | None = None
+    # May a notice with an opt-out ("by using this site you agree") stand for consent?
+    implied_consent: bool = False
+    implied_consent_source: str | None = None
 
 
 _JURISDICTION_KEYS = {
@@ -87,6 +95,8 @@ _JURISDICTION_KEYS = {
     "roll",
     "member_states",
     "deadlines",
+    "rights",
+    "consent",
 }
 _DEADLINE_KEYS = {
     "amount",
@@ -221,6 +231,31 @@ def _zone(where: str, value: Any) -> str:
     return zone
 
 
+def _rights(code: str, row: Any) -> tuple[tuple[str, ...], str | None]:
+    if row is None:
+        return (), None
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{code}.rights: expected a table")
+    _unknown(f"{code}.rights", row, {"granted", "source"})
+    granted = row.get("granted")
+    if not isinstance(granted, list) or not all(r in RequestType.__members__ for r in granted):
+        raise RuleTableError(
+            f"{code}.rights.granted: expected a list of {', '.join(RequestType.__members__)}"
+        )
+    return tuple(granted), _text(f"{code}.rights.source", row.get("source"))
+
+
+def _consent(code: str, row: Any) -> tuple[bool, str | None]:
+    if row is None:
+        return False, None
+    if not isinstance(row, Mapping):
+        raise RuleTableError(f"{code}.consent: expected a table")
+    _unknown(f"{code}.consent", row, {"implied", "source"})
+    if not isinstance(row.get("implied"), bool):
+        raise RuleTableError(f"{code}.consent.implied: expected true or false")
+    return row["implied"], _text(f"{code}.consent.source", row.get("source"))
+
+
 def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     if not isinstance(row, Mapping):
         raise RuleTableError(f"{code}: expected a table")
@@ -250,6 +285,9 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
     if not isinstance(deadlines, Mapping):
         raise RuleTableError(f"{code}.deadlines: expected a table")
     roll = _roll(f"{code}.roll", row.get("roll"))
+
+    rights, rights_source = _rights(code, row.get("rights"))
+    implied, implied_source = _consent(code, row.get("consent"))
     return Jurisdiction(
         code=code,
         name=_text(f"{code}.name", row.get("name")),
@@ -267,6 +305,10 @@ def _jurisdiction(code: str, row: Any) -> Jurisdiction:
             key: _deadline(f"{code}.deadlines.{key}", value, roll)
             for key, value in deadlines.items()
         },
+        rights=rights,
+        rights_source=rights_source,
+        implied_consent=implied,
+        implied_consent_source=implied_source,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from tenants import crypto
+from tenants.chunks import CHUNK, fetch_in, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.policies.models import PolicyTranslation, PolicyVersion
 from tenants.scoping import owned
@@ -28,9 +29,7 @@ REQUEST_EMAIL = "request-email"
 
 async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> dict[str, Any]:
     ids, email = sorted(scope.subjects), scope.email
-    events = (
-        await owned(ConsentEvent, tenant=tenant).filter(subject_id__in=ids).order_by("sequence")
-    )
+    events = await _history(tenant, ids)
     states = (
         await owned(ConsentState, tenant=tenant)
         .filter(subject_id__in=ids)
@@ -48,11 +47,15 @@ async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> d
     if email:
         mine |= Q(email_index=crypto.blind_index(email, purpose=REQUEST_EMAIL))
     requests = await owned(SubjectRequest, tenant=tenant).filter(mine).order_by("submitted_at")
-    timelines = (
-        await owned(RequestEvent, tenant=tenant)
-        .filter(request_id__in=[r.id for r in requests])
-        .order_by("at")
+    # A subject's requests grow without bound (anyone may submit one): read in chunks.
+    timelines = await fetch_in(
+        [r.id for r in requests],
+        lambda part: owned(RequestEvent, tenant=tenant).filter(request_id__in=part),
     )
+    timelines.sort(key=lambda event: event.at)
+    by_request: dict[Any, list[RequestEvent]] = {}
+    for event in timelines:  # grouped once: a subject may have thousands of requests
+        by_request.setdefault(event.request_id, []).append(event)
     return {
         "format": FORMAT,
         "generated_at": now.isoformat(),
@@ -85,7 +88,7 @@ async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> d
                 }
                 for s in states
             ],
-            "history": [_event(e) for e in events],
+            "history": [_event(e) async for e in paced(events)],
         },
         "policies": await _policies(tenant, events),
         "requests": [
@@ -101,13 +104,31 @@ async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> d
                 "details": r.details,
                 "timeline": [
                     {"at": t.at.isoformat(), "status": t.status, "note": t.note}
-                    for t in timelines
-                    if t.request_id == r.id
+                    for t in by_request.get(r.id, [])
                 ],
             }
             for r in requests
         ],
     }
+
+
+async def _history(tenant: Tenant, ids: list[str]) -> list[ConsentEvent]:
+    """Every event of the subject in sequence order, a chunk at a time: anyone can record
+    consent for a subject id, so its history has no bound, and the rows of one query are
+    turned into objects in one stretch on the event loop."""
+    events: list[ConsentEvent] = []
+    last = 0
+    while True:
+        chunk = (
+            await owned(ConsentEvent, tenant=tenant)
+            .filter(subject_id__in=ids, sequence__gt=last)
+            .order_by("sequence")
+            .limit(CHUNK)
+        )
+        events.extend(chunk)
+        if len(chunk) < CHUNK:
+            return events
+        last = chunk[-1].sequence
 
 
 def _event(event: ConsentEvent) -> dict[str, Any]:
@@ -138,10 +159,14 @@ async def _policies(tenant: Tenant, events: list[ConsentEvent]) -> list[dict[str
     shown = {(e.policy_kind, e.policy_version, e.locale) for e in events}
     if not shown:
         return []
-    versions = await owned(PolicyVersion, tenant=tenant).filter(number__in={n for _, n, _ in shown})
+    versions = await fetch_in(
+        {n for _, n, _ in shown},
+        lambda part: owned(PolicyVersion, tenant=tenant).filter(number__in=part),
+    )
     by_key = {(v.kind, v.number): v for v in versions}
-    texts = await owned(PolicyTranslation, tenant=tenant).filter(
-        version_id__in=[v.id for v in versions]
+    texts = await fetch_in(
+        [v.id for v in versions],
+        lambda part: owned(PolicyTranslation, tenant=tenant).filter(version_id__in=part),
     )
     out = []
     for kind, number, locale in sorted(shown, key=lambda k: (k[0], k[1], k[2] or "")):

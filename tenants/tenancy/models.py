@@ -34,6 +34,10 @@ class Tenant(Model):
     # The tenant's plan, set by the operator: {"key_rate": [per_second, burst],
     # "public_rate": [...], "tenant_rate": [...], "max_cost": n}; absent keys: defaults.
     limits: dict = fields.JSONField(default=dict)
+    # How its consent banner and privacy center look and speak (tenants.branding): {"colors":
+    # {...}, "logo_url": ..., "consent_model": "EXPLICIT" | "IMPLIED", "texts": {locale: {key:
+    # text}}}; absent keys: Charter's defaults.
+    branding: dict = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -24,6 +24,7 @@ from tenants.tenancy.roles import Role
 
 MAX_PROMISE_DAYS = 366
 ALPHA2 = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
+MAX_DOMAINS = 100  # a tenant's sites; each is a bind parameter when claimed
 
 
 class _Keep:
@@ -293,6 +294,9 @@ def _establishment(problems: Problems, code: str | None) -> str | None:
 
 
 def _domains(problems: Problems, domains: list[str]) -> list[str]:
+    if len(domains) > MAX_DOMAINS:
+        problems.add(ErrorCode.TOO_MANY, f"at most {MAX_DOMAINS} domains", "input", "domains")
+        return []
     clean = [
         validation.domain(problems, d, "input", "domains", str(i)) for i, d in enumerate(domains)
     ]
