@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 import strawberry
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxTokensLimiter,
-)
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditQuery
 from schema.branding import BrandingMutation, BrandingQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
+from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
-from schema.limits import CachedParse, QueryLimits
 from schema.live import Subscription
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
@@ -58,23 +53,16 @@ class Mutation(
     pass
 
 
-MAX_TOKENS = 5000
-
-
 class CharterSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Expected errors (userErrors aside) are the client's business; log only the rest.
         log_unexpected(errors)
 
 
-# Parsing and validating the same few documents again and again is much of a request's
-# cost: both are cached per document. The limits run first, on the parsed document.
-EXTENSIONS = [
-    lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-    CachedParse,
-    QueryLimits,  # also validates, through a cache
-    CodedErrors,
-]
+# The document step of the gate (parse, limits and cost, validation: all cached) is
+# schema.documents; execution takes its result. Introspection is the gate's to allow
+# (server.gate): one schema for every environment.
+EXTENSIONS = [GateDocuments, CodedErrors]
 
 CONFIG = StrawberryConfig(scalar_map={datetime: DateTime})
 
@@ -85,18 +73,6 @@ schema = CharterSchema(
     extensions=EXTENSIONS,
     config=CONFIG,
 )
-
-
-@lru_cache(maxsize=1)
-def production_schema() -> CharterSchema:
-    """The same schema, with introspection refused: production clients know the contract."""
-    return CharterSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        extensions=[DisableIntrospection, *EXTENSIONS],
-        config=CONFIG,
-    )
 
 
 def sdl() -> str:

@@ -126,7 +126,7 @@ class LedgerVerification:
 def evidence(info: Info) -> Evidence:
     request = info.context.request
     return Evidence(
-        ip=request.client.host if request.client else None,
+        ip=info.context.client_ip,  # behind trusted proxies: the gate resolved it once
         user_agent=request.headers.get("user-agent"),
         gpc=request.headers.get("sec-gpc", "").strip() == "1",
         accept_language=request.headers.get("accept-language"),

@@ -1,14 +1,25 @@
-"""How big a query may be: depth, aliases, and a static cost estimate, refused with
-QUERY_TOO_COMPLEX before anything runs. Lists cost by the page they ask for (`first`).
+"""How big an operation may be, measured from its parsed document in time linear in
+the document's size: depth, aliases, fields, repeated fields, cost and charge.
 
-Runs where validation runs, with the caller in reach, so a tenant's plan may allow more.
+Each fragment is measured once and remembered, so a spread costs a lookup however
+often the fragment is spread (``...F0`` fanning out twenty levels deep measures in
+microseconds, where walking each path would take hours). Totals saturate just past
+their limit, so no count grows beyond what a refusal needs, and the first limit
+passed ends the walk. strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` walk
+every path through every fragment, which is what made fan-out exponential; graphql-core's
+visitor does not follow spreads at all, so the walk here is our own.
+
+What the limits bound is what graphql-core's validation then spends: at most
+``MAX_REPEATS`` fields share a response name in one selection set and at most
+``MAX_WIDTH`` names appear in one, so its overlapping-fields rule (quadratic in same-name
+fields) stays small; introspection subtrees count no depth and no cost of their own
+(``schema.costs`` prices them whole) and are bounded by ``MaxIntrospectionDepthRule``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from functools import lru_cache
+from collections import Counter
+from dataclasses import dataclass, field
 
 from graphql import (
     FieldNode,
@@ -24,17 +35,26 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
-    parse,
-    validate,
 )
-from strawberry.extensions import SchemaExtension
-from strawberry.extensions.validation_cache import _get_validate_cache
+
+from schema import costs
+
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_FIELDS",
+    "MAX_REPEATS",
+    "MAX_WIDTH",
+    "Measured",
+    "TooComplex",
+    "measure",
+]
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
-MAX_COST = 5000
-DEFAULT_PAGE = 20  # a connection without `first` pays for a default page
-LIST_GUESS = 5  # a plain list (translations, clocks): a few items, paid for as such
+MAX_FIELDS = 2000  # field selections once fragments are expanded
+MAX_REPEATS = 25  # fields sharing one response name in one selection set
+MAX_WIDTH = 120  # response names in one selection set
 
 
 class TooComplex(GraphQLError):
@@ -42,137 +62,220 @@ class TooComplex(GraphQLError):
         super().__init__(message, extensions={"code": "QUERY_TOO_COMPLEX"})
 
 
-class Measure:
-    def __init__(
-        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict
-    ) -> None:
+@dataclass(frozen=True)
+class Measured:
+    """One operation's measures. ``charge`` is in rate-limit units (``schema.costs``)."""
+
+    operation: str  # "query", "mutation" or "subscription"
+    depth: int
+    cost: int
+    charge: int
+    introspection: bool  # selects __schema or __type somewhere
+    sites: tuple  # the root fields' `site` arguments: ("literal", v) or ("variable", name)
+    uses_variables: bool  # a page size came from the variables: not cacheable by text
+
+
+@dataclass
+class _Sum:
+    depth: int = 0
+    cost: int = 0
+    aliases: int = 0
+    fields: int = 0
+    repeats: int = 0
+    introspection: bool = False
+    variables: bool = False  # a page size below came from a variable
+    # This set's own fields, fragments expanded: (response name, field, site) -> count.
+    level: Counter = field(default_factory=Counter)
+
+    def absorb(self, other: _Sum, *, same_level: bool) -> None:
+        self.depth = max(self.depth, other.depth)
+        self.cost += other.cost
+        self.aliases += other.aliases
+        self.fields += other.fields
+        self.repeats = max(self.repeats, other.repeats)
+        self.introspection |= other.introspection
+        self.variables |= other.variables
+        if same_level:
+            self.level.update(other.level)
+
+
+class _Walk:
+    """One document's walk. Fragments are remembered across its operations, except those
+    whose page sizes came from variables (another operation's defaults may differ)."""
+
+    def __init__(self, schema, fragments, variables, budget: int) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.aliases = 0
+        self.defaults: dict = {}
+        self.budget = budget
+        self.memo: dict[tuple[str, bool], _Sum] = {}
+        self.open: set[str] = set()
 
-    def walk(
-        self, selections: SelectionSetNode | None, parent, depth: int, seen: frozenset[str]
-    ) -> tuple[int, int]:
-        """(depth, cost) of a selection set; fragments are followed once per path."""
-        if selections is None:
-            return depth, 0
-        deepest, cost = depth, 0
-        for field, owner, more_seen in self._fields(selections, parent, seen):
-            if field.alias is not None:
-                self.aliases += 1
-            definition = owner.fields.get(field.name.value) if hasattr(owner, "fields") else None
-            child = get_named_type(definition.type) if definition else None
-            below, inner = self.walk(field.selection_set, child, depth + 1, more_seen)
-            deepest = max(deepest, below)
-            cost += 1 + inner * self._page(field, definition)
-        return deepest, cost
+    def operation(self, operation: OperationDefinitionNode) -> _Sum:
+        self.defaults = {
+            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+        }
+        self.memo = {key: found for key, found in self.memo.items() if not found.variables}
+        root = self.schema.get_root_type(operation.operation)
+        return self.selection_set(operation.selection_set, root, True)
 
-    def _fields(self, selections: SelectionSetNode, parent, seen: frozenset[str]):
+    def selection_set(self, selections: SelectionSetNode, parent, priced: bool) -> _Sum:
+        total = _Sum()
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                yield selection, parent, seen
+                total.absorb(self.field(selection, parent, priced), same_level=False)
+                total.level[_key(selection)] += 1
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 owner = self.schema.get_type(condition.name.value) if condition else parent
-                yield from self._fields(selection.selection_set, owner, seen)
+                inner = self.selection_set(selection.selection_set, owner, priced)
+                total.absorb(inner, same_level=True)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is not None and name not in seen:  # cycles are validation's job
-                    owner = self.schema.get_type(fragment.type_condition.name.value)
-                    yield from self._fields(fragment.selection_set, owner, seen | {name})
+                total.absorb(self.spread(selection.name.value, priced), same_level=True)
+            self.check(total)
+        if len(total.level) > MAX_WIDTH:
+            raise TooComplex(f"a selection set asks for more than {MAX_WIDTH} fields")
+        names = Counter()
+        for (name, _, _), count in total.level.items():
+            names[name] += count
+        total.repeats = max(total.repeats, max(names.values(), default=0))
+        self.check(total)
+        return total
 
-    def _page(self, field: FieldNode, definition) -> int:
-        """How many times the field's children are paid for."""
-        if definition is None:
-            return 1
-        if "first" in definition.args:  # a connection: its page size, asked or default
-            argument = next((a for a in field.arguments or () if a.name.value == "first"), None)
-            value = argument.value if argument else None
-            if isinstance(value, IntValueNode):
-                return max(1, int(value.value))
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                return max(1, given) if isinstance(given, int) else DEFAULT_PAGE
-            return DEFAULT_PAGE
-        kind = (
-            definition.type.of_type
-            if isinstance(definition.type, GraphQLNonNull)
-            else definition.type
+    def field(self, node: FieldNode, parent, priced: bool) -> _Sum:
+        name = node.name.value
+        price = costs.of(getattr(parent, "name", None), name)
+        definition = getattr(parent, "fields", {}).get(name) if parent is not None else None
+        below = _Sum()
+        if node.selection_set is not None:
+            child = get_named_type(definition.type) if definition is not None else None
+            below = self.selection_set(node.selection_set, child, priced and price.walk)
+        own = _Sum(
+            aliases=below.aliases + (node.alias is not None),
+            fields=below.fields + 1,
+            repeats=below.repeats,
+            introspection=below.introspection or name in ("__schema", "__type"),
+            variables=below.variables,
         )
-        if isinstance(kind, GraphQLList) and field.name.value != "edges":  # edges: paid by `first`
-            return LIST_GUESS
-        return 1
+        if priced:
+            own.depth = below.depth + 1 if price.walk else 1
+            page, from_variable = self.page(node, definition)
+            own.cost = price.complexity + below.cost * page
+            own.variables |= from_variable
+        own.cost = min(own.cost, self.budget + 1)
+        return own
+
+    def spread(self, name: str, priced: bool) -> _Sum:
+        key = (name, priced)
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.open:  # unknown or cyclic: validation says so
+            return _Sum()
+        self.open.add(name)
+        owner = self.schema.get_type(fragment.type_condition.name.value)
+        found = self.memo[key] = self.selection_set(fragment.selection_set, owner, priced)
+        self.open.discard(name)
+        return found
+
+    def page(self, node: FieldNode, definition) -> tuple[int, bool]:
+        """How many times the field's children are paid for, and whether a variable said."""
+        if definition is None:
+            return 1, False
+        if any(argument in definition.args for argument in costs.PAGE_ARGUMENTS):
+            sizes = [self.argument(node, name) for name in costs.PAGE_ARGUMENTS]
+            asked = [size for size, _ in sizes if isinstance(size, int) and size > 0]
+            from_variable = any(variable for _, variable in sizes)
+            return (max(asked) if asked else costs.DEFAULT_PAGE), from_variable
+        kind = definition.type
+        kind = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
+        if isinstance(kind, GraphQLList) and node.name.value != "edges":  # edges: paid by first
+            return costs.LIST_GUESS, False
+        return 1, False
+
+    def argument(self, node: FieldNode, name: str) -> tuple[int | None, bool]:
+        value = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        if isinstance(value, VariableNode):
+            variable = value.name.value
+            if variable in self.variables:
+                given = self.variables[variable]
+                usable = isinstance(given, int) and not isinstance(given, bool)
+                return (given if usable else None), True
+            value = self.defaults.get(variable)  # the operation's default, as execution uses
+            return (int(value.value) if isinstance(value, IntValueNode) else None), True
+        return (int(value.value) if isinstance(value, IntValueNode) else None), False
+
+    def check(self, total: _Sum) -> None:
+        """Ends the walk at the first limit passed."""
+        if total.cost > self.budget:
+            raise TooComplex(f"the query would cost more than {self.budget}")
+        if total.depth > MAX_DEPTH:
+            raise TooComplex(f"the query is more than {MAX_DEPTH} levels deep")
+        if total.aliases > MAX_ALIASES:
+            raise TooComplex(f"the query has more than {MAX_ALIASES} aliases")
+        if total.fields > MAX_FIELDS:
+            raise TooComplex(f"the query selects more than {MAX_FIELDS} fields")
+        if total.repeats > MAX_REPEATS:
+            raise TooComplex(f"a selection repeats one field more than {MAX_REPEATS} times")
 
 
-def problems(
-    schema: GraphQLSchema, document, variables: dict, *, max_cost: int
-) -> list[GraphQLError]:
+MAX_OPERATIONS = 50  # operations in one document (GraphiQL sends its whole editor)
+
+
+def measure(
+    schema: GraphQLSchema, document, variables: dict | None, *, budget: int
+) -> dict[OperationDefinitionNode, Measured]:
+    """Each operation's measures. Every operation and every fragment of the document is
+    held to the limits, executed or not: validation walks them all. Raises TooComplex
+    at the first limit passed."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    measure = Measure(schema, fragments, variables or {})
-    errors = []
-    for operation in document.definitions:
-        if not isinstance(operation, OperationDefinitionNode):
-            continue
-        root = schema.get_root_type(operation.operation)
-        depth, cost = measure.walk(operation.selection_set, root, 0, frozenset())
-        if depth > MAX_DEPTH:
-            errors.append(TooComplex(f"the query is {depth} levels deep; at most {MAX_DEPTH}"))
-        if cost > max_cost:
-            errors.append(TooComplex(f"the query would cost {cost}; at most {max_cost}"))
-    if measure.aliases > MAX_ALIASES:
-        errors.append(TooComplex(f"the query has {measure.aliases} aliases; at most {MAX_ALIASES}"))
-    return errors
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) > MAX_OPERATIONS:
+        raise TooComplex(f"the document holds more than {MAX_OPERATIONS} operations")
+    walk = _Walk(schema, fragments, variables or {}, budget)
+    found = {operation: _measured(walk, operation) for operation in operations}
+    spare = _Sum()  # fragments no operation spreads: validation walks them too
+    for name, fragment in fragments.items():
+        if (name, True) not in walk.memo and (name, False) not in walk.memo:
+            owner = schema.get_type(fragment.type_condition.name.value)
+            spare.absorb(walk.selection_set(fragment.selection_set, owner, True), same_level=False)
+            walk.check(spare)
+    return found
 
 
-# Parsed documents are cached (and validated through a cache) only when small: a parsed
-# document can weigh ~300 times its text (2 KB of one-letter fields: 0.6 MB), and a
-# client sending many large distinct documents must not pin gigabytes. 256 of at most
-# 2 KB stay under ~150 MB at worst; real documents weigh a fraction of that.
-CACHED_DOCUMENTS = 256
-CACHED_DOCUMENT_BYTES = 2 * 1024
-_validate = _get_validate_cache(CACHED_DOCUMENTS)
-_parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
+def _measured(walk: _Walk, operation: OperationDefinitionNode) -> Measured:
+    total = walk.operation(operation)
+    kind = operation.operation.value
+    root = walk.schema.get_root_type(operation.operation)
+    charge, sites = 0, []
+    for (_, name, site), count in total.level.items():
+        price = costs.of(getattr(root, "name", None), name)
+        charge += count * (price.charge if price.charge is not None else costs.DEFAULT_CHARGE[kind])
+        if site is not None and site not in sites:
+            sites.append(site)
+    return Measured(
+        operation=kind,
+        depth=total.depth,
+        cost=total.cost,
+        charge=max(1, charge),
+        introspection=total.introspection,
+        sites=tuple(sites),
+        uses_variables=total.variables,
+    )
 
 
-def _cacheable(query: str | None) -> bool:
-    return bool(query) and len(query) <= CACHED_DOCUMENT_BYTES
-
-
-class CachedParse(SchemaExtension):
-    """The same few documents arrive again and again: each is parsed once. A document
-    that does not parse is left to strawberry, which reports the error its usual way
-    (strawberry's own ParserCache raises from a place that skips error processing)."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if _cacheable(context.query):
-            with contextlib.suppress(GraphQLError):
-                context.graphql_document = _parse(context.query, **context.parse_options)
-        yield
-
-
-class QueryLimits(SchemaExtension):
-    """Refuses oversized queries before validation and execution spend anything on them,
-    then validates the rest, remembering documents it has seen valid (or not)."""
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
-            caller = getattr(context.context, "principal", None)
-            plan = (caller.tenant.limits or {}) if caller is not None and caller.tenant else {}
-            found = problems(
-                context.schema._schema,
-                context.graphql_document,
-                context.variables or {},
-                max_cost=plan.get("max_cost", MAX_COST),
-            )
-            # Either way strawberry skips its own validation: this is it.
-            check = _validate if _cacheable(context.query) else validate
-            context.pre_execution_errors = found or check(
-                context.schema._schema, context.graphql_document, context.validation_rules
-            )
-        yield
+def _key(node: FieldNode) -> tuple[str, str, tuple | None]:
+    """A field as its selection set counts it: response name, field name, and the
+    `site` it names, if any (the rate limiter's bucket for public reads)."""
+    site = next((a.value for a in node.arguments or () if a.name.value == "site"), None)
+    if isinstance(site, VariableNode):
+        named = ("variable", site.name.value)
+    elif site is not None and isinstance(getattr(site, "value", None), str):
+        named = ("literal", site.value)
+    else:
+        named = None
+    return ((node.alias or node.name).value, node.name.value, named)

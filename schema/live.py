@@ -1,5 +1,6 @@
 """Subscriptions: live policy publications (public), and a tenant's requests and breaches
-(secret keys, their own tenant only), fanned out through Redis pub/sub."""
+(secret keys, their own tenant only), fanned out from the process's one pub/sub
+connection (tenants.live.Hub)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class Subscription:
         tenant_id = await published.tenant_of_site(cache=cache, site=site)
         if tenant_id is None:
             return  # an unknown site ends quietly, saying nothing of what exists
-        async for event in live.listen(cache.redis, tenant_id, live.POLICY):
+        async for event in info.context.live.listen(tenant_id, live.POLICY):
             if event.get("detail") != (kind or PolicyKind.PRIVACY).value:
                 continue
             # Negotiated as publishedPolicy negotiates: the argument, else the handshake's
@@ -56,7 +57,7 @@ class Subscription:
     @strawberry.subscription
     async def subject_request_updated(self, info: Info) -> AsyncGenerator[SubjectRequest, None]:
         tenant, _ = require(info, Capability.READ)
-        async for event in live.listen(info.context.cache.redis, tenant.id, live.REQUEST):
+        async for event in info.context.live.listen(tenant.id, live.REQUEST):
             row = await requests.find(tenant=tenant, request_id=event["id"])
             if row is not None:
                 yield await shown_request(tenant, row)
@@ -64,7 +65,7 @@ class Subscription:
     @strawberry.subscription
     async def breach_updated(self, info: Info) -> AsyncGenerator[Breach, None]:
         tenant, _ = require(info, Capability.READ)
-        async for event in live.listen(info.context.cache.redis, tenant.id, live.BREACH):
+        async for event in info.context.live.listen(tenant.id, live.BREACH):
             row = await breaches.find(tenant=tenant, breach_id=event["id"])
             if row is not None:
                 yield await shown(tenant, row)

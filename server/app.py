@@ -18,14 +18,17 @@ from server import backends, logs, site
 from server.apq import PersistedQueries
 from server.edge import Pipeline
 from server.fastpath import FastPath
+from server.gate import Gate
 from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
 from server.security import SecurityHeaders
 from server.settings import Settings
+from server.websocket import Sockets
 from tenants import crypto
-from tenants.cache import Cache
+from tenants.cache import INVALIDATIONS, Cache
+from tenants.live import REVOKED, Hub
 
 log = logging.getLogger("charter")
 
@@ -45,20 +48,30 @@ def create_app(settings: Settings) -> Starlette:
         await backends.open_database(settings)
         embedded = backends.start_embedded_redis(settings) if settings.embedded_redis else None
         app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
-        app.state.cache = Cache(app.state.redis)
+        app.state.cache = cache = Cache(app.state.redis)
+        app.state.hub = hub = Hub(app.state.redis, channels=(INVALIDATIONS,))
+        limiter = RateLimiter(app.state.redis)
+        gate = Gate(settings, limiter, cache, schema._schema)
+        graphql.gate, graphql.sockets = gate, Sockets(gate)
         graphql.pipeline = app.state.pipeline = Pipeline(
             settings,
-            limiter=RateLimiter(app.state.redis),
-            persisted=PersistedQueries(app.state.redis, schema._schema),
-            cache=ResponseCache(app.state.cache),
+            limiter=limiter,
+            persisted=PersistedQueries(app.state.redis, max_bytes=settings.edge.apq_max_bytes),
+            cache=ResponseCache(cache),
+            gate=gate,
+            hub=hub,
         )
-        listening = asyncio.create_task(app.state.pipeline.local.listen())
+        hub.on(REVOKED, graphql.sockets.revoked)
+        hub.on_lost(graphql.sockets.recheck)
+        hub.on_lost(lambda: cache.failed(TimeoutError("silent"), "the live feed"))
+        tasks = [asyncio.create_task(hub.run()), asyncio.create_task(cache.keep_paid())]
         try:
             yield
         finally:
-            listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listening
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.redis.aclose()
             if embedded is not None:
                 embedded.stop()

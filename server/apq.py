@@ -1,22 +1,26 @@
 """Automatic persisted queries (Apollo's APQ): a client sends a document's SHA-256 instead
 of the document; the first time, it sends both and the document is kept in Redis.
-Only documents that parse and validate are kept, so the store cannot be stuffed."""
+
+Only documents the gate admitted (parsed, within the limits, valid) and of at most
+``max_bytes`` (``CHARTER_APQ_MAX_BYTES``, 16 KB by default) are kept, for ``TTL_SECONDS``
+in Redis, and the process keeps the hottest in memory bounded in bytes: the store is no
+free storage (a 1.9 MB comment is executed, never kept)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import re
-from collections import OrderedDict
 
-from graphql import GraphQLSchema, parse, validate
-from graphql.error import GraphQLSyntaxError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from tenants.memory import Bounded
+
 PREFIX = "charter:apq:"
-TTL_SECONDS = 30 * 86400
+TTL_SECONDS = 7 * 86400  # refreshed by every registration; clients re-register after
 LOCAL_ENTRIES = 2048
+LOCAL_BYTES = 8 * 2**20
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -31,10 +35,10 @@ def digest(query: str) -> str:
 
 
 class PersistedQueries:
-    def __init__(self, redis: Redis, schema: GraphQLSchema) -> None:
+    def __init__(self, redis: Redis, *, max_bytes: int) -> None:
         self.redis = redis
-        self.schema = schema
-        self._local: OrderedDict[str, str] = OrderedDict()  # hot documents skip Redis
+        self.max_bytes = max_bytes
+        self._local = Bounded(entries=LOCAL_ENTRIES, budget=LOCAL_BYTES)  # hot ones skip Redis
 
     async def resolve(self, query: str | None, extensions: dict | None) -> str | None:
         """The document to run: ``query`` itself, or the one its hash names."""
@@ -49,9 +53,7 @@ class PersistedQueries:
         if query is not None:
             if digest(query) != wanted:
                 raise PersistedQueryError(400, "provided sha256Hash does not match the query")
-            if self._valid(query):
-                await self._keep(wanted, query)
-            return query
+            return query  # kept by `register` once the gate has admitted it
         found = self._local.get(wanted)
         if found is None:
             try:
@@ -64,27 +66,23 @@ class PersistedQueries:
                 )
             found = raw.decode()
             self._remember(wanted, found)
-        else:
-            self._local.move_to_end(wanted)
         return found
+
+    async def register(self, query: str | None, extensions: dict | None) -> None:
+        """Keeps an admitted document sent with its hash, when it is small enough."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if query is None or not isinstance(persisted, dict):
+            return
+        if len(query.encode()) > self.max_bytes:
+            return  # executed this once, never stored: the store is no free storage
+        wanted = digest(query)
+        self._remember(wanted, query)
+        with contextlib.suppress(RedisError):  # without Redis this process still knows it
+            await self.redis.set(PREFIX + wanted, query, ex=TTL_SECONDS)
 
     def known(self, wanted: str | None) -> str | None:
         """A document this process already holds (no Redis): for the fast path."""
         return self._local.get(wanted) if wanted else None
 
-    def _valid(self, query: str) -> bool:
-        try:
-            document = parse(query, max_tokens=5000)
-        except GraphQLSyntaxError:
-            return False
-        return not validate(self.schema, document)
-
-    async def _keep(self, wanted: str, query: str) -> None:
-        self._remember(wanted, query)
-        with contextlib.suppress(RedisError):  # without Redis this process still knows it
-            await self.redis.set(PREFIX + wanted, query, ex=TTL_SECONDS)
-
     def _remember(self, wanted: str, query: str) -> None:
-        self._local[wanted] = query
-        if len(self._local) > LOCAL_ENTRIES:
-            self._local.popitem(last=False)
+        self._local.put(wanted, query, weight=len(query) + 128)

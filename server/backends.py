@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "tenants.breaches.models",
 ]
 REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_CONNECTIONS = 16  # per process, the pub/sub connection included
 POSTGRES_SCHEMES = ("postgres://", "asyncpg://")  # Tortoise's names for its asyncpg driver
 
 
@@ -138,9 +139,15 @@ def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
 
 def redis_client(url: str) -> aioredis.Redis:
     # Short timeouts everywhere: a stalled Redis must slow nothing down for long.
-    return aioredis.from_url(
+    # A bounded pool that waits for a free connection (at most the timeout) instead of
+    # opening one per concurrent call: Redis connections stay flat however busy the
+    # process is; subscriptions share one pub/sub connection (tenants.live.Hub).
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         health_check_interval=30,
     )
+    return aioredis.Redis.from_pool(pool)

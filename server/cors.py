@@ -12,18 +12,33 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenants import sites
 from tenants.cache import Cache
 from tenants.policies.published import tenant_of_site
-from tenants.tenancy import service
 from tenants.tenancy.principal import Principal
 
 PREFLIGHT_MAX_AGE = "600"
 
 
 def origin_host(origin: str | None) -> str | None:
+    """The canonical site of an Origin's host (tenants.sites): ``https://www.acme.example``
+    is the site ``acme.example``."""
     if not origin:
         return None
-    return (urlsplit(origin).hostname or "").lower() or None
+    try:
+        return sites.canonical(urlsplit(origin).hostname)
+    except ValueError:
+        return None
+
+
+def origin_allowed(principal: Principal, origin: str | None, domains) -> bool:
+    """The origin policy every transport applies (server.gate): anyone may read public
+    data from anywhere, a publishable key only from its own tenant's ``domains``, and
+    secret keys belong on servers, where no origin is checked (no CORS headers say so)."""
+    if origin is None or not principal.publishable:
+        return True
+    host = origin_host(origin)
+    return host is not None and host in {sites.canonical(domain) for domain in domains}
 
 
 async def preflight(request: Request, cache: Cache) -> Response:
@@ -44,16 +59,12 @@ async def preflight(request: Request, cache: Cache) -> Response:
     )
 
 
-async def allowed(request: Request, principal: Principal) -> tuple[bool, dict[str, str]]:
-    """(may this call go on, the CORS headers to answer with)."""
-    origin = request.headers.get("origin")
+def headers(principal: Principal, origin: str | None) -> dict[str, str]:
+    """The CORS headers of an answer the origin policy allowed."""
     if origin is None or principal.platform:
-        return True, {}
+        return {}
     if principal.key is None:
-        return True, {"Access-Control-Allow-Origin": "*"}
+        return {"Access-Control-Allow-Origin": "*"}
     if not principal.publishable:
-        return True, {}
-    domains = await service.domains_of(tenant=principal.tenant, cache=request.app.state.cache)
-    if origin_host(origin) in domains:
-        return True, {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-    return False, {}
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}

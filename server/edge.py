@@ -1,15 +1,18 @@
-"""Everything a GraphQL request meets before strawberry: the caller, the rate limit, the
-body limit, persisted queries, and the response cache for public reads.
+"""GraphQL over HTTP around the gate: what a request must be before the gate sees it,
+and what HTTP adds once it has admitted the operation.
 
-Order matters: the caller decides the bucket, the bucket is charged before any work, and
-a cached public answer is the cheapest work of all.
+Before: the body (size, strict UTF-8, JSON), persisted queries (Apollo APQ, over GET and
+POST) and the caller (``server.gate.Caller``: token, client IP, origin, once). The gate
+(``server.gate``) then authenticates, applies the origin policy and the text rule,
+checks the document and charges the caller. After: a refusal becomes its HTTP status;
+an admission gets its RateLimit and CORS headers, and a public read is answered from the
+response cache (ETag, 304) or executed by strawberry with the admission in hand.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -17,19 +20,17 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import cors, limits
+from server import cors
 from server.apq import PersistedQueries, PersistedQueryError
-from server.auth import Rejected, authenticate
-from server.client_ip import client_ip
 from server.fastpath import CHARGED
-from server.http_spec import content_type, negotiate
+from server.gate import STATUS, Caller, Gate, Operation, Refused
+from server.http_spec import GRAPHQL_RESPONSE, content_type, negotiate
 from server.leases import Leases
 from server.local_answers import LocalAnswers
-from server.ratelimit import RateLimiter, RateLimiterUnavailable, headers
-from server.response_cache import ResponseCache, cache_headers, plausible_site, public_document
+from server.ratelimit import RateLimiter
+from server.response_cache import ResponseCache, cache_headers, public_document
 from server.settings import Settings
-from tenants.policies.published import tenant_of_site
-from tenants.tenancy.principal import ANONYMOUS
+from tenants.live import Hub
 
 log = logging.getLogger("charter.edge")
 
@@ -37,10 +38,16 @@ Run = Callable[[Request], Awaitable[Response]]
 # This request's body and what it decoded to: strawberry decodes the very same bytes
 # again (a 1000-event batch is ~250 KB of JSON), and takes this instead (server.graphql).
 PARSED_BODY: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", default=None)
+# Edge-level refusals keep application/json whatever Accept says (for now).
+PLAIN_JSON = {"RATE_LIMITED", "FORBIDDEN", "BAD_USER_INPUT", "BAD_REQUEST"}
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BadBody(Exception):
+    """The body cannot be a GraphQL request at all (400, BAD_USER_INPUT)."""
 
 
 def error_response(status: int, message: str, code: str, extra: dict | None = None) -> Response:
@@ -48,6 +55,20 @@ def error_response(status: int, message: str, code: str, extra: dict | None = No
         {"errors": [{"message": message, "extensions": {"code": code}}]},
         status_code=status,
         headers=extra,
+    )
+
+
+def refusal_response(request: Request, refused: Refused) -> Response:
+    """A gate refusal in HTTP: its status (server.gate.STATUS), no data entry."""
+    code = refused.code
+    media = negotiate(request.headers.get("accept"))
+    graphql_response = media == GRAPHQL_RESPONSE and code not in PLAIN_JSON
+    status = STATUS.get(code, (400, 200))[0 if graphql_response else 1]
+    return Response(
+        json.dumps({"errors": [error.formatted for error in refused.errors]}),
+        status_code=status,
+        headers=refused.headers,
+        media_type=content_type(GRAPHQL_RESPONSE if graphql_response else "application/json"),
     )
 
 
@@ -59,58 +80,65 @@ class Pipeline:
         limiter: RateLimiter,
         persisted: PersistedQueries,
         cache: ResponseCache,
+        gate: Gate,
+        hub: Hub,
     ) -> None:
-        self.settings = settings
         self.limiter = limiter
         self.persisted = persisted
         self.cache = cache
-        self.local = LocalAnswers(cache.cache)  # the fast path's copies, kept in memory
+        self.gate = gate
+        self.settings = settings
+        self.local = LocalAnswers(cache.cache, hub)  # the fast path's copies, in memory
         self.leases = Leases()  # the fast path's rate-limit units, taken a few at a time
+
+    @property
+    def settings(self) -> Settings:
+        return self.gate.settings  # one copy: the fast path and the gate read the same
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.gate.settings = value
 
     async def handle(self, request: Request, run: Run) -> Response:
         params = await self._params(request)
         if params is None:  # the IDE, or a body strawberry will refuse on its own terms
             return await run(request)
-        query, variables, extensions = params
-        if _may_hold_nul(request) and (_has_nul(query) or _has_nul(variables)):
-            # No database stores NUL in text (PostgreSQL refuses it): say so up front.
-            return error_response(400, "text may not contain NUL characters", "BAD_USER_INPUT")
-        try:
-            principal = await _authenticate_once_more(request, self.settings)
-            request.state.principal, request.state.rejected = principal, False
-        except Rejected:
-            principal = ANONYMOUS
-            request.state.principal, request.state.rejected = ANONYMOUS, True
-
+        query, variables, name, extensions, text_checked = params
         try:
             query = await self.persisted.resolve(query, extensions)
         except PersistedQueryError as error:
             if error.code:
                 return error_response(error.status, error.message, error.code)
             return Response(error.message, status_code=error.status, media_type="text/plain")
+        caller = Caller.of(request, self.settings)
+        try:
+            admission = await self.gate.admit(
+                caller,
+                Operation(query, variables, name),
+                charged=request.scope.get(CHARGED),
+                text_checked=text_checked,
+            )
+        except Refused as refused:
+            return refusal_response(request, refused)
+        if admission.kind == "subscription":  # a stream, which this transport cannot carry
+            return error_response(
+                400, "subscriptions are served over WebSocket (graphql-transport-ws)", "BAD_REQUEST"
+            )
+        await self.persisted.register(query, extensions)  # admitted: valid, and not too large
+        request.state.admission = admission
         request.state.query = query
-
+        extra = {**admission.limit_headers(), **cors.headers(admission.principal, caller.origin)}
         public = public_document(query) if query and _plain_read(request) else None
-        site = public.site(variables) if public else _site(variables)
-        charged = request.scope.get(CHARGED)
-        if charged is not None:  # the fast path charged this request already
-            refused, limit_headers = None, dict(charged)
-        else:
-            refused, limit_headers = await self._charge(request, principal, site, query)
-        if refused is not None:
-            return refused
-        permitted, cors_headers = await cors.allowed(request, principal)
-        if not permitted:
-            return error_response(403, "this key may not be used from that origin", "FORBIDDEN")
-        limit_headers.update(cors_headers)
-        if public is not None and site and not request.state.rejected:
+        site = public.site(variables) if public is not None else None
+        if public is not None and site and admission.principal.key is None:
             response = await self._cached(request, run, public, query, variables, site)
         else:
             response = await run(request)
-        response.headers.update(limit_headers)
+        response.headers.update(extra)
         return response
 
-    async def _params(self, request: Request) -> tuple[str | None, dict | None, dict | None] | None:
+    async def _params(self, request: Request):
+        """(query, variables, operationName, extensions, text proven clean), or None."""
         if request.method == "GET":
             args = request.query_params
             if "query" not in args and "extensions" not in args:
@@ -120,55 +148,40 @@ class Pipeline:
                 extensions = json.loads(args["extensions"]) if "extensions" in args else None
             except ValueError:
                 return None
-            return args.get("query"), _dict(variables), _dict(extensions)
+            if not _well_formed(
+                args.get("query"), variables, args.get("operationName"), extensions
+            ):
+                return None
+            name = args.get("operationName")
+            return args.get("query"), variables, name, extensions, False
         content_length = int(request.headers.get("content-length") or 0)
         if content_length > self.settings.edge.max_body_bytes:
             raise BodyTooLarge
         raw = await request.body()
         try:
-            body = json.loads(raw)
+            text = raw.decode("utf-8")  # RFC 8259 §8.1; GraphQL documents are Unicode too
+        except UnicodeDecodeError:
+            raise BadBody("the request body is not valid UTF-8") from None
+        try:
+            body = json.loads(text)
         except ValueError:
             return None
         PARSED_BODY.set((raw, body))
         if not isinstance(body, dict):
             return None
-        query = body.get("query")
+        query, name = body.get("query"), body.get("operationName")
+        variables, extensions = body.get("variables"), body.get("extensions")
+        if not _well_formed(query, variables, name, extensions):
+            return None
         return (
-            (query if isinstance(query, str) else None),
-            _dict(body.get("variables")),
-            _dict(body.get("extensions")),
+            query,
+            variables,
+            name,
+            extensions,
+            # Strict UTF-8 and not one backslash: no NUL (JSON refuses it raw) and no
+            # lone surrogate can be in there; skips walking a thousand-event batch.
+            b"\\" not in raw,
         )
-
-    async def _charge(self, request: Request, principal, site: str | None, query: str | None):
-        ip = client_ip(request, self.settings.edge.trusted_proxies)
-        site = await self._known(principal, site)
-        checks = limits.buckets(principal, ip=ip, site=site, edge=self.settings.edge)
-        try:
-            if not self.cache.cache.available():  # Redis just failed: do not wait on it again
-                raise RateLimiterUnavailable
-            decision = await self.limiter.hit_all(checks, cost=_fit(limits.cost_of(query), checks))
-        except RateLimiterUnavailable as error:
-            if self.cache.cache.available():
-                self.cache.cache.failed(error, "the rate limiter")
-            if principal.platform:  # the one caller that must never go unmetered
-                return error_response(
-                    429, "rate limiter unavailable", "RATE_LIMITED", {"Retry-After": "1"}
-                ), {}
-            log.warning("rate limiter unavailable: request let through")
-            return None, {}
-        if not decision.allowed:
-            return error_response(429, "rate limit exceeded", "RATE_LIMITED", headers(decision)), {}
-        return None, headers(decision)
-
-    async def _known(self, principal, site: str | None) -> str | None:
-        """The site an anonymous caller pays for, if a tenant owns it. Buckets are per
-        (site, IP): a site nobody owns would mint a fresh bucket for every name a client
-        invents, so all such sites share one (None)."""
-        if principal.key is not None or principal.platform or not site:
-            return site
-        if not self.cache.cache.available():
-            return site  # the limiter cannot answer either: nothing to share
-        return site if await tenant_of_site(cache=self.cache.cache, site=site) else None
 
     async def _cached(
         self, request: Request, run: Run, public, query: str, variables, site: str
@@ -209,47 +222,13 @@ def _plain_read(request: Request) -> bool:
     )
 
 
-def _dict(value) -> dict | None:
-    return value if isinstance(value, dict) else None
-
-
-def _site(variables: dict | None) -> str | None:
-    return plausible_site((variables or {}).get("site"))
-
-
-def _fit(cost: int, checks) -> int:
-    # A cost above a bucket's burst could never pass; charge the whole burst instead.
-    return max(1, min([cost, *(limit.burst for _, limit in checks)]))
-
-
-async def _authenticate_once_more(request: Request, settings: Settings):
-    """A dropped database connection fails one query; the pool gives the retry a new one."""
-    try:
-        return await authenticate(request, settings)
-    except Rejected:
-        raise
-    except Exception as error:  # the database's own errors, whatever the driver calls them
-        log.warning("authentication failed once (%s); trying again", type(error).__name__)
-        return await authenticate(request, settings)
-
-
-def _may_hold_nul(request: Request) -> bool:
-    """False for a JSON body without a single backslash: it has no escapes, so none of its
-    strings can hold NUL (JSON refuses it raw) or a GraphQL escape of one. Skips walking
-    a thousand-event batch to find nothing."""
-    parsed = PARSED_BODY.get()
-    return request.method == "GET" or parsed is None or b"\\" in parsed[0]
-
-
-# A GraphQL string spells NUL \u0000 or, since the 2021 spec, \u{0} (any number of zeros).
-_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value or _NUL_ESCAPE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+def _well_formed(query, variables, name, extensions) -> bool:
+    """The GraphQL over HTTP request shape; anything else strawberry refuses (400) in the
+    words of the spec, and the gate never sees it: it cannot run."""
+    return (
+        isinstance(query, str | None)
+        and isinstance(variables, dict | None)
+        and isinstance(name, str | None)
+        and isinstance(extensions, dict | None)
+        and (query is not None or extensions is not None)
+    )

@@ -1,4 +1,6 @@
-"""Strawberry on Starlette: the edge pipeline in front, GraphQL over HTTP done exactly."""
+"""Strawberry on Starlette: the gate in front of both transports (HTTP through
+``server.edge``, graphql-transport-ws through ``server.websocket``), GraphQL over HTTP
+done exactly."""
 
 from __future__ import annotations
 
@@ -15,15 +17,17 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from schema import production_schema, schema
+from schema import schema
 from schema.context import Context
 from server import cors
-from server.auth import Rejected, authenticate, principal_for
-from server.edge import PARSED_BODY, BodyTooLarge, Pipeline, error_response
+from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
+from server.gate import Caller, Gate
 from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
 from server.settings import Settings
+from server.websocket import GatedSocket, Sockets
 from tenants.tenancy.principal import ANONYMOUS
 
 log = logging.getLogger("charter.edge")
@@ -32,15 +36,25 @@ REQUEST_TIMEOUT_SECONDS = 30
 
 
 class CharterGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = GatedSocket
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            production_schema() if settings.production else schema,
+            schema,
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            # graphql-transport-ws only, every operation through the gate
+            # (server.websocket); any Origin may open a socket, the gate's origin policy
+            # judges each operation; GatedSocket counts operations, and says so with a code.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=["*"],
+            max_subscriptions_per_connection=None,
         )
         self.settings = settings
         self.pipeline: Pipeline | None = None  # built by the app once Redis is up
+        self.gate: Gate | None = None
+        self.sockets: Sockets | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.pipeline is None:
@@ -54,6 +68,8 @@ class CharterGraphQL(GraphQL):
                     response = await self.pipeline.handle(request, self._run)
         except BodyTooLarge:
             response = error_response(413, "the request body is too large", "BAD_REQUEST")
+        except BadBody as error:
+            response = error_response(400, str(error), "BAD_USER_INPUT")
         except TimeoutError:
             response = error_response(503, "the request took too long", "INTERNAL_SERVER_ERROR")
         except Exception as error:  # outside GraphQL's own masking: same rule, no traceback out
@@ -76,31 +92,32 @@ class CharterGraphQL(GraphQL):
             return error_response(413, "the request body is too large", "BAD_REQUEST")
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Subscriptions authenticate in connection_init: {"Authorization": "Bearer sk_…"}."""
+        """A socket's key comes in connection_init: {"Authorization": "Bearer sk_…"}. A
+        key that stands for nobody closes the socket (4403); the gate checks it again for
+        every operation."""
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
-        if not header:
-            return None
-        scheme, _, token = str(header).partition(" ")
-        try:
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Rejected
-            context.principal = await principal_for(token.strip(), self.settings)
-            context.rejected = False
-        except Rejected:
-            raise ConnectionRejectionError({"message": "unknown or revoked key"}) from None
+        context.caller = Caller.of(context.request, self.settings, header)
+        principal, rejected = await self.gate.authenticate(context.caller)
+        if rejected:
+            raise ConnectionRejectionError({"message": "unknown or revoked key"})
+        context.principal = principal
         return None
 
-    async def get_context(self, request: Request, response: Response) -> Context:
-        cache = request.app.state.cache
-        state = request.state
-        if hasattr(state, "principal"):  # the edge already knows the caller
-            return Context(request, response, state.principal, cache, rejected=state.rejected)
-        try:
-            principal = await authenticate(request, self.settings)
-        except Rejected:
-            return Context(request, response, ANONYMOUS, cache, rejected=True)
-        return Context(request, response, principal, cache)
+    async def get_context(self, request, response) -> Context:
+        state = request.app.state
+        admission = getattr(request.state, "admission", None)
+        if admission is not None:
+            return Context(
+                request, response, admission.principal, state.cache, admission=admission,
+                live=state.hub,
+            )  # fmt: skip
+        if isinstance(request, Request):
+            # No admission: a shape the edge could not read. It runs as nobody, and the
+            # document limits still apply (schema.documents.GateDocuments).
+            return Context(request, response, ANONYMOUS, state.cache, rejected=True, live=state.hub)
+        caller = Caller.of(request, self.settings)  # a socket, until connection_init
+        return Context(request, response, ANONYMOUS, state.cache, caller=caller, live=state.hub)
 
     # --- GraphQL over HTTP, as the spec says -------------------------------------------
 

@@ -1,26 +1,15 @@
-"""Who pays for a request, and how much: the buckets and the cost, from the caller.
+"""Who pays for a request: the buckets, from the caller. How much is ``schema.costs``.
 
 Secret keys pay per key; publishable keys and anonymous callers per (tenant site, client
-IP); every key of a tenant also pays into the tenant's ceiling. Mutations cost more than
-reads. A tenant's plan may set its own rates (``Tenant.limits``).
+IP); every key of a tenant also pays into the tenant's ceiling. A tenant's plan may set
+its own rates (``Tenant.limits``).
 """
 
 from __future__ import annotations
 
-import re
-
 from server.ratelimit import Limit
 from server.settings import Edge, Rate
 from tenants.tenancy.principal import Principal
-
-MUTATION = re.compile(r"^\s*(#[^\n]*\n\s*)*mutation\b")
-COSTS = {"read": 1, "mutation": 5, "batch": 50}  # recordConsents carries up to 1000 events
-
-
-def cost_of(query: str | None) -> int:
-    if not query or not MUTATION.match(query):
-        return COSTS["read"]
-    return COSTS["batch"] if "recordConsents" in query else COSTS["mutation"]
 
 
 def _limit(name: str, rate: Rate, override: list | None) -> Limit:
@@ -39,8 +28,8 @@ def buckets(
     if principal.platform:
         return [(f"platform:{ip}", _limit("platform", edge.key_rate, None))]
     if principal.key is None:
-        # One bucket per site however it is spelled ("Acme", " acme").
-        where = site.strip().lower() if site else "-"
+        # One bucket per site however it is spelled: `site` is canonical (tenants.sites).
+        where = site or "-"
         return [(f"{where}:{ip}", _limit("public", edge.public_rate, None))]
     ceiling = (f"{tenant.id}", _limit("tenant", edge.tenant_rate, plan.get("tenant_rate")))
     if principal.publishable:

@@ -18,6 +18,7 @@ from graphql import FieldNode, OperationDefinitionNode, OperationType, VariableN
 from graphql.error import GraphQLSyntaxError
 from redis.exceptions import RedisError
 
+from tenants import sites
 from tenants.cache import Cache
 
 MAX_AGE = 60
@@ -49,29 +50,22 @@ class Public:
     site_variable: str | None
 
     def site(self, variables: dict | None) -> str | None:
+        """The canonical site (tenants.sites), or None when the value names none."""
         if self.site_literal is not None:
-            return plausible_site(self.site_literal)
-        return plausible_site((variables or {}).get(self.site_variable or ""))
-
-
-MAX_SITE = 253  # a host name's longest; slugs are shorter
-
-
-def plausible_site(value: object) -> str | None:
-    """A site as a client sent it, if it could name one: anything longer would only feed
-    the caches and rate-limit buckets keyed by it."""
-    return value if isinstance(value, str) and 0 < len(value) <= MAX_SITE else None
+            return sites.canonical(self.site_literal)
+        return sites.canonical((variables or {}).get(self.site_variable or ""))
 
 
 def public_document(query: str) -> Public | None:
-    """Cacheable when it is one query whose every root field is publishedPolicy on the
-    same site; anything else takes the ordinary road."""
+    """Cacheable when it is one query of one root field, publishedPolicy (so it is
+    charged one unit, as the gate charges it: schema.costs); anything else takes the
+    ordinary road."""
     # A public read is a few hundred bytes; anything much larger is not worth keeping
     # (and thousands of large ones kept would be a memory attack).
     return _public_document(query) if len(query) <= MAX_PUBLIC_DOCUMENT else None
 
 
-MAX_PUBLIC_DOCUMENT = 16 * 1024
+MAX_PUBLIC_DOCUMENT = 4 * 1024  # x 1024 cached: at most 4 MB of keys
 
 
 @lru_cache(maxsize=1024)
@@ -86,22 +80,19 @@ def _public_document(query: str) -> Public | None:
     operation = operations[0]
     if operation.operation != OperationType.QUERY or operation.directives:
         return None
-    sites = set()
-    for selection in operation.selection_set.selections:
-        if not isinstance(selection, FieldNode) or selection.name.value != ROOT_FIELD:
-            return None
-        argument = next((a for a in selection.arguments or () if a.name.value == "site"), None)
-        if argument is None:
-            return None
-        value = argument.value
-        sites.add(
-            ("var", value.name.value)
-            if isinstance(value, VariableNode)
-            else ("lit", getattr(value, "value", None))
-        )
-    if len(sites) != 1:
+    if len(operation.selection_set.selections) != 1:
         return None
-    kind, name = sites.pop()
+    selection = operation.selection_set.selections[0]
+    if not isinstance(selection, FieldNode) or selection.name.value != ROOT_FIELD:
+        return None
+    argument = next((a for a in selection.arguments or () if a.name.value == "site"), None)
+    if argument is None:
+        return None
+    value = argument.value
+    if isinstance(value, VariableNode):
+        kind, name = "var", value.name.value
+    else:
+        kind, name = "lit", getattr(value, "value", None)
     return Public(
         site_literal=name if kind == "lit" else None, site_variable=name if kind == "var" else None
     )
@@ -131,7 +122,7 @@ class ResponseCache:
 
     @staticmethod
     def _keys(site: str) -> list[str]:
-        return [Cache.key("site", site.strip().lower())]
+        return [Cache.key("site", site)]  # canonical (tenants.sites): one key per site
 
     @staticmethod
     def _args(variant: str) -> list[str]:

@@ -38,6 +38,7 @@ ENV_VARS = (
     "CHARTER_TENANT_RATE",
     "CHARTER_TRUSTED_PROXIES",
     "CHARTER_MAX_BODY_BYTES",
+    "CHARTER_APQ_MAX_BYTES",
 )
 SMTP_TLS_MODES = ("off", "starttls", "tls")
 
@@ -79,6 +80,7 @@ class Edge:
     tenant_rate: Rate = Rate(500, 1000)  # ceiling per tenant, all its keys together
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed
     max_body_bytes: int = 2 * 1024 * 1024
+    apq_max_bytes: int = 16 * 1024  # the largest document kept as a persisted query
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,13 @@ def _edge(get) -> Edge:
             defaults.max_body_bytes,
             1024,
             100 * 2**20,
+        ),
+        apq_max_bytes=_int(
+            get("CHARTER_APQ_MAX_BYTES"),
+            "CHARTER_APQ_MAX_BYTES",
+            defaults.apq_max_bytes,
+            256,
+            1024 * 1024,
         ),
     )
 

@@ -5,9 +5,11 @@ entry of that tenant unreachable at once, with no KEYS or SCAN, and old entries 
 their own. Redis trouble never fails a read: the cache steps aside and the database answers.
 
 After a failure the cache stays aside for a couple of seconds (no request waits on a
-stalled Redis twice in a row), and an invalidation it could not make is owed: until it
-is paid, this process reads nothing from the cache, so no publish made during an outage
-is hidden behind an old answer once Redis is back.
+stalled Redis twice in a row), and an invalidation it could not make (a generation bump,
+a forgotten key) is owed: until it is paid, this process reads nothing from the cache,
+and `keep_paid` pays it within `PAY_SECONDS` of Redis answering again, whether or not a
+request comes, so no publish made during an outage is hidden behind an old answer for
+other processes either.
 
 Facts of a tenant that change only with a bump (its published versions, its domains) can
 also be kept in this process's memory under the generation they were read at
@@ -38,6 +40,7 @@ LOCK_MS = 3000  # a loader slower than this lets a second loader in
 WAIT_STEP_SECONDS = 0.02
 WAIT_STEPS = 50  # followers wait up to 1 s for the leader's value, then load it themselves
 COOLDOWN_SECONDS = 2.0
+PAY_SECONDS = 0.25  # how often owed invalidations are tried while Redis does not answer
 INVALIDATIONS = PREFIX + "invalidations"  # pub/sub channel: a tenant id per bump
 # A remembered fact is also dropped after this long: a Redis that lost its data counts
 # generations from 0 again, and could match an old one.
@@ -54,12 +57,13 @@ class Cache:
         self._inflight: dict[str, asyncio.Future] = {}
         self._down_until = 0.0
         self._owed: set[str] = set()  # tenants whose generation bump did not reach Redis
+        self._owed_keys: set[str] = set()  # keys a forget could not delete
         self.listeners: list[Callable[[str], None]] = []  # told of every bump, in-process
         self._memo: dict[tuple[str, str], tuple[int, float, Any]] = {}
 
     @property
     def owed(self) -> bool:
-        return bool(self._owed)
+        return bool(self._owed or self._owed_keys)
 
     def available(self) -> bool:
         """False for a moment after Redis failed: callers go straight to the database."""
@@ -74,14 +78,33 @@ class Cache:
         """Usable now: Redis answers and every invalidation owed has been made."""
         if not self.available():
             return False
-        for tenant_id in list(self._owed):
-            try:
-                await self._bump(tenant_id)
-            except RedisError as error:
-                self.failed(error, "an owed invalidation")
-                return False
-            self._owed.discard(tenant_id)
+        try:
+            await self._pay()
+        except RedisError as error:
+            self.failed(error, "an owed invalidation")
+            return False
         return True
+
+    async def keep_paid(self) -> None:
+        """For the life of the app: pays what is owed as soon as Redis answers again,
+        without waiting for this process's next request (cooldown or not)."""
+        while True:
+            await asyncio.sleep(PAY_SECONDS)
+            if self.owed:
+                try:
+                    await self._pay()
+                except RedisError:
+                    continue  # still down: try again in a moment
+                log.info("cache: owed invalidations paid")
+
+    async def _pay(self) -> None:
+        for tenant_id in list(self._owed):
+            await self._bump(tenant_id)
+            self._owed.discard(tenant_id)
+        if self._owed_keys:
+            keys = list(self._owed_keys)
+            await self.redis.delete(*keys)
+            self._owed_keys.difference_update(keys)
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -135,10 +158,14 @@ class Cache:
             await pipe.execute()
 
     async def forget(self, *keys: str) -> None:
+        """Delete ``keys`` now, or as soon as Redis answers (owed like a bump)."""
+        if not keys:
+            return
         try:
             await self.redis.delete(*keys)
         except RedisError as error:
-            log.error("cache: could not forget %s: %s", keys, error)
+            self._owed_keys.update(keys)
+            self.failed(error, f"forgetting {len(keys)} keys")
 
     async def get(self, key: str) -> Any:
         """The cached value, or None when absent or Redis cannot answer."""

@@ -1,15 +1,27 @@
-"""Live events for subscriptions, fanned out through Redis pub/sub so that a subscriber
-on one server process hears what happened on another.
+"""Live events through Redis pub/sub, heard by every process over one connection.
 
-A message names what changed, never its content: the subscriber reads the current state
-through the usual, tenant-scoped service functions.
+``publish`` announces that something changed (a message names what changed, never its
+content: a subscriber reads the current state through the usual, tenant-scoped service
+functions). ``Hub`` is a process's one subscriber connection, whatever listens: every
+subscription of every socket (``listen``), the cache's invalidations, key revocations.
+However many subscribers pile up, the process holds one pub/sub connection, so Redis
+connections stay flat and `/readyz` and the rate limiter never wait behind them.
+
+The hub pings Redis every ``PING_SECONDS``; when Redis has said nothing for
+``SILENCE_SECONDS``, or the connection fails, it tells its ``on_lost`` listeners that
+messages may have been missed (copies kept in memory must go, revocations be rechecked)
+and connects again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -20,11 +32,16 @@ log = logging.getLogger("charter.live")
 POLICY = "policy"
 REQUEST = "subject_request"
 BREACH = "breach"
-POLL_SECONDS = 0.5
+PREFIX = "charter:live:"
+REVOKED = "charter:revoked"  # a key id per revocation
+PING_SECONDS = 1.0
+SILENCE_SECONDS = 3.0
+RETRY_SECONDS = 0.5
+QUEUE = 256  # events a slow subscriber may fall behind by before it is ended
 
 
 def channel(tenant_id: Any) -> str:
-    return f"charter:live:{tenant_id}"
+    return f"{PREFIX}{tenant_id}"
 
 
 async def publish(
@@ -38,23 +55,119 @@ async def publish(
         log.warning("live event %s %s not published: %s", topic, object_id, error)
 
 
-async def listen(redis: Redis, tenant_id: Any, topic: str) -> AsyncIterator[dict[str, Any]]:
-    """Events of ``topic`` for the tenant, until the subscriber goes away."""
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(channel(tenant_id))
-    try:
+class FellBehind(Exception):
+    """A subscriber did not keep up with its events; its subscription ends."""
+
+
+class Hub:
+    def __init__(self, redis: Redis, *, channels: tuple[str, ...] = ()) -> None:
+        self.redis = redis
+        self._channels = (REVOKED, *channels)
+        self._handlers: dict[str, list[Callable[[str], None]]] = defaultdict(list)
+        self._lost: list[Callable[[], None]] = []
+        self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)  # tenant channel
+        self._heard = float("-inf")  # monotonic instant Redis last spoke on the feed
+
+    def on(self, name: str, handler: Callable[[str], None]) -> None:
+        """``handler(data)`` for each message on channel ``name`` (REVOKED, or one given
+        to the constructor), called in the hub's task: it must not block."""
+        self._handlers[name].append(handler)
+
+    def on_lost(self, handler: Callable[[], None]) -> None:
+        self._lost.append(handler)
+
+    async def announce(self, name: str, data: str) -> None:
+        """Tells this process's handlers of ``name`` at once, then every other process
+        (best effort: a process that misses it has lost its feed and rechecks)."""
+        for handler in self._handlers.get(name, ()):
+            handler(data)
+        try:
+            await self.redis.publish(name, data)
+        except RedisError as error:
+            log.warning("%s %s not published: %s", name, data, error)
+
+    def heard_within(self, seconds: float) -> bool:
+        return time.monotonic() - self._heard < seconds
+
+    @property
+    def subscribers(self) -> int:
+        return sum(len(queues) for queues in self._queues.values())
+
+    async def listen(self, tenant_id: Any, topic: str) -> AsyncIterator[dict[str, Any]]:
+        """Events of ``topic`` for the tenant, until the subscriber goes away."""
+        name = channel(tenant_id)
+        queue: asyncio.Queue = asyncio.Queue(QUEUE)
+        self._queues[name].add(queue)
+        try:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    raise FellBehind(f"more than {QUEUE} events behind")
+                if event.get("topic") == topic:
+                    yield event
+        finally:
+            self._queues[name].discard(queue)
+            if not self._queues[name]:
+                del self._queues[name]
+
+    async def run(self) -> None:
+        """For the life of the app: subscribe, dispatch, ping, reconnect."""
         while True:
             try:
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=POLL_SECONDS
-                )
-            except TimeoutError:
-                continue
-            if message is None:
-                continue
-            event = json.loads(message["data"])
-            if event.get("topic") == topic:
-                yield event
-    finally:
-        await pubsub.unsubscribe()
-        await pubsub.aclose()
+                await self._run_once()
+            except (RedisError, OSError, TimeoutError) as error:
+                log.info("live feed lost (%s); connecting again", error)
+            except Exception:  # never die quietly: nothing would be heard until a restart
+                log.exception("live feed failed; connecting again")
+            self._heard = float("-inf")
+            for handler in self._lost:
+                handler()
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _run_once(self) -> None:
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(*self._channels)
+            await pubsub.psubscribe(PREFIX + "*")
+            pinged = 0.0
+            while True:
+                if time.monotonic() - pinged >= PING_SECONDS:
+                    await pubsub.ping()
+                    pinged = time.monotonic()
+                message = await pubsub.get_message(timeout=PING_SECONDS)
+                if message is None:
+                    if time.monotonic() - self._heard >= SILENCE_SECONDS:
+                        raise TimeoutError("no answer to pings")
+                    continue
+                self._heard = time.monotonic()
+                self._dispatch(message)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    def _dispatch(self, message: dict) -> None:
+        if message["type"] == "pmessage":
+            self._fan_out(message["channel"].decode(), message["data"])
+        elif message["type"] == "message":
+            data = message["data"].decode()
+            for handler in self._handlers.get(message["channel"].decode(), ()):
+                try:
+                    handler(data)
+                except Exception:
+                    log.exception("a live handler failed")
+
+    def _fan_out(self, name: str, data: bytes) -> None:
+        queues = self._queues.get(name)
+        if not queues:
+            return
+        try:
+            event = json.loads(data)
+        except ValueError:
+            return
+        for queue in list(queues):
+            if queue.full():  # too slow: end it rather than hold events for it forever
+                queue.get_nowait()
+                queue.put_nowait(None)
+                queues.discard(queue)
+            else:
+                queue.put_nowait(event)

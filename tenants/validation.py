@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import langcodes
 
+from tenants import sites
 from tenants.errors import ErrorCode, Problems
 
 MAX_URL = 2048
@@ -61,12 +62,9 @@ def email(problems: Problems, value: str, *field: str) -> str | None:
 
 
 def domain(problems: Problems, value: str, *field: str) -> str | None:
-    """A host name, lowercased and in its ASCII (IDNA) form: "пример.рф" -> "xn--...""."""
-    host = value.strip().lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        host = ""
+    """A host name as tenants.sites.host gives it (UTS #46, ASCII, no trailing dot):
+    "Пример.рф." -> "xn--e1afmkfd.xn--p1ai"."""
+    host = sites.host(value) or ""
     labels = host.split(".")
     if len(host) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(p) for p in labels):
         problems.add(ErrorCode.INVALID_DOMAIN, f"{value!r} is not a domain name", *field)

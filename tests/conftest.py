@@ -63,6 +63,7 @@ async def clean_state(request):
     await application.state.redis.flushdb()
     application.state.cache._down_until = 0.0  # a test that broke Redis leaves no trace
     application.state.cache._owed.clear()
+    application.state.cache._owed_keys.clear()
     application.state.pipeline.local.forget_all()  # a flushed Redis publishes nothing
     application.state.pipeline.leases.clear()
     yield

@@ -48,9 +48,9 @@ async def test_mutations_cost_more_than_reads(client, api):
 async def test_the_platform_token_fails_closed_when_the_limiter_cannot_answer(app, client, api):
     _, owner = await create_tenant(api, slug="alpha")
     pipeline = app.routes[0].endpoint.pipeline  # the /graphql route's view
-    working = pipeline.limiter
+    working = pipeline.gate.limiter
     dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
-    pipeline.limiter = RateLimiter(dead, timeout=0.5)
+    pipeline.gate.limiter = RateLimiter(dead, timeout=0.5)
     try:
         assert (await post(client, VIEWER, owner)).status_code == 200  # reads go on
         create = {
@@ -59,7 +59,7 @@ async def test_the_platform_token_fails_closed_when_the_limiter_cannot_answer(ap
         refused = await post(client, create, ADMIN_TOKEN)
         assert refused.status_code == 429 and error_codes(refused.json()) == ["RATE_LIMITED"]
     finally:
-        pipeline.limiter = working
+        pipeline.gate.limiter = working
         with contextlib.suppress(Exception):
             await dead.aclose()
 

@@ -142,11 +142,3 @@ async def test_cors_follows_the_tenants_domains(client, api):
         )
         statuses[origin] = answer.status_code
     assert statuses == {"https://shop.example": 200, "https://acme.example": 403}
-
-
-async def test_introspection_is_off_in_production():
-    from schema import production_schema, schema
-
-    assert schema.execute_sync("{ __schema { queryType { name } } }").errors is None
-    result = production_schema().execute_sync("{ __schema { queryType { name } } }")
-    assert result.errors and "introspection" in result.errors[0].message.lower()

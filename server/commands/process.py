@@ -34,6 +34,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             workers=args.workers,
             log_level=settings.log_level.lower(),
             proxy_headers=False,
+            # A socket's message is bounded like an HTTP body (closed with 1009).
+            ws_max_size=settings.edge.max_body_bytes,
         )
     finally:
         if embedded is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from schema import documents, schema
 from server import limits
 from server.client_ip import client_ip
 from server.ratelimit import RateLimiterUnavailable, headers
@@ -37,7 +38,7 @@ async def charge(request: Request, *, site: str, document: str | None = None) ->
     pipeline = request.app.state.pipeline
     ip = client_ip(request, settings.edge.trusted_proxies)
     checks = limits.buckets(ANONYMOUS, ip=ip, site=site, edge=settings.edge)
-    cost = max(1, min([limits.cost_of(document), *(limit.burst for _, limit in checks)]))
+    cost = max(1, min([_units(document), *(limit.burst for _, limit in checks)]))
     try:
         if not pipeline.cache.cache.available():  # Redis just failed: do not wait on it
             raise RateLimiterUnavailable
@@ -46,6 +47,17 @@ async def charge(request: Request, *, site: str, document: str | None = None) ->
         log.warning("rate limiter unavailable: site request let through")
         return Charged(True, {})
     return Charged(decision.allowed, headers(decision))
+
+
+def _units(document: str | None) -> int:
+    """What the gate charges for ``document`` (schema.costs, from the parsed document)."""
+    if not document:
+        return 1
+    try:
+        checked = documents.check(schema._schema, document, operation_name=None, variables=None)
+        return checked.measured.charge
+    except documents.Refusal:
+        return 1
 
 
 def too_many(charged: Charged) -> Response:

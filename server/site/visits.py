@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from server.response_cache import plausible_site
 from server.site.charge import Charged, charge, too_many
 from server.site.hosts import Place, place_of
+from tenants import sites
 from tenants.branding.service import tenant_of
 from tenants.tenancy.models import Tenant
 
@@ -30,10 +30,9 @@ def not_found() -> Response:
 
 async def visit(request: Request, *, document: str | None = None) -> Visit | Response:
     """The request's tenant and place, charged; or the response that ends it here."""
-    site = plausible_site(request.path_params["site"])
+    site = sites.canonical(request.path_params["site"])  # one name per site, any spelling
     if site is None:
         return not_found()
-    site = site.strip().lower()
     cache = request.app.state.cache
     tenant = await tenant_of(cache=cache, site=site)
     if tenant is None:

@@ -9,11 +9,11 @@ index against the clock, so a scheduled version takes over on time with no write
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tenants import sites
 from tenants.cache import Cache
 from tenants.policies.kinds import PolicyKind, VersionStatus
 from tenants.policies.locales import choose
@@ -48,24 +48,17 @@ class PublishedView:
 
 
 def site_key(site: str) -> str:
-    """The cache key that maps a site, as a client spelled it, to a tenant."""
-    return Cache.key("site", site.strip().lower())
+    """The cache key that maps a site to a tenant: one per site, however it is spelled
+    (``site`` is canonical, tenants.sites)."""
+    return Cache.key("site", site)
 
 
-def site_keys(*sites: str) -> list[str]:
-    """Every key a client's spelling of these sites (slugs or domains) may have cached:
-    the name, its "www." form, and its Unicode and ASCII (IDNA) forms, since the lookup
-    accepts them all. A domain moving between tenants must leave none behind."""
-    spellings = set()
-    for site in sites:
-        name = site.strip().lower().removeprefix("www.")
-        forms = {name}
-        with contextlib.suppress(UnicodeError):
-            forms.add(name.encode("idna").decode("ascii"))
-        with contextlib.suppress(UnicodeError):
-            forms.add(name.encode("ascii").decode("idna"))
-        spellings |= forms | {f"www.{form}" for form in forms}
-    return [site_key(spelling) for spelling in sorted(spellings)]
+def site_keys(*names: str) -> list[str]:
+    """The keys of these sites (slugs or domains, any spelling): what a domain moving
+    between tenants must forget. Every spelling maps to its one canonical key, so
+    forgetting that key forgets them all."""
+    found = {sites.canonical(name) for name in names}
+    return [site_key(name) for name in sorted(name for name in found if name)]
 
 
 async def published_policy(
@@ -80,7 +73,7 @@ async def published_policy(
 ) -> PublishedView | None:
     """The version in force (or the one asked for) in the best locale; None says nothing
     about whether the site exists."""
-    site = site.strip().lower()
+    site = sites.canonical(site) or ""
     tenant_id = await tenant_of_site(cache=cache, site=site)
     if tenant_id is None:
         return None
@@ -136,8 +129,11 @@ async def version_content(*, cache: Cache | None, version_id: str) -> dict[str, 
 
 
 async def tenant_of_site(*, cache: Cache, site: str) -> str | None:
-    """The tenant id a site (slug or domain) belongs to, cached like the policy itself."""
-    site = site.strip().lower()
+    """The tenant id a site (slug or domain, any spelling) belongs to, cached like the
+    policy itself under the site's canonical name."""
+    site = sites.canonical(site)
+    if site is None:
+        return None  # no spelling of any site: nothing to look up or to cache
     found = await cache.get_or_load(
         site_key(site),
         lambda: _tenant_of_site(site),
@@ -161,16 +157,12 @@ def _pick(versions: list[list], *, version: int | None, now: datetime) -> list |
 
 
 async def _tenant_of_site(site: str) -> dict[str, str | None]:
-    candidates = [site, site.removeprefix("www.")]
-    for name in list(candidates):  # domains are stored in their ASCII (IDNA) form
-        with contextlib.suppress(UnicodeError):  # a site that is no host name is a slug
-            candidates.append(name.encode("idna").decode("ascii"))
     # A name longer than its column names nobody (and Tortoise refuses to compare it).
     if len(site) <= _SLUG_LENGTH:
         tenant = await Tenant.filter(slug=site).only("id").first()
         if tenant is not None:
             return {"tenant": str(tenant.id)}
-    candidates = [name for name in candidates if len(name) <= _DOMAIN_LENGTH]
+    candidates = [name for name in sites.spellings(site) if len(name) <= _DOMAIN_LENGTH]
     row = await TenantDomain.filter(domain__in=candidates).only("tenant_id").first()
     return {"tenant": str(row.tenant_id) if row else None}
 

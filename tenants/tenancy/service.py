@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from tenants import validation
+from tenants import sites, validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import templates
@@ -214,10 +214,18 @@ async def tenant_by_slug(slug: str) -> Tenant | None:
 
 
 async def tenant_by_site(site: str) -> Tenant | None:
-    """The tenant whose slug or one of whose domains is ``site``."""
-    tenant = await Tenant.get_or_none(slug=site.strip().lower())
+    """The tenant whose slug or one of whose domains is ``site``, however it is spelled
+    (tenants.sites: ``www.``, IDNA, full-width and the like)."""
+    name = sites.canonical(site)
+    if name is None:
+        return None
+    tenant = await Tenant.get_or_none(slug=name)
     if tenant is None:
-        row = await TenantDomain.get_or_none(domain=site.strip().lower()).select_related("tenant")
+        row = (
+            await TenantDomain.filter(domain__in=sites.spellings(name))
+            .select_related("tenant")
+            .first()
+        )
         tenant = row.tenant if row else None
     return tenant
 
@@ -316,8 +324,11 @@ def _promises(problems: Problems, promises: list[Promise]) -> list[dict]:
 
 
 async def _claim_domains(tenant: Tenant, hosts: list[str]) -> None:
+    # A host and its "www." host are one site (tenants.sites): another tenant holding
+    # either spelling holds the site.
+    spellings = sorted({s for h in hosts for s in sites.spellings(sites.canonical(h) or h)})
     taken = (
-        await TenantDomain.filter(domain__in=hosts)
+        await TenantDomain.filter(domain__in=spellings)
         .exclude(tenant_id=tenant.id)
         .values_list("domain", flat=True)
     )

@@ -1,0 +1,298 @@
+"""The operation gate: every GraphQL operation passes here, whatever carried it.
+
+    authenticate → origin policy → text → document (parse, limits and cost,
+    validation; cached) → rate-limit charge → admitted
+
+A transport turns its protocol into a ``Caller`` (once per request or socket: the token,
+the client IP behind trusted proxies, the Origin) and an ``Operation`` (once per
+operation), calls ``Gate.admit``, and then either executes the ``Admission`` or renders
+the ``Refused`` in its own protocol: HTTP (``server.edge``, ``server.graphql``) answers
+with a status and headers, graphql-transport-ws (``server.websocket``) with an ``error``
+message. The gate knows no protocol: no request, no socket, no status line of its own
+(``STATUS`` only says what each refusal means over HTTP, for the HTTP transport).
+
+Public surface: ``Caller``, ``Operation``, ``Admission``, ``Refused``, ``Gate``,
+``text_problem`` (the text rule, also used by the fast path) and ``STATUS``.
+
+Every step refuses with a stable ``extensions.code``:
+  UNAUTHENTICATED   a token was sent but stands for nobody (after the charge: guessing
+                    tokens is metered like anything else)
+  FORBIDDEN         a publishable key used from an origin its tenant does not own
+  BAD_USER_INPUT    NUL or a lone surrogate anywhere in the query or variables: no
+                    database stores them, and Redis keys and UTF-8 columns choke on them
+  QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document (``schema.documents``)
+  RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
+Refused documents and text still charge one unit: checking them was work.
+
+Where later work plugs in: a principal cache belongs in ``Gate.authenticate`` (every
+revocation is already announced on ``tenants.live.REVOKED``); per-key leases in
+``Gate._charge``, as the fast path leases public buckets; ETag, CORS headers and error
+media types in ``server.edge``, around ``admit``, never inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError
+from starlette.requests import HTTPConnection
+
+from schema import documents
+from schema.costs import MAX_COST
+from server import limits
+from server.auth import Rejected, principal_for
+from server.client_ip import client_ip
+from server.cors import origin_allowed
+from server.ratelimit import Decision, RateLimiter, RateLimiterUnavailable, headers
+from server.settings import Settings
+from tenants import sites
+from tenants.cache import Cache
+from tenants.policies.published import tenant_of_site
+from tenants.tenancy import service
+from tenants.tenancy.principal import ANONYMOUS, Principal
+
+__all__ = ["STATUS", "Admission", "Caller", "Gate", "Operation", "Refused", "text_problem"]
+
+log = logging.getLogger("charter.gate")
+
+# What each refusal means over HTTP: (status with application/graphql-response+json,
+# status with application/json). The GraphQL over HTTP spec wants a 4xx whenever no data
+# could be produced; application/json keeps its legacy 200 for GraphQL-level errors.
+STATUS = {
+    "UNAUTHENTICATED": (401, 200),
+    "FORBIDDEN": (403, 403),
+    "BAD_USER_INPUT": (400, 400),
+    "QUERY_TOO_COMPLEX": (400, 200),
+    "GRAPHQL_VALIDATION_FAILED": (400, 200),
+    "RATE_LIMITED": (429, 429),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling and from where, resolved once per request or socket."""
+
+    token: str | None  # the bearer token, or None
+    ip: str  # the client's address (X-Forwarded-For only from trusted proxies)
+    origin: str | None = None  # a browser's Origin header
+    malformed: bool = False  # credentials were sent, but as no bearer token
+
+    @classmethod
+    def of(cls, connection: HTTPConnection, settings: Settings, authorization: object = None):
+        """From a request's headers, or from ``authorization`` when given (a socket's
+        connection_init payload carries it: ``{"Authorization": "Bearer sk_…"}``)."""
+        header = connection.headers.get("authorization") if authorization is None else None
+        if authorization is not None:
+            header = str(authorization)
+        token, malformed = None, False
+        if header is not None:
+            scheme, _, value = header.partition(" ")
+            token = value.strip() if scheme.lower() == "bearer" and value.strip() else None
+            malformed = token is None
+        return cls(
+            token=token,
+            ip=client_ip(connection, settings.edge.trusted_proxies),
+            origin=connection.headers.get("origin"),
+            malformed=malformed,
+        )
+
+
+@dataclass(frozen=True)
+class Operation:
+    query: str | None
+    variables: dict | None = None
+    operation_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the gate let through, and why: everything execution needs from it."""
+
+    caller: Caller
+    principal: Principal
+    operation: Operation
+    checked: documents.Checked
+    decision: Decision | None  # None: the limiter could not answer and the call went on
+    site: str | None  # the canonical site a public read names (tenants.sites)
+
+    @property
+    def kind(self) -> str:
+        return self.checked.measured.operation
+
+    def limit_headers(self) -> dict[str, str]:
+        return headers(self.decision) if self.decision is not None else {}
+
+
+class Refused(Exception):
+    """A coded refusal: ``errors`` (each with ``extensions.code``) and HTTP ``headers``."""
+
+    def __init__(self, errors: list[GraphQLError], headers: dict | None = None) -> None:
+        super().__init__(errors[0].message)
+        self.errors = errors
+        self.headers = headers or {}
+
+    @classmethod
+    def of(cls, code: str, message: str, headers: dict | None = None) -> Refused:
+        return cls([GraphQLError(message, extensions={"code": code})], headers)
+
+    @property
+    def code(self) -> str:
+        return (self.errors[0].extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+
+
+def text_problem(value: object, *, document: bool = False) -> str | None:
+    """Why ``value`` (a JSON value: variables, a name; or, with ``document``, a query's
+    text) holds text no store takes, or None. NUL is refused raw and, in a document, as
+    the GraphQL escapes ``\\u0000`` and ``\\u{0}`` the parser would decode; a lone
+    surrogate has no UTF-8 form at all (the parser refuses its escapes itself)."""
+    if isinstance(value, str):
+        if "\x00" in value or (document and "\\u" in value and _NUL_ESCAPE.search(value)):
+            return "text may not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text may not contain lone surrogates (invalid Unicode)"
+        return None
+    if isinstance(value, dict):
+        return next(
+            (p for k, v in value.items() if (p := text_problem(k) or text_problem(v))), None
+        )
+    if isinstance(value, list):
+        return next((p for item in value if (p := text_problem(item))), None)
+    return None
+
+
+# A GraphQL string spells NUL \u0000 or, since the 2021 spec, \u{0} (any number of zeros).
+_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
+
+
+@dataclass
+class Gate:
+    settings: Settings
+    limiter: RateLimiter
+    cache: Cache
+    schema: object = field(repr=False, default=None)  # graphql-core's schema
+
+    async def admit(
+        self,
+        caller: Caller,
+        operation: Operation,
+        *,
+        charged: Decision | None = None,
+        text_checked: bool = False,
+    ) -> Admission:
+        """The admission, or Refused. ``charged``: the decision the fast path already
+        made for this very request (its rate-limit unit is spent; never charge twice).
+        ``text_checked``: the transport has proof the text rule holds (a strictly
+        decoded JSON body without a single backslash holds no NUL and no surrogate)."""
+        principal, rejected = await self.authenticate(caller)
+        if not await self._origin_allowed(principal, caller.origin):
+            raise Refused.of("FORBIDDEN", "this key may not be used from that origin")
+        problem = None
+        if not text_checked:
+            problem = text_problem(operation.query, document=True)
+            problem = problem or text_problem(operation.variables)
+            problem = problem or text_problem(operation.operation_name)
+        if problem:
+            await self._charge(caller, principal, None, 1, charged)
+            raise Refused.of("BAD_USER_INPUT", problem)
+        plan = (principal.tenant.limits or {}) if principal.tenant is not None else {}
+        try:
+            checked = documents.check(
+                self.schema,
+                operation.query,
+                operation_name=operation.operation_name,
+                variables=operation.variables,
+                max_cost=plan.get("max_cost", MAX_COST),
+                introspection=self._may_introspect(principal),
+            )
+        except documents.Refusal as refusal:
+            await self._charge(caller, principal, None, 1, charged)
+            raise Refused(refusal.errors) from None
+        site = _site(checked, operation.variables)
+        decision = await self._charge(caller, principal, site, checked.measured.charge, charged)
+        if rejected:
+            raise Refused.of("UNAUTHENTICATED", "the API key or token is unknown or revoked")
+        return Admission(caller, principal, operation, checked, decision, site)
+
+    async def authenticate(self, caller: Caller) -> tuple[Principal, bool]:
+        """(the principal, whether a token was sent and refused). A refused token is
+        charged as an anonymous caller, then refused."""
+        if caller.malformed:
+            return ANONYMOUS, True
+        if caller.token is None:
+            return ANONYMOUS, False
+        try:
+            try:
+                return await principal_for(caller.token, self.settings), False
+            except Rejected:
+                raise
+            except Exception as error:  # a dropped database connection fails one query
+                log.warning("authentication failed once (%s); trying again", type(error).__name__)
+                return await principal_for(caller.token, self.settings), False
+        except Rejected:
+            return ANONYMOUS, True
+
+    async def _origin_allowed(self, principal: Principal, origin: str | None) -> bool:
+        if origin is None or not principal.publishable:
+            return origin_allowed(principal, origin, ())
+        domains = await service.domains_of(tenant=principal.tenant, cache=self.cache)
+        return origin_allowed(principal, origin, domains)
+
+    def _may_introspect(self, principal: Principal) -> bool:
+        """Production: secret keys and the platform token only. Anonymous and publishable
+        callers are browsers and the public: they need the contract, not the schema."""
+        if not self.settings.production:
+            return True
+        return principal.platform or (principal.key is not None and not principal.publishable)
+
+    async def _charge(
+        self, caller: Caller, principal: Principal, site: str | None, units: int, charged
+    ) -> Decision | None:
+        if charged is not None:
+            return charged
+        site = await self._known(principal, site)
+        checks = limits.buckets(principal, ip=caller.ip, site=site, edge=self.settings.edge)
+        try:
+            if not self.cache.available():  # Redis just failed: do not wait on it again
+                raise RateLimiterUnavailable
+            decision = await self.limiter.hit_all(checks, cost=_fit(units, checks))
+        except RateLimiterUnavailable as error:
+            if self.cache.available():
+                self.cache.failed(error, "the rate limiter")
+            if principal.platform:  # the one caller that must never go unmetered
+                raise Refused.of(
+                    "RATE_LIMITED", "rate limiter unavailable", {"Retry-After": "1"}
+                ) from None
+            log.warning("rate limiter unavailable: request let through")
+            return None
+        if not decision.allowed:
+            raise Refused.of("RATE_LIMITED", "rate limit exceeded", headers(decision))
+        return decision
+
+    async def _known(self, principal: Principal, site: str | None) -> str | None:
+        """The site an anonymous caller pays for, if a tenant owns it. Buckets are per
+        (site, IP): a site nobody owns would mint a fresh bucket for every name a client
+        invents, so all such sites share one (None)."""
+        if principal.key is not None or principal.platform or not site:
+            return site
+        if not self.cache.available():
+            return site  # the limiter cannot answer either: nothing to share
+        return site if await tenant_of_site(cache=self.cache, site=site) else None
+
+
+def _site(checked: documents.Checked, variables: dict | None) -> str | None:
+    """The canonical site the operation's root fields name (the first, if several)."""
+    for kind, value in checked.measured.sites:
+        given = value if kind == "literal" else (variables or {}).get(value)
+        name = sites.canonical(given)
+        if name is not None:
+            return name
+    return None
+
+
+def _fit(cost: int, checks) -> int:
+    # A cost above a bucket's burst could never pass; charge the whole burst instead.
+    return max(1, min([cost, *(limit.burst for _, limit in checks)]))

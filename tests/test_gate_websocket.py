@@ -1,0 +1,213 @@
+"""The gate over graphql-transport-ws, against a real `charter serve`: each operation
+is authenticated, checked and charged as over HTTP; revocation ends subscriptions;
+origins follow the CORS policy; subscriptions share one Redis connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+import pytest
+import redis.asyncio as aioredis
+import websockets
+
+from server.backends import REDIS_CONNECTIONS
+from tests.factories import create_key, create_tenant, error_codes
+from tests.servers import serve
+from tests.test_consent import grant, publish_policy
+from tests.test_faults import OwnRedis
+from tests.test_gate_documents import fan_out
+
+RECORD = """mutation($i: ConsentInput!) {
+  recordConsent(input: $i) { receipt { id } userErrors { code } } }"""
+REQUESTS = "subscription { subjectRequestUpdated { id status } }"
+POLICY_LIVE = 'subscription { policyPublished(site: "acme") { version } }'
+
+
+class Socket:
+    """A graphql-transport-ws client, message for message as graphql-ws sends them."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.next_id = 0
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, port: int, token: str | None = None, origin: str | None = None):
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/graphql",
+            subprotocols=["graphql-transport-ws"],
+            origin=origin,
+            max_size=None,
+        ) as ws:
+            payload = {"Authorization": f"Bearer {token}"} if token else {}
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+            yield cls(ws)
+
+    async def start(self, query: str, variables: dict | None = None) -> str:
+        self.next_id += 1
+        operation = str(self.next_id)
+        payload = {"query": query, "variables": variables or {}, "operationName": None}
+        await self.ws.send(json.dumps({"id": operation, "type": "subscribe", "payload": payload}))
+        return operation
+
+    async def receive(self, seconds: float = 10) -> dict:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), seconds))
+            if message["type"] != "ping":
+                return message
+
+    async def run(self, query: str, variables: dict | None = None) -> dict:
+        """One query or mutation: its `next` payload, or its `error` as {"errors": …}."""
+        operation = await self.start(query, variables)
+        message = await self.receive()
+        assert message["id"] == operation, message
+        if message["type"] == "error":
+            return {"errors": message["payload"]}
+        assert (await self.receive())["type"] == "complete"
+        return message["payload"]
+
+
+def consent(subject: str) -> dict:
+    return {
+        "i": {"subjectId": subject, "method": "BANNER", "decisions": grant("analytics.reporting")}
+    }
+
+
+async def test_socket_operations_pay_the_same_buckets_and_checks_as_http(api, settings):
+    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await publish_policy(api, owner)
+    _, site_key = await create_key(api, owner, name="site", publishable=True)
+    async with (
+        serve(settings, CHARTER_PUBLIC_RATE="0.001:20") as http,
+        Socket.open(http.base_url.port, site_key) as socket,
+    ):
+        for bad in ("x\x00y", "x\ud800"):  # refused, and charged one unit each
+            answer = await socket.run(RECORD, consent(bad))
+            assert error_codes(answer) == ["BAD_USER_INPUT"]
+        assert error_codes(await socket.run(fan_out(21))) == ["QUERY_TOO_COMPLEX"]
+        answers = [await socket.run(RECORD, consent(f"s{i}")) for i in range(5)]
+        codes = [error_codes(answer) for answer in answers]
+        assert codes == [[]] * 3 + [["RATE_LIMITED"]] * 2  # 20 - 3, then 5 a mutation
+        over_http = await http.post(
+            "/graphql",
+            json={"query": RECORD, "variables": consent("h")},
+            headers={"Authorization": f"Bearer {site_key}"},
+        )
+        assert over_http.status_code == 429  # one bucket, whatever the transport
+
+
+async def test_a_revoked_key_is_refused_at_once_and_its_subscriptions_end(api, settings):
+    _, owner = await create_tenant(api, slug="acme")
+    admin_key, admin = await create_key(api, owner, name="admin", role="ADMIN")
+    async with serve(settings) as http, Socket.open(http.base_url.port, admin) as socket:
+        live = await socket.start(REQUESTS)
+        await asyncio.sleep(0.3)
+        viewer = await socket.run("{ viewer { key { role } } }")
+        assert viewer["data"]["viewer"]["key"]["role"] == "ADMIN"
+        revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { userErrors { code } } }"
+        revoked = await http.post(
+            "/graphql",
+            json={"query": revoke, "variables": {"id": admin_key["id"]}},
+            headers={"Authorization": f"Bearer {owner}"},
+        )
+        assert revoked.json()["data"]["revokeApiKey"]["userErrors"] == []
+        started = time.monotonic()
+        ended = await socket.receive(seconds=5)
+        assert ended["id"] == live and ended["type"] == "error"
+        assert [e["extensions"]["code"] for e in ended["payload"]] == ["UNAUTHENTICATED"]
+        assert time.monotonic() - started < 5
+        mint = 'mutation { createApiKey(input: {name: "x", role: ADMIN}) { secret } }'
+        assert error_codes(await socket.run(mint)) == ["UNAUTHENTICATED"]
+
+
+async def test_browsers_on_a_tenants_domain_may_use_sockets_as_cors_allows(api, settings):
+    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await publish_policy(api, owner)
+    _, site_key = await create_key(api, owner, name="site", publishable=True)
+    async with serve(settings) as http:
+        port = http.base_url.port
+        for origin, allowed in (
+            ("https://www.acme.example", True),
+            ("https://acme.example", True),
+            ("https://evil.example", False),
+        ):
+            async with Socket.open(port, site_key, origin=origin) as socket:
+                answer = await socket.run(RECORD, consent("b"))
+                assert (error_codes(answer) == []) is allowed, (origin, answer)
+                if not allowed:
+                    assert error_codes(answer) == ["FORBIDDEN"]
+        async with Socket.open(port, origin="https://anywhere.example") as socket:
+            answer = await socket.run('{ publishedPolicy(site: "acme") { version } }')
+            assert answer["data"]["publishedPolicy"]["version"] == 1  # public data
+
+
+async def test_sockets_cap_their_operations(api, settings):
+    await create_tenant(api, slug="acme")
+    async with serve(settings) as http, Socket.open(http.base_url.port) as socket:
+        for _ in range(100):
+            await socket.start(POLICY_LIVE)
+        await socket.start(POLICY_LIVE)
+        refused = await socket.receive()
+        assert refused["type"] == "error" and refused["id"] == "101"
+        assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # Closed at once, while operations may still be being admitted: the server's
+        # shutdown must not wait on them (server.websocket.GatedSocket.shutdown).
+
+
+async def test_sockets_bound_their_messages_and_speak_one_protocol(settings):
+    async with serve(settings, CHARTER_MAX_BODY_BYTES="4096") as http:
+        port = http.base_url.port
+        async with Socket.open(port) as socket:
+            pad = {"query": "{ __typename }", "variables": {"pad": "x" * 5000}}
+            await socket.ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": pad}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await socket.receive()
+            assert closed.value.rcvd.code == 1009
+        with pytest.raises((websockets.InvalidHandshake, websockets.ConnectionClosed)):
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-ws"]
+            ) as legacy:
+                await legacy.send(json.dumps({"type": "connection_init", "payload": {}}))
+                await asyncio.wait_for(legacy.recv(), 5)
+
+
+async def _clients(redis) -> int:
+    """Connections to this Redis other than the probe's own."""
+    return len(await redis.client_list()) - 1
+
+
+async def test_a_thousand_subscriptions_hold_a_handful_of_redis_connections(api, settings):
+    await create_tenant(api, slug="acme")
+    redis = OwnRedis()
+    await redis.start()
+    probe = aioredis.Redis(port=redis.port)
+    try:
+        url = f"redis://127.0.0.1:{redis.port}/0"
+        async with serve(settings, CHARTER_REDIS_URL=url) as http:
+            port = http.base_url.port
+            async with contextlib.AsyncExitStack() as stack:
+                sockets = [await stack.enter_async_context(Socket.open(port)) for _ in range(10)]
+                for socket in sockets:
+                    for _ in range(100):
+                        await socket.start(POLICY_LIVE)
+                await asyncio.sleep(5)  # a thousand admissions, on two busy cores
+                extra = await stack.enter_async_context(Socket.open(port))
+                await extra.start(POLICY_LIVE)
+                refused = await extra.receive(seconds=60)  # the 1,001st from one address
+                assert refused is not None and refused["type"] == "error"
+                assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+                connections = await _clients(probe)
+                assert connections <= REDIS_CONNECTIONS, connections  # the pool's bound
+                assert (await http.get("/readyz")).status_code == 200
+                busy = [
+                    await http.post("/graphql", json={"query": "{ __typename }"}) for _ in range(20)
+                ]
+                assert {answer.status_code for answer in busy} == {200}
+                assert await _clients(probe) <= REDIS_CONNECTIONS
+    finally:
+        await probe.aclose()
+        await redis.stop()
