@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import leases, limits
 from server.client_ip import client_ip_of
-from server.http_spec import content_type, negotiate
+from server.http_spec import content_type, negotiate, none_match
 from server.leases import RenewalFailed
 from server.local_answers import TTL_SECONDS, Answer
 from server.ratelimit import Limit, policy_header, remaining_header
@@ -158,7 +158,7 @@ async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) 
     extra = _limit_head(decision)
     if b"origin" in headers:
         extra.append(ANY_ORIGIN)  # public data, no credentials
-    if not post and headers.get(b"if-none-match") == _quoted(found.etag):
+    if not post and _none_match(headers.get(b"if-none-match"), found.etag):
         await _send(send, 304, b"", _head(found.etag, read.media, post, validators_only=True),
                     extra, scope)  # fmt: skip
         return True
@@ -198,9 +198,9 @@ def _remember(local, read: Read, hit, epoch: int) -> Answer:
 
 
 def _understand(pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | None:
-    query, variables = (_from_body if post else _from_query_string)(pipeline, raw)
+    query, variables, name = (_from_body if post else _from_query_string)(pipeline, raw)
     public = public_document(query) if query else None
-    site = public.site(variables) if public else None
+    site = public.site(variables) if public and public.answers(name) else None
     if site is None:
         return None
     media = negotiate(headers.get(b"accept", b"").decode("latin-1") or None)
@@ -208,25 +208,38 @@ def _understand(pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | No
     return Read(site, ResponseCache.variant(query, variables, language, media), media)
 
 
-def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
-    args = {k: v[0] for k, v in parse_qs(raw.decode("latin-1")).items()}
-    if "operationName" in args:  # the cache key holds none: the usual road decides
-        return None, None
-    return _document(pipeline, args.get("query"), args.get("variables"), args.get("extensions"))
+def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None, str | None]:
+    # keep_blank_values: `operationName=` names the operation "", which no document
+    # has: the usual road refuses it, as strawberry reads it.
+    args = {k: v[0] for k, v in parse_qs(raw.decode("latin-1"), keep_blank_values=True).items()}
+    if set(args) - FIELDS:
+        return None, None, None  # strawberry's own reading decides what else means
+    query, variables = _document(
+        pipeline, args.get("query"), args.get("variables"), args.get("extensions")
+    )
+    return query, variables, args.get("operationName")
 
 
-def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
+def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None, str | None]:
     try:
         body = json.loads(raw)
     except ValueError:
-        return None, None
-    if not isinstance(body, dict) or set(body) - {"query", "variables", "extensions"}:
-        return None, None  # operationName and the like: the usual road decides
-    query = body.get("query")
-    return _document(
+        return None, None, None
+    if not isinstance(body, dict) or set(body) - FIELDS:
+        return None, None, None  # anything else: the usual road decides
+    query, name = body.get("query"), body.get("operationName")
+    if not isinstance(name, str | None):
+        return None, None, None
+    query, variables = _document(
         pipeline, query if isinstance(query, str) else None, body.get("variables"),
         body.get("extensions"),
     )  # fmt: skip
+    return query, variables, name
+
+
+# The GraphQL over HTTP request's members; Apollo, urql and Relay always send
+# operationName, so it is understood here like the rest (Public.answers).
+FIELDS = {"query", "variables", "extensions", "operationName"}
 
 
 def _document(pipeline, query, variables, extensions) -> tuple[str | None, dict | None]:
@@ -273,9 +286,8 @@ def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
-@lru_cache(maxsize=4096)
-def _quoted(etag: str) -> bytes:
-    return f'"{etag}"'.encode()
+def _none_match(header: bytes | None, etag: str) -> bool:
+    return header is not None and none_match(header.decode("latin-1"), etag)
 
 
 @lru_cache(maxsize=4096)
