@@ -69,12 +69,25 @@ def refusal_response(request: Request, refused: Refused) -> Response:
 
 def _errors(request: Request, errors: list, status: int, extra: dict | None) -> Response:
     media = negotiate(request.headers.get("accept"))
-    return Response(
+    code = (errors[0].get("extensions") or {}).get("code", "") if errors else ""
+    token = Caller.of(request, request.app.state.settings).token
+    allowed = cors.refusal_headers(token, request.headers.get("origin"), code)
+    response = Response(
         json.dumps({"errors": errors}),
         status_code=status,
-        headers={**(extra or {}), "Vary": "Accept"},
+        headers={**(extra or {}), **allowed},
         media_type=content_type(media),
     )
+    add_vary(response, "Accept")
+    return response
+
+
+def add_vary(response: Response, *names: str) -> None:
+    """Adds ``names`` to the response's Vary, keeping what it already names."""
+    present = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    wanted = present + [n for n in names if n.lower() not in {p.lower() for p in present}]
+    if wanted:
+        response.headers["Vary"] = ", ".join(wanted)
 
 
 class Pipeline:
@@ -136,7 +149,8 @@ class Pipeline:
         await self.persisted.register(query, extensions)  # admitted: valid, and not too large
         request.state.admission = admission
         request.state.query = query
-        extra = {**admission.limit_headers(), **cors.headers(admission.principal, caller.origin)}
+        allowed = cors.headers(admission.principal, caller.origin)
+        extra = {**admission.limit_headers(), **allowed}
         public = public_document(query) if query and _plain_read(request) else None
         if public is not None and not public.answers(name):
             public = None  # the gate admitted another operation than the cached one
@@ -145,7 +159,10 @@ class Pipeline:
             response = await self._cached(request, run, public, query, variables, site)
         else:
             response = await run(request)
+        vary = extra.pop("Vary", None)
         response.headers.update(extra)
+        if vary:
+            add_vary(response, vary)
         return response
 
     async def _params(self, request: Request):

@@ -27,12 +27,12 @@ from urllib.parse import parse_qs
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import leases, limits
+from server import cors, leases, limits
 from server.client_ip import client_ip_of
 from server.http_spec import content_type, negotiate, none_match
 from server.leases import RenewalFailed
 from server.local_answers import TTL_SECONDS, Answer
-from server.ratelimit import Limit, policy_header, remaining_header
+from server.ratelimit import Limit, policies_header, remaining_header
 from server.ratelimit import headers as limit_headers
 from server.response_cache import LOOKUP, ResponseCache, cache_headers, public_document
 from server.security import ALWAYS
@@ -41,8 +41,10 @@ from tenants.tenancy.principal import ANONYMOUS
 log = logging.getLogger("charter.fastpath")
 
 REFUSED = b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RATE_LIMITED"}}]}'
-REFUSED_HEAD = [(b"content-type", b"application/json")]
-ANY_ORIGIN = (b"access-control-allow-origin", b"*")
+ANY_ORIGIN = [  # public data, no credentials (server.cors)
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", cors.EXPOSED.encode()),
+]
 CHARGED = "charter.charged"  # scope key: the Decision of a charge already made
 SPENT = "charter.spent"  # scope key: the decision of a leased unit this request spent
 STARTED = "charter.started"  # scope key: the answer has begun
@@ -150,14 +152,15 @@ async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) 
                 scope[CHARGED] = decision  # the usual road must not charge again
                 return False
             found = _remember(local, read, hit, epoch)
-    if not decision.allowed:
-        await _send(send, 429, REFUSED, REFUSED_HEAD, _encoded(limit_headers(decision)), scope)
+    cross_origin = ANY_ORIGIN if b"origin" in headers else []
+    if not decision.allowed:  # as server.edge refuses it: the client's media type, CORS
+        head = [(b"content-type", content_type(read.media).encode()), (b"vary", b"Accept")]
+        extra = [*_encoded(limit_headers(decision)), *cross_origin]
+        await _send(send, 429, REFUSED, head, extra, scope)
         return True
     scope[SPENT] = decision
     post = scope["method"] == "POST"
-    extra = _limit_head(decision)
-    if b"origin" in headers:
-        extra.append(ANY_ORIGIN)  # public data, no credentials
+    extra = [*_limit_head(decision), *cross_origin]
     if not post and _none_match(headers.get(b"if-none-match"), found.etag):
         await _send(send, 304, b"", _head(found.etag, read.media, post, validators_only=True),
                     extra, scope)  # fmt: skip
@@ -278,7 +281,7 @@ _BUCKETS: dict[tuple[str, str], tuple[object, tuple[str, Limit, list[int]]]] = {
 
 
 def _limit_head(decision) -> list[tuple[bytes, bytes]]:
-    policy = policy_header(decision.limit)[1].encode()
+    policy = policies_header(decision).encode()
     return [(b"ratelimit-policy", policy), (b"ratelimit", remaining_header(decision).encode())]
 
 

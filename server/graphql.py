@@ -63,7 +63,9 @@ class CharterGraphQL(GraphQL):
         request = Request(scope, _limited(receive, self.settings.edge.max_body_bytes))
         try:
             if request.method == "OPTIONS":
-                response = await cors.preflight(request, request.app.state.cache)
+                response = await cors.preflight(
+                    request, request.app.state.cache, strict=self.pipeline.settings.production
+                )
             elif (refused := http_spec.unacceptable(request.method, request.headers)) is not None:
                 response = error_response(request, *refused)
             else:

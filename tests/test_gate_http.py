@@ -169,7 +169,11 @@ async def test_a_publishable_key_works_from_the_www_host_of_its_domain(client, a
             assert answer.headers["Access-Control-Allow-Origin"] == origin
     preflight = await client.options(
         "/graphql",
-        headers={"Origin": "https://www.acme.example", "Access-Control-Request-Method": "POST"},
+        headers={
+            "Origin": "https://www.acme.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",  # a key's
+        },
     )
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://www.acme.example"
 
@@ -266,7 +270,15 @@ def _request(shape: dict) -> tuple[str, dict, dict]:
     return shape["method"], body, headers
 
 
-COMPARED = ("content-type", "etag", "cache-control", "vary", "access-control-allow-origin")
+COMPARED = (
+    "content-type",
+    "etag",
+    "cache-control",
+    "vary",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+    "ratelimit-policy",
+)
 
 
 async def _answer(client, method, body, headers):
