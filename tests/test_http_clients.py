@@ -6,6 +6,7 @@ domain in Chromium reading RateLimit and a 429's Retry-After through fetch
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -23,9 +24,15 @@ async def charter(settings):
     a client sees it run out."""
     async with serve(settings, CHARTER_PUBLIC_RATE="0.01:6") as http:
         api = Api(http)
-        for slug in ("acme", "shop"):  # one bucket each: one for Apollo, one for the page
+        # One tenant for Apollo, one for the page: a bucket each. Names of their own: on
+        # PostgreSQL the server shares the database with the in-process tests.
+        sites = {}
+        for use in ("apollo", "page"):
+            slug = f"{use}{uuid.uuid4().hex[:8]}"
             _, owner = await create_tenant(api, slug=slug, domains=[f"{slug}.example"])
             await publish(api, owner, (await create_draft(api, owner))["id"])
+            sites[use] = slug
+        http.sites = sites
         yield http
 
 
@@ -34,7 +41,9 @@ async def test_apollo_persisted_queries_over_get_register_hit_revalidate_and_429
     steps = {
         line["step"]: line
         for line in await node.run(
-            "http_apollo.mjs", str(charter.base_url).rstrip("/") + "/graphql", "acme"
+            "http_apollo.mjs",
+            str(charter.base_url).rstrip("/") + "/graphql",
+            charter.sites["apollo"],
         )
     }
     register, hit, revalidate = steps["register"], steps["hit"], steps["revalidate"]
@@ -74,9 +83,9 @@ async def test_a_page_on_a_tenants_domain_reads_ratelimit_and_retry_after(charte
         json.dumps(
             {
                 "hostRules": "MAP *.example 127.0.0.1",
-                "page": f"http://shop.example:{port}/healthz",
+                "page": f"http://{charter.sites['page']}.example:{port}/healthz",
                 "graphql": f"http://charter.example:{port}/graphql",
-                "site": "shop",
+                "site": charter.sites["page"],
             }
         ),
     )
