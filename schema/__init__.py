@@ -13,6 +13,7 @@ from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
+from schema.ledger import LedgerMutation, LedgerQuery
 from schema.live import Subscription
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
@@ -28,6 +29,7 @@ class Query(
     TenancyQuery,
     PoliciesQuery,
     ConsentQuery,
+    LedgerQuery,
     SubjectRequestsQuery,
     SubjectAssertionsQuery,
     BreachesQuery,
@@ -44,6 +46,7 @@ class Mutation(
     TenancyMutation,
     PoliciesMutation,
     ConsentMutation,
+    LedgerMutation,
     SubjectRequestsMutation,
     SubjectAssertionsMutation,
     BreachesMutation,

@@ -20,7 +20,7 @@ from schema.receipts import (
     ConsentReceipt,
     ReceiptContext,
 )
-from tenants.consent import decisions, ledger, processing, service
+from tenants.consent import decisions, processing, service
 from tenants.consent.history import Lookups
 from tenants.consent.intake import ConsentInput as Item
 from tenants.consent.intake import Evidence
@@ -116,13 +116,6 @@ class RecordConsentsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class LedgerVerification:
-    ok: bool
-    checked: int
-    first_broken_id: strawberry.ID | None
-
-
 def evidence(info: Info) -> Evidence:
     request = info.context.request
     return Evidence(
@@ -169,13 +162,6 @@ class ConsentQuery:
             kind=ConsentEventConnection,
             edge=ConsentEventEdge,
         )
-
-    @strawberry.field
-    async def verify_consent_ledger(self, info: Info) -> LedgerVerification:
-        tenant, _ = require(info, Capability.READ)
-        result = await ledger.verify(tenant=tenant)
-        broken = strawberry.ID(str(result.first_broken_id)) if result.first_broken_id else None
-        return LedgerVerification(ok=result.ok, checked=result.checked, first_broken_id=broken)
 
 
 @strawberry.type
