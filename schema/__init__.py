@@ -14,6 +14,7 @@ from schema.consent import ConsentMutation, ConsentQuery
 from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
 from schema.live import Subscription
+from schema.nodes import NodeQuery
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
@@ -35,6 +36,7 @@ class Query(
     AuditQuery,
     RulesQuery,
     BrandingQuery,
+    NodeQuery,
 ):
     pass
 
