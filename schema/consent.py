@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from schema.enums import ConsentMethod, PolicyKind
 from schema.errors import UserError, mutate, query, user_errors
-from schema.pagination import connection
+from schema.pagination import connection, window
 from schema.permissions import require
 from schema.receipts import (
     ConsentDecision,
@@ -149,11 +149,19 @@ class ConsentQuery:
 
     @strawberry.field
     async def consent_history(
-        self, info: Info, subject_id: str, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        subject_id: str,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ConsentEventConnection:
         tenant, _ = require(info, Capability.READ)
         page = await query(
-            service.consent_history(tenant=tenant, subject_id=subject_id, first=first, after=after)
+            service.consent_history(
+                tenant=tenant, subject_id=subject_id, window=window(first, after, last, before)
+            )
         )
         context = await receipt_context(info, tenant, [subject_id])
         return connection(
