@@ -242,7 +242,7 @@ class Gate:
         if origin is None or not principal.publishable:
             return origin_allowed(principal, origin, ())
         domains = await service.domains_of(tenant=principal.tenant, cache=self.cache)
-        return origin_allowed(principal, origin, domains)
+        return origin_allowed(principal, origin, domains, strict=self.settings.production)
 
     def _may_introspect(self, principal: Principal) -> bool:
         """Production: secret keys and the platform token only. Anonymous and publishable
