@@ -141,3 +141,13 @@ async def test_each_representation_has_its_own_etag(client, published):
         headers={"Accept": GRAPHQL_RESPONSE, "If-None-Match": tags["application/json"]},
     )
     assert crossed.status_code == 200
+
+
+async def test_every_get_answer_varies_on_accept(client, api):
+    _, owner = await create_tenant(api, slug="acme")
+    for headers in ({}, {"Authorization": f"Bearer {owner}"}):
+        answer = await client.get("/graphql", params={"query": "{ __typename }"}, headers=headers)
+        assert answer.status_code == 200 and answer.headers["Vary"] == "Accept", headers
+    # uncached, and an error, and a cached read: all say so
+    error = await client.get("/graphql", params={"query": "{ nope }"})
+    assert "Accept" in error.headers["Vary"]
