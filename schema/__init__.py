@@ -15,6 +15,7 @@ from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
 from schema.ledger import LedgerMutation, LedgerQuery
 from schema.live import Subscription
+from schema.nodes import NodeQuery
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
@@ -37,6 +38,7 @@ class Query(
     AuditQuery,
     RulesQuery,
     BrandingQuery,
+    NodeQuery,
 ):
     pass
 

@@ -21,6 +21,7 @@ from server.fastpath import FastPath
 from server.gate import Gate
 from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
+from server.principals import Principals
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
 from server.security import SecurityHeaders
@@ -51,7 +52,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.cache = cache = Cache(app.state.redis)
         app.state.hub = hub = Hub(app.state.redis, channels=(INVALIDATIONS,))
         limiter = RateLimiter(app.state.redis)
-        gate = Gate(settings, limiter, cache, schema._schema)
+        principals = Principals(app.state.redis, hub, cache)
+        app.state.principals = principals
+        gate = Gate(settings, limiter, cache, schema._schema, principals)
         graphql.gate, graphql.sockets = gate, Sockets(gate)
         graphql.pipeline = app.state.pipeline = Pipeline(
             settings,
@@ -65,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
         hub.on_lost(graphql.sockets.recheck)
         hub.on_lost(lambda: cache.failed(TimeoutError("silent"), "the live feed"))
         tasks = [asyncio.create_task(hub.run()), asyncio.create_task(cache.keep_paid())]
+        tasks.append(asyncio.create_task(principals.keep_checked()))
         try:
             yield
         finally:

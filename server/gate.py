@@ -19,15 +19,16 @@ Every step refuses with a stable ``extensions.code``:
                     tokens is metered like anything else)
   FORBIDDEN         a publishable key used from an origin its tenant does not own
   BAD_USER_INPUT    NUL or a lone surrogate anywhere in the query or variables: no
-                    database stores them, and Redis keys and UTF-8 columns choke on them
-  QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document (``schema.documents``)
+                    database stores them, and Redis keys and UTF-8 columns choke on them;
+                    or variables that do not coerce to their types (``schema.documents``)
+  GRAPHQL_PARSE_FAILED / QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document
+                    (``schema.documents``)
   RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
 Refused documents and text still charge one unit: checking them was work.
 
-Where later work plugs in: a principal cache belongs in ``Gate.authenticate`` (every
-revocation is already announced on ``tenants.live.REVOKED``); per-key leases in
-``Gate._charge``, as the fast path leases public buckets; ETag, CORS headers and error
-media types in ``server.edge``, around ``admit``, never inside it.
+Principals come from this process's memory when it holds the key (``server.principals``,
+dropped at once on revocation); ETag, CORS headers and error media types live in
+``server.edge``, around ``admit``, never inside it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from server import limits
 from server.auth import Rejected, principal_for
 from server.client_ip import client_ip
 from server.cors import origin_allowed
+from server.principals import Principals
 from server.ratelimit import Decision, RateLimiter, RateLimiterUnavailable, headers
 from server.settings import Settings
 from tenants import sites
@@ -65,6 +67,7 @@ STATUS = {
     "FORBIDDEN": (403, 403),
     "BAD_USER_INPUT": (400, 400),
     "QUERY_TOO_COMPLEX": (400, 200),
+    "GRAPHQL_PARSE_FAILED": (400, 200),
     "GRAPHQL_VALIDATION_FAILED": (400, 200),
     "RATE_LIMITED": (429, 429),
 }
@@ -174,6 +177,7 @@ class Gate:
     limiter: RateLimiter
     cache: Cache
     schema: object = field(repr=False, default=None)  # graphql-core's schema
+    principals: Principals | None = None  # keys held in memory (server.principals)
 
     async def admit(
         self,
@@ -226,12 +230,12 @@ class Gate:
             return ANONYMOUS, False
         try:
             try:
-                return await principal_for(caller.token, self.settings), False
+                return await principal_for(caller.token, self.settings, self.principals), False
             except Rejected:
                 raise
             except Exception as error:  # a dropped database connection fails one query
                 log.warning("authentication failed once (%s); trying again", type(error).__name__)
-                return await principal_for(caller.token, self.settings), False
+                return await principal_for(caller.token, self.settings, self.principals), False
         except Rejected:
             return ANONYMOUS, True
 
@@ -239,7 +243,7 @@ class Gate:
         if origin is None or not principal.publishable:
             return origin_allowed(principal, origin, ())
         domains = await service.domains_of(tenant=principal.tenant, cache=self.cache)
-        return origin_allowed(principal, origin, domains)
+        return origin_allowed(principal, origin, domains, strict=self.settings.production)
 
     def _may_introspect(self, principal: Principal) -> bool:
         """Production: secret keys and the platform token only. Anonymous and publishable
