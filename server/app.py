@@ -33,6 +33,8 @@ from tenants.live import REVOKED, Hub
 
 log = logging.getLogger("charter")
 
+STOP_SECONDS = 2.0  # for the background tasks to finish once cancelled
+
 
 class CharterApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
@@ -74,8 +76,9 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for task in tasks:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Bounded: a task cancelled while its pub/sub connection was half-open can
+            # take for ever to finish, and a server that cannot stop ignores SIGTERM.
+            await asyncio.wait(tasks, timeout=STOP_SECONDS)
             await app.state.redis.aclose()
             if embedded is not None:
                 embedded.stop()

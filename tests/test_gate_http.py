@@ -277,7 +277,6 @@ COMPARED = (
     "vary",
     "access-control-allow-origin",
     "access-control-expose-headers",
-    "ratelimit-policy",
 )
 
 
