@@ -6,7 +6,11 @@ a unix socket, both under the data directory, so a newcomer needs no services.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +35,22 @@ MODEL_MODULES = [
 REDIS_TIMEOUT_SECONDS = 1.0
 REDIS_CONNECTIONS = 16  # per process, the pub/sub connection included
 POSTGRES_SCHEMES = ("postgres://", "asyncpg://")  # Tortoise's names for its asyncpg driver
+# How long an SQLite writer waits for another process's write to end before it fails: well
+# above the longest write transaction (a 1000-event batch), well below the request limit.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_ENGINE = "server.sqlite_engine"  # BEGIN IMMEDIATE for write transactions
+MIGRATION_LOCK = 0x43484152  # "CHAR": the advisory lock migrating PostgreSQL takes turns on
 
 
 def database_url(settings: Settings) -> str:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # secure_delete: freed pages are zeroed, so erased personal data leaves no copy.
-        return f"sqlite://{settings.data_dir / 'charter.sqlite3'}?secure_delete=on"
+        # busy_timeout: a writer waits for another process's write (serve beside worker)
+        # instead of failing with "database is locked". WAL is Tortoise's default already:
+        # readers never wait for writers.
+        path = settings.data_dir / "charter.sqlite3"
+        return f"sqlite://{path}?secure_delete=on&busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
     # Tortoise names the asyncpg driver "postgres"; accept the common spelling too. The
     # application name lets an operator tell Charter's connections apart in pg_stat_activity.
     url = settings.database_url.replace("postgresql://", "postgres://", 1)
@@ -62,6 +75,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 def _connection(url: str) -> str | dict[str, Any]:
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        config = expand_db_url(url)
+        config["engine"] = SQLITE_ENGINE
+        return config
     if not url.startswith(POSTGRES_SCHEMES):
         return url
     config = expand_db_url(url)
@@ -97,8 +114,34 @@ async def pending_model_changes() -> list[str]:
 
 
 async def apply_migrations(settings: Settings) -> None:
-    await migrate(config=tortoise_config(settings))
-    await Tortoise.close_connections()
+    """Apply pending migrations; processes starting together (serve, worker, a command)
+    take turns, so the first applies them and the others find nothing left to do."""
+    async with _migration_turn(settings):
+        await migrate(config=tortoise_config(settings))
+        await Tortoise.close_connections()
+
+
+@contextlib.asynccontextmanager
+async def _migration_turn(settings: Settings) -> AsyncIterator[None]:
+    url = database_url(settings)
+    if url.startswith("sqlite://"):
+        # A lock file beside the database: released by the kernel if the process dies.
+        with open(settings.data_dir / "migrate.lock", "a") as lock:  # noqa: ASYNC230
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            yield
+        return
+    if not url.startswith(POSTGRES_SCHEMES):
+        yield
+        return
+    import asyncpg
+
+    # A session lock on a connection of its own, ended with it (even by a crash).
+    connection = await asyncpg.connect(url.replace("asyncpg://", "postgres://", 1))
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        yield
+    finally:
+        await connection.close()
 
 
 async def open_database(settings: Settings) -> None:

@@ -19,8 +19,10 @@ Every step refuses with a stable ``extensions.code``:
                     tokens is metered like anything else)
   FORBIDDEN         a publishable key used from an origin its tenant does not own
   BAD_USER_INPUT    NUL or a lone surrogate anywhere in the query or variables: no
-                    database stores them, and Redis keys and UTF-8 columns choke on them
-  QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document (``schema.documents``)
+                    database stores them, and Redis keys and UTF-8 columns choke on them;
+                    or variables that do not coerce to their types (``schema.documents``)
+  GRAPHQL_PARSE_FAILED / QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document
+                    (``schema.documents``)
   RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
 Refused documents and text still charge one unit: checking them was work.
 
@@ -66,6 +68,7 @@ STATUS = {
     "FORBIDDEN": (403, 403),
     "BAD_USER_INPUT": (400, 400),
     "QUERY_TOO_COMPLEX": (400, 200),
+    "GRAPHQL_PARSE_FAILED": (400, 200),
     "GRAPHQL_VALIDATION_FAILED": (400, 200),
     "RATE_LIMITED": (429, 429),
 }
@@ -242,7 +245,7 @@ class Gate:
         if origin is None or not principal.publishable:
             return origin_allowed(principal, origin, ())
         domains = await service.domains_of(tenant=principal.tenant, cache=self.cache)
-        return origin_allowed(principal, origin, domains)
+        return origin_allowed(principal, origin, domains, strict=self.settings.production)
 
     def _may_introspect(self, principal: Principal) -> bool:
         """Production: secret keys and the platform token only. Anonymous and publishable

@@ -30,7 +30,11 @@ async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(app, clien
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-    assert refused.headers["RateLimit-Policy"] == '"key";q=3;w=6'
+    caller, ceiling = refused.headers["RateLimit-Policy"].split(", ")
+    assert caller == '"key";q=3;qu="cost-units";w=6'  # the key's, then its tenant's
+    assert ceiling.startswith('"tenant";q=') and ceiling.endswith(';qu="cost-units";w=2')
+    assert refused.headers["RateLimit"].startswith('"key";r=0;t=')
+    assert ', "tenant";r=' in refused.headers["RateLimit"]
     other = await post(client, VIEWER, bravo)
     assert other.status_code == 200 and other.headers["RateLimit"].startswith('"key";r=')
 
@@ -126,6 +130,7 @@ async def test_datetimes_outside_any_meaningful_range_are_refused(client, api):
         "query": 'mutation($d: DateTime!) { reportBreach(input: {title: "t", risk: LOW, detectedAt: $d}) { breach { id } } }',
         "variables": {"d": "9999-12-31T23:59:59-14:00"},
     }
-    for body in (literal, variable):
+    # A literal breaks validation; a variable fails coercion (Apollo: BAD_USER_INPUT).
+    for body, code in ((literal, "GRAPHQL_VALIDATION_FAILED"), (variable, "BAD_USER_INPUT")):
         response = await post(client, body, owner)
-        assert error_codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"], response.json()
+        assert error_codes(response.json()) == [code], response.json()

@@ -117,7 +117,7 @@ def test_repeated_identical_fields_are_refused_before_validation_could_be_quadra
 def test_cost_comes_from_the_parsed_document_not_its_spelling():
     batch = "mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded } }"
     for prefix in ("", "\ufeff", ",", "# comment\n", " ,\n,"):
-        outcome, _ = verdict(prefix + batch)
+        outcome, _ = verdict(prefix + batch, {"i": []})
         assert outcome.measured.charge == 50, repr(prefix)
     assert verdict("mutation { revokeApiKey(id: 1) { __typename } }")[0].measured.charge == 5
     assert verdict("{ viewer { key { id } } }")[0].measured.charge == 1
