@@ -299,10 +299,17 @@ class Gate:
                     args = leases.ask(limit, units, self.leases.held(key))
                     raw = await self.limiter.call(leases.LEASE, [key], args)
                 decision = self.leases.granted(key, limit, raw, units)
-            if not decision.allowed:
-                return decision
             decisions.append(decision)
-        return min(decisions, key=lambda d: (d.remaining, -d.reset_seconds))
+            if not decision.allowed:
+                # The buckets after it are not charged; their headers say what this
+                # process last knew of them, if anything.
+                later = zip(keys[len(decisions) :], checks[len(decisions) :], strict=True)
+                decisions += [d for key, (_, limit) in later if (d := self.leases.peek(key, limit))]
+                chosen = decision
+                break
+        else:
+            chosen = min(decisions, key=lambda d: (d.remaining, -d.reset_seconds))
+        return chosen._replace(buckets=tuple(decisions)) if len(decisions) > 1 else chosen
 
     async def _known(self, principal: Principal, site: str | None) -> str | None:
         """The site an anonymous caller pays for, if a tenant owns it. Buckets are per

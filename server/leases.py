@@ -120,6 +120,13 @@ class Leases:
         held.left -= units
         return Decision(True, limit, held.remaining + held.left, held.reset_seconds, 0.0)
 
+    def peek(self, key: str, limit: Limit) -> Decision | None:
+        """What this process last knew of the bucket, spending nothing (for headers)."""
+        held = self._held.get(key)
+        if held is None or held.refused is not None:
+            return held and held.refused
+        return Decision(True, limit, held.remaining + held.left, held.reset_seconds, 0.0)
+
     def held(self, key: str) -> int:
         """Units still live here for ``key`` (what ``ask`` needs to know)."""
         held = self._held.get(key)

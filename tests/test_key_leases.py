@@ -32,7 +32,9 @@ async def test_a_keys_units_come_from_redis_a_lease_at_a_time(app, client, api):
         assert (await client.post("/graphql", json=VIEWER, headers=headers)).status_code == 200
     assert await units_taken(app, key["id"]) == 40  # 39 requests, no new lease
     answer = await client.post("/graphql", json=VIEWER, headers=headers)
-    assert answer.status_code == 200 and answer.headers["RateLimit"] == '"key";r=599;t=1000'
+    assert answer.status_code == 200 and answer.headers["RateLimit"].startswith(
+        '"key";r=599;t=1000, '
+    )
     assert await units_taken(app, key["id"]) == 80
 
 
