@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from schema import schema
-from server import backends, logs, site
+from server import backends, graphiql, logs, site
 from server.apq import PersistedQueries
 from server.edge import Pipeline
 from server.fastpath import FastPath
@@ -91,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route(graphiql.PREFIX + "{name}", graphiql.file, methods=["GET"]),
             *site.routes(),  # the consent banner and the privacy center, under /t/SITE/
         ],
         lifespan=lifespan,

@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from schema import schema
 from schema.context import Context
-from server import cors, http_spec
+from server import cors, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
 from server.gate import Caller, Gate
 from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
@@ -137,6 +137,9 @@ class CharterGraphQL(GraphQL):
         if "extensions" in request.query_params:
             return False
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)  # Charter's own, offline (server.graphiql)
 
     def decode_json(self, data: str | bytes) -> object:
         parsed = PARSED_BODY.get()

@@ -121,6 +121,75 @@ def cmd_consent_checkpoint(args: argparse.Namespace) -> None:
     with_backends(load_settings(), work)
 
 
+def cmd_consent_import(args: argparse.Namespace) -> None:
+    import asyncio
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from server.commands.base import ACTOR
+    from server.commands.imports import Resume
+    from tenants.consent import importing
+    from tenants.tenancy import service
+
+    path = Path(args.file)
+    fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+    if not path.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    settings = load_settings()
+
+    async def work(cache: Cache) -> None:
+        tenant = await service.tenant_by_site(args.site)
+        if tenant is None:
+            raise CommandError(f"no tenant with slug or domain {args.site!r}")
+        resume = Resume.of(settings.data_dir, tenant_id=tenant.id, path=path)
+        start = 0 if args.restart else resume.records()
+        total = await asyncio.to_thread(_count_records, path, fmt)
+        if start:
+            print(f"resuming after record {start}", file=sys.stderr)
+        shown = sys.stderr.isatty() and not args.quiet
+        with tqdm(
+            total=total, initial=start, unit="record", file=sys.stderr, disable=not shown
+        ) as bar:
+
+            async def done(totals: importing.Totals) -> None:
+                resume.save(totals)
+                for line, problem in totals.problems:
+                    where = ".".join(problem.field) + ": " if problem.field else ""
+                    bar.write(
+                        f"line {line}: {where}{problem.code.value}: {problem.message}",
+                        file=sys.stderr,
+                    )
+                bar.update(totals.records - bar.n)
+
+            totals = await importing.import_records(
+                tenant=tenant,
+                actor=ACTOR,
+                source=importing.records(path, fmt, skip=start),
+                cache=cache,
+                done=done,
+                start=start,
+            )
+        resume.finish()
+        print(
+            f"imported {totals.imported}, duplicates {totals.duplicates}, "
+            f"refused {totals.refused} (of {totals.records} records)"
+        )
+        if totals.refused:
+            raise CommandError(f"{totals.refused} records refused: see the lines above")
+
+    with_backends(settings, work)
+
+
+def _count_records(path, fmt: str) -> int:
+    """Lines of the file (a CSV's header aside): the progress bar's total."""
+    count = 0
+    with path.open("rb") as raw:
+        for block in iter(lambda: raw.read(1 << 20), b""):
+            count += block.count(b"\n")
+    return max(count - 1, 0) if fmt == "csv" else count
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     consent = commands.add_parser("consent", help="the consent ledger")
     consent_commands = consent.add_subparsers(dest="consent_command", required=True)
@@ -144,3 +213,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     checkpoint.add_argument("--site", required=True, help="tenant slug or domain")
     checkpoint.set_defaults(func=cmd_consent_checkpoint)
+
+    imports = consent_commands.add_parser(
+        "import", help="record consent events from a JSON lines or CSV file (resumable)"
+    )
+    imports.add_argument("file", help="JSON lines or CSV, one event a record")
+    imports.add_argument("--site", required=True, help="tenant slug or domain")
+    imports.add_argument("--format", choices=["jsonl", "csv"], help="default: by extension")
+    imports.add_argument("--restart", action="store_true", help="from the first record again")
+    imports.add_argument("--quiet", action="store_true", help="no progress bar")
+    imports.set_defaults(func=cmd_consent_import)
