@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from server.http_spec import none_match
 from tests.factories import create_draft, create_tenant, error_codes, publish
+from tests.servers import serve
+from tests.test_gate_websocket import Socket
 
 NAMED = "query ReadPolicy($site: String!) { publishedPolicy(site: $site) { version title } }"
 HASH = hashlib.sha256(NAMED.encode()).hexdigest()
@@ -93,7 +95,8 @@ async def test_a_wrong_operation_name_gets_the_gates_error_on_either_road(
         for hashed in (False, True):
             for wrong in ("Other", ""):
                 answer = await client.get("/graphql", params=apollo_get(wrong, hashed=hashed))
-                assert answer.status_code == 400, answer.text
+                # the gate's refusal (schema.documents), application/json's legacy 200
+                assert answer.status_code == 200, answer.text
                 assert "data" not in answer.json() and "ETag" not in answer.headers
                 assert error_codes(answer.json()) == ["OPERATION_RESOLUTION_FAILURE"], answer.text
             strict = await client.get(
@@ -102,8 +105,43 @@ async def test_a_wrong_operation_name_gets_the_gates_error_on_either_road(
                 headers={"Accept": GRAPHQL_RESPONSE},
             )
             assert strict.status_code == 400 and "ETag" not in strict.headers
+            assert error_codes(strict.json()) == ["OPERATION_RESOLUTION_FAILURE"]
     finally:
         app.middleware_stack.enabled = True
+
+
+async def test_a_wrong_operation_name_is_one_error_on_every_transport(settings):
+    """HTTP GET, POST and graphql-transport-ws: the same code from the gate."""
+    document = "query Read { __typename }"
+    async with serve(settings) as http, Socket.open(http.base_url.port) as socket:
+        for name, code in (("Other", "OPERATION_RESOLUTION_FAILURE"), ("Read", None)):
+            got = await http.get("/graphql", params={"query": document, "operationName": name})
+            posted = await http.post("/graphql", json={"query": document, "operationName": name})
+            operation = await socket.start(document)
+            await socket.ws.send(  # the same subscribe again, naming the operation
+                json.dumps(
+                    {
+                        "id": "named-" + name,
+                        "type": "subscribe",
+                        "payload": {"query": document, "operationName": name},
+                    }
+                )
+            )
+            answers = [got.json(), posted.json()]
+            seen = {}
+            while len(seen) < 2:
+                message = await socket.receive()
+                if message["type"] == "error":
+                    seen[message["id"]] = {"errors": message["payload"]}
+                elif message["type"] == "next":
+                    seen[message["id"]] = message["payload"]
+            assert seen[operation] == {"data": {"__typename": "Query"}}  # no name: fine
+            answers.append(seen["named-" + name])
+            for answer in answers:
+                if code is None:
+                    assert answer == {"data": {"__typename": "Query"}}
+                else:
+                    assert error_codes(answer) == [code], answer
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "usual-road"])
