@@ -130,16 +130,10 @@ async def append(
     async with in_transaction():
         head = await ledger.locked_head(tenant=tenant)
         ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
-        seen = (
-            {
-                event.client_event_id: event
-                for event in await owned(ConsentEvent, tenant=tenant).filter(
-                    client_event_id__in=ids
-                )
-            }
-            if ids
-            else {}
-        )
+        seen = {
+            event.client_event_id: event
+            for event in await writes.events_with_client_ids(tenant.id, ids)
+        }
         linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         events, fresh, contacts, duplicates = [], [], {}, 0
         async for entry, email in paced(items):  # hashing 1000 events: turns for others
