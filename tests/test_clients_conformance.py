@@ -199,8 +199,9 @@ async def test_codegen_generates_types_from_live_introspection(settings, tmp_pat
     assert process.returncode == 0, out.decode()
     types = (tmp_path / "charter.ts").read_text()
     assert "export type Query = {" in types and "export type Node = {" in types
+    assert "export type Breach = Node & {" in types  # Node's implementations, as such
     for name in ("PageInfo", "Breach", "PublishedPolicy"):
-        assert re.search(rf"export type {name} = {{", types), name
+        assert re.search(rf"export type {name} = (Node & )?{{", types), name
     assert "hasPreviousPage: Scalars['Boolean']['output'];" in types
 
 
