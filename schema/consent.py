@@ -20,12 +20,13 @@ from schema.receipts import (
     ConsentReceipt,
     ReceiptContext,
 )
-from tenants.consent import decisions, ledger, processing, service
+from tenants.consent import decisions, service
 from tenants.consent.history import Lookups
 from tenants.consent.intake import ConsentInput as Item
 from tenants.consent.intake import Evidence
 from tenants.errors import DomainError
 from tenants.policies.catalog import catalog
+from tenants.subjects import restriction
 from tenants.tenancy import service as tenancy
 from tenants.tenancy.models import Tenant
 from tenants.tenancy.roles import Capability
@@ -116,13 +117,6 @@ class RecordConsentsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class LedgerVerification:
-    ok: bool
-    checked: int
-    first_broken_id: strawberry.ID | None
-
-
 def evidence(info: Info) -> Evidence:
     request = info.context.request
     return Evidence(
@@ -146,7 +140,11 @@ async def receipt_context(info: Info, tenant: Tenant, subject_ids) -> ReceiptCon
 
 @strawberry.type
 class ConsentQuery:
-    @strawberry.field
+    @strawberry.field(
+        description="The subject's latest decision per purpose. A subject with no decisions "
+        "whose processing is restricted or objected to gets one entry, purpose `*` (every "
+        "purpose), granted false, with `restricted`/`objected`: never an empty answer."
+    )
     async def consent_state(self, info: Info, subject_id: str) -> list[ConsentDecision]:
         tenant, _ = require(info, Capability.READ)
         found = await service.consent_state(
@@ -178,19 +176,17 @@ class ConsentQuery:
             edge=ConsentEventEdge,
         )
 
-    @strawberry.field
-    async def verify_consent_ledger(self, info: Info) -> LedgerVerification:
-        tenant, _ = require(info, Capability.READ)
-        result = await ledger.verify(tenant=tenant)
-        broken = strawberry.ID(str(result.first_broken_id)) if result.first_broken_id else None
-        return LedgerVerification(ok=result.ok, checked=result.checked, first_broken_id=broken)
-
 
 @strawberry.type
 class LiftRestrictionPayload:
     receipt: ConsentReceipt | None = strawberry.field(
         default=None,
         description="The ledger event that lifted it (processing: RESTRICTION_LIFTED).",
+    )
+    person_told: bool | None = strawberry.field(
+        default=None,
+        description="An e-mail to the person was queued (GDPR Art. 18(3)). False: Charter "
+        "holds no verified address for them, and the tenant must tell them itself.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -240,21 +236,26 @@ class ConsentMutation:
 
     @strawberry.mutation(
         description="End a restriction of processing (GDPR Art. 18(3), the end of 152-FZ "
-        "blocking): recorded in the ledger; the subject's decisions apply again. "
-        "NOT_RESTRICTED when there is none."
+        "blocking): recorded in the ledger; the subject's decisions apply again. The person "
+        "is told by e-mail in their locale, queued in the same transaction (`personTold`); "
+        "`note` is what they are told of why. NOT_RESTRICTED when there is none."
     )
-    async def lift_restriction(self, info: Info, subject_id: str) -> LiftRestrictionPayload:
+    async def lift_restriction(
+        self, info: Info, subject_id: str, note: str | None = None
+    ) -> LiftRestrictionPayload:
         tenant, principal = require(info, Capability.EDIT)
 
         async def lift() -> LiftRestrictionPayload:
-            event = await processing.record(
+            lifted = await restriction.lift(
                 tenant=tenant,
                 actor=principal.actor,
                 subject_id=subject_id,
                 now=datetime.now(UTC),
-                change=processing.ProcessingChange.RESTRICTION_LIFTED,
+                note=note,
             )
             context = await receipt_context(info, tenant, [subject_id])
-            return LiftRestrictionPayload(receipt=ConsentReceipt.of(event, context))
+            return LiftRestrictionPayload(
+                receipt=ConsentReceipt.of(lifted.event, context), person_told=lifted.told
+            )
 
         return await mutate(LiftRestrictionPayload, lift)

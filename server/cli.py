@@ -7,6 +7,7 @@ import sys
 
 from server.commands import breaches, consent, policies, process, requests, site, tenancy
 from server.commands.base import CommandError
+from server.gate import text_problem
 from server.settings import SettingsError
 from server.terminal import printable
 from tenants.errors import DomainError
@@ -24,7 +25,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    problem = _text_problem(parser, args)
+    if problem:
+        parser.error(problem)  # exit status 2, as for any other bad argument
     try:
         args.func(args)
     except SettingsError as error:
@@ -35,3 +40,32 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"charter: {printable(str(error))}")
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _text_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why a text argument cannot be stored, by the gate's own rule (server/gate.py:
+    NUL, lone surrogates), or None. Paths are not text: a file name may hold any bytes,
+    which Python hands over as lone surrogates (PEP 383), so those arguments are
+    ``type=Path`` and not checked here."""
+    labels = _labels(parser)
+    for dest, value in vars(args).items():
+        if dest == "func":
+            continue
+        problem = text_problem(value if isinstance(value, str | list) else None)
+        if problem:
+            return f"argument {labels.get(dest, dest)}: {problem}"
+    return None
+
+
+def _labels(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each destination's name as the user typed it (``--dpo-email``, ``file``)."""
+    found: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.update(_labels(sub))
+        elif action.option_strings:
+            found.setdefault(action.dest, "/".join(action.option_strings))
+        else:
+            found.setdefault(action.dest, action.dest)
+    return found

@@ -34,6 +34,7 @@ PAYLOADS = {
         "change_summary": "We now keep logs for 90 days.",
         "effective_at": "2030-05-01T23:30:00-02:00",
     },
+    "subject.restriction_lifted": {"lifted_on": "2026-12-01", "note": "Your address is right."},
 }
 
 

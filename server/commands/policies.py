@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from server.commands.base import ACTOR, CommandError, load_settings, with_backends
+from server.gate import text_problem
 from tenants.cache import Cache
 
 
@@ -21,6 +22,9 @@ def cmd_policy_import(args: argparse.Namespace) -> None:
         body = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"cannot read {path} as UTF-8 text: {error}") from error
+    problem = text_problem(body)  # the gate's rule, as for the same text over GraphQL
+    if problem:
+        raise CommandError(f"{path}: {problem}")
     title = args.title or next((line.strip() for line in body.splitlines() if line.strip()), "")
 
     async def work(cache: Cache) -> None:
@@ -46,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     policy = commands.add_parser("policy", help="manage policies")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     imports = policy_commands.add_parser("import", help="turn a text or Markdown file into a draft")
-    imports.add_argument("file")
+    imports.add_argument("file", type=Path)
     imports.add_argument("--site", required=True, help="tenant slug or domain")
     imports.add_argument("--kind", default="PRIVACY", choices=["PRIVACY", "COOKIES", "TERMS"])
     imports.add_argument("--locale", required=True)

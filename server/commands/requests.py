@@ -76,7 +76,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     request_commands = request.add_subparsers(dest="request_command", required=True)
     request_export = request_commands.add_parser("export", help="the export of an ACCESS request")
     request_export.add_argument("id")
-    request_export.add_argument("--output", help="write to this file instead of stdout")
+    request_export.add_argument("--output", type=Path, help="write to this file instead of stdout")
     request_export.set_defaults(func=cmd_request_export)
 
     requests = commands.add_parser("requests", help="subject requests of every tenant")

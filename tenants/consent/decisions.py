@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tenants.consent.methods import NOT_EXPLICIT, ConsentMethod
+from tenants.consent.models import ConsentEvent
 from tenants.policies.catalog import Catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
@@ -114,3 +115,38 @@ async def standing(*, tenant: Tenant, subject_ids: Iterable[str]) -> dict[str, S
     return {
         row.subject_id: Standing(restricted=row.restricted, objected=row.objected) for row in rows
     }
+
+
+EVERY_PURPOSE = "*"
+
+
+async def standing_only(*, tenant: Tenant, subject_id: str) -> list[Decision]:
+    """consentState for a subject with no decisions: empty, unless a restriction or an
+    objection applies to them, which must not read as "nothing recorded" (a restriction
+    stops processing on every basis, not only consent). Then one entry for every purpose
+    (``*``), granted false (nothing was consented to), with the flags, and the time and
+    notice of the ledger event that set them."""
+    flags = await owned(SubjectFlags, tenant=tenant).get_or_none(subject_id=subject_id)
+    if flags is None or not (flags.restricted or flags.objected):
+        return []
+    event = (
+        await owned(ConsentEvent, tenant=tenant)
+        .filter(subject_id=subject_id, processing__isnull=False)
+        .order_by("-sequence")
+        .first()
+    )
+    if event is None:  # flags without their event cannot be written; read them anyway
+        return []
+    return [
+        Decision(
+            purpose=EVERY_PURPOSE,
+            granted=False,
+            decided_at=event.occurred_at,
+            policy_kind=PolicyKind(event.policy_kind),
+            policy_version=event.policy_version,
+            method=ConsentMethod(event.method),
+            stale=False,
+            restricted=flags.restricted,
+            objected=flags.objected,
+        )
+    ]

@@ -186,8 +186,8 @@ async def consent_state(
     rows = (
         await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
     )
-    if not rows:
-        return []
+    if not rows:  # a restriction or objection still shows (decisions.standing_only)
+        return await decisions.standing_only(tenant=tenant, subject_id=subject_id)
     versions = await catalog(tenant=tenant, cache=cache)
     found = (await decisions.standing(tenant=tenant, subject_ids=[subject_id])).get(subject_id)
     now = datetime.now(UTC)

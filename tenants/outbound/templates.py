@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "subject_request.extended": ("request_id", "type", "due_on", "note"),
     "breach.notice": ("breach_id", "title", "body"),
     "policy.material_change": ("site", "kind", "version", "effective_at"),
+    "subject.restriction_lifted": ("lifted_on",),
 }
 OPTIONAL = ("note", "change_summary")
 CLOSED_STATUSES = ("COMPLETED", "REJECTED")
@@ -49,6 +50,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "breach.notice": {"breach_id": "b-1", "title": "Title", "body": "Body"},
     "policy.material_change": {"site": "example", "kind": "PRIVACY", "version": 2,
                                "effective_at": "2030-01-01T00:00:00+00:00"},
+    "subject.restriction_lifted": {"lifted_on": "2030-01-31", "note": "Why"},
 }  # fmt: skip
 _BLOCKS = ("lead", "heading", "main", "code", "outro")
 _DIR = Path(__file__).with_name("templates")
