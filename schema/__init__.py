@@ -13,7 +13,9 @@ from schema.breaches import BreachesMutation, BreachesQuery
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
+from schema.ledger import LedgerMutation, LedgerQuery
 from schema.live import Subscription
+from schema.nodes import NodeQuery
 from schema.outbound import OutboundMutation, OutboundQuery
 from schema.policies import PoliciesMutation, PoliciesQuery
 from schema.rules import RulesQuery
@@ -28,6 +30,7 @@ class Query(
     TenancyQuery,
     PoliciesQuery,
     ConsentQuery,
+    LedgerQuery,
     SubjectRequestsQuery,
     SubjectAssertionsQuery,
     BreachesQuery,
@@ -35,6 +38,7 @@ class Query(
     AuditQuery,
     RulesQuery,
     BrandingQuery,
+    NodeQuery,
 ):
     pass
 
@@ -44,6 +48,7 @@ class Mutation(
     TenancyMutation,
     PoliciesMutation,
     ConsentMutation,
+    LedgerMutation,
     SubjectRequestsMutation,
     SubjectAssertionsMutation,
     BreachesMutation,

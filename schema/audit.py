@@ -9,7 +9,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.errors import query
-from schema.pagination import Connection, connection
+from schema.node import Node
+from schema.pagination import Connection, connection, window
 from schema.permissions import require
 from tenants.tenancy import audit
 from tenants.tenancy.models import AuditEntry as AuditEntryRow
@@ -17,7 +18,7 @@ from tenants.tenancy.roles import Capability
 
 
 @strawberry.type
-class AuditEntry:
+class AuditEntry(Node):
     id: strawberry.ID
     at: datetime
     actor: str
@@ -41,8 +42,13 @@ class AuditEntry:
 class AuditQuery:
     @strawberry.field
     async def audit_log(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[AuditEntry]:
         tenant, _ = require(info, Capability.READ_ADMIN)
-        page = await query(audit.entries(tenant=tenant, first=first, after=after))
+        page = await query(audit.entries(tenant=tenant, window=window(first, after, last, before)))
         return connection(page, AuditEntry.of)

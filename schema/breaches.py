@@ -9,7 +9,8 @@ from strawberry.types import Info
 
 from schema.enums import BreachStatus, ClockKind, RiskLevel
 from schema.errors import UserError, mutate, query
-from schema.pagination import Connection, connection
+from schema.node import Node
+from schema.pagination import Connection, connection, window
 from schema.permissions import require
 from schema.policies import TranslationInput
 from schema.tell import tell
@@ -39,7 +40,7 @@ class BreachUpdate:
 
 
 @strawberry.type
-class Breach:
+class Breach(Node):
     id: strawberry.ID
     title: str
     status: BreachStatus
@@ -154,9 +155,13 @@ class BreachesQuery:
         status: BreachStatus | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Breach]:
         tenant, _ = require(info, Capability.READ)
-        page = await query(service.page(tenant=tenant, status=status, first=first, after=after))
+        page = await query(
+            service.page(tenant=tenant, status=status, window=window(first, after, last, before))
+        )
         await service.details(tenant=tenant, breaches=[row for _, row in page.items])
         return connection(page, Breach.of)
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from schema.enums import ConsentMethod, PolicyKind
 from schema.errors import UserError, mutate, query, user_errors
-from schema.pagination import connection
+from schema.pagination import connection, window
 from schema.permissions import require
 from schema.receipts import (
     ConsentDecision,
@@ -20,7 +20,7 @@ from schema.receipts import (
     ConsentReceipt,
     ReceiptContext,
 )
-from tenants.consent import decisions, ledger, service
+from tenants.consent import decisions, service
 from tenants.consent.history import Lookups
 from tenants.consent.intake import ConsentInput as Item
 from tenants.consent.intake import Evidence
@@ -117,13 +117,6 @@ class RecordConsentsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class LedgerVerification:
-    ok: bool
-    checked: int
-    first_broken_id: strawberry.ID | None
-
-
 def evidence(info: Info) -> Evidence:
     request = info.context.request
     return Evidence(
@@ -161,11 +154,19 @@ class ConsentQuery:
 
     @strawberry.field
     async def consent_history(
-        self, info: Info, subject_id: str, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        subject_id: str,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ConsentEventConnection:
         tenant, _ = require(info, Capability.READ)
         page = await query(
-            service.consent_history(tenant=tenant, subject_id=subject_id, first=first, after=after)
+            service.consent_history(
+                tenant=tenant, subject_id=subject_id, window=window(first, after, last, before)
+            )
         )
         context = await receipt_context(info, tenant, [subject_id])
         return connection(
@@ -174,13 +175,6 @@ class ConsentQuery:
             kind=ConsentEventConnection,
             edge=ConsentEventEdge,
         )
-
-    @strawberry.field
-    async def verify_consent_ledger(self, info: Info) -> LedgerVerification:
-        tenant, _ = require(info, Capability.READ)
-        result = await ledger.verify(tenant=tenant)
-        broken = strawberry.ID(str(result.first_broken_id)) if result.first_broken_id else None
-        return LedgerVerification(ok=result.ok, checked=result.checked, first_broken_id=broken)
 
 
 @strawberry.type

@@ -33,6 +33,7 @@ class FieldCost:
     complexity: int = 1  # units for the field itself
     charge: int | None = None  # rate-limit units when selected at the root; None: default
     walk: bool = True  # False: the subtree is priced by `complexity` alone
+    items: int | None = None  # a plain list the server caps: its children paid this often
 
 
 DEFAULT = FieldCost()
@@ -44,6 +45,9 @@ COSTS: dict[str, dict[str, FieldCost]] = {
         "verifyConsentLedger": FieldCost(complexity=500, charge=50),
         "__schema": INTROSPECTION,
         "__type": FieldCost(complexity=10, walk=False),
+        # Relay's refetch by id (schema.nodes): a lookup per kind of node, at most MAX_IDS ids.
+        "node": FieldCost(complexity=5),
+        "nodes": FieldCost(complexity=5, items=20),
     },
     "Mutation": {
         "recordConsents": FieldCost(charge=50),  # up to 1000 events, one chain lock

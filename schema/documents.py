@@ -7,6 +7,12 @@ rules plus ``MaxIntrospectionDepthRule`` (and ``NoSchemaIntrospectionCustomRule`
 callers who may not introspect). Each result is cached by the query's text in memory
 bounded in bytes, so the same few documents cost a dictionary lookup each.
 
+Codes, as Apollo Server names them so its clients recognise them: a document that does
+not parse is GRAPHQL_PARSE_FAILED; one that parses but breaks a rule,
+GRAPHQL_VALIDATION_FAILED; over the limits, QUERY_TOO_COMPLEX; variables that do not
+coerce to their declared types (a string for an Int, a missing non-null), BAD_USER_INPUT:
+checked here, before execution, so HTTP and WebSocket say the same.
+
 ``GateDocuments`` hangs this on strawberry's hooks: execution takes the document the gate
 parsed and the verdict it reached, so strawberry neither parses nor validates again; an
 execution that did not come through the gate (a script calling ``schema.execute``) runs
@@ -29,6 +35,7 @@ from graphql import (
     validate,
 )
 from graphql.error import GraphQLSyntaxError
+from graphql.execution.values import get_variable_values
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
@@ -76,8 +83,11 @@ def check(
     variables: dict | None,
     max_cost: int = MAX_COST,
     introspection: bool = True,
+    coerce: bool = True,
 ) -> Checked:
-    """The checked document; raises Refusal (QUERY_TOO_COMPLEX, GRAPHQL_VALIDATION_FAILED)."""
+    """The checked document; raises Refusal (GRAPHQL_PARSE_FAILED, QUERY_TOO_COMPLEX,
+    GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT). ``coerce=False``: the variables are not
+    known yet (a price asked for before the values are), so they are not checked."""
     if not query:
         raise Refusal([_coded(GraphQLError("no GraphQL query found in the request"))])
     document = _parsed(query)
@@ -101,7 +111,21 @@ def check(
         verdict = _verdict(schema, query, document, introspection=True)
     if verdict:
         raise Refusal(verdict)
+    if coerce and operation is not None and operation.variable_definitions:
+        _coerce(schema, operation, variables)
     return Checked(document, operation, measured)
+
+
+def _coerce(schema, operation: OperationDefinitionNode, variables: dict | None) -> None:
+    """Refuses variables that do not coerce to the operation's declared types
+    (GraphQL spec §6.1.2 CoerceVariableValues), as execution would, but coded."""
+    if variables is not None and not isinstance(variables, dict):
+        return  # the transport's to refuse: not a map at all
+    coerced = get_variable_values(
+        schema, operation.variable_definitions, variables or {}, max_errors=MAX_VALIDATION_ERRORS
+    )
+    if isinstance(coerced, list):
+        raise Refusal([_coded(error, "BAD_USER_INPUT") for error in coerced])
 
 
 def _parsed(query: str) -> DocumentNode:
@@ -110,7 +134,7 @@ def _parsed(query: str) -> DocumentNode:
         try:
             document = parse(query, max_tokens=MAX_TOKENS, no_location=False)
         except GraphQLSyntaxError as error:
-            code = "QUERY_TOO_COMPLEX" if "tokens" in error.message else None
+            code = "QUERY_TOO_COMPLEX" if "tokens" in error.message else "GRAPHQL_PARSE_FAILED"
             raise Refusal([_coded(error, code)]) from None
         PARSED.put(query, document, weight=PARSED_WEIGHT * len(query))
     return document

@@ -117,8 +117,9 @@ class CodedErrors(MaskErrors):
         processed = super()._process_errors(errors)
         for error in processed:
             if error.path is None and not (error.extensions or {}).get("code"):
-                # Parse and validation errors: the request itself is malformed, or too big
-                # (the parser's token limit speaks only in words).
+                # Errors outside the gate's coded ones (schema.documents codes parse,
+                # validation and variable errors): the request itself is malformed, or
+                # too big (the parser's token limit speaks only in words).
                 code = (
                     "QUERY_TOO_COMPLEX"
                     if "tokens" in error.message

@@ -160,7 +160,7 @@ class _Walk:
         )
         if priced:
             own.depth = below.depth + 1 if price.walk else 1
-            page, from_variable = self.page(node, definition)
+            page, from_variable = self.page(node, definition, price)
             own.cost = price.complexity + below.cost * page
             own.variables |= from_variable
         own.cost = min(own.cost, self.budget + 1)
@@ -180,7 +180,7 @@ class _Walk:
         self.open.discard(name)
         return found
 
-    def page(self, node: FieldNode, definition) -> tuple[int, bool]:
+    def page(self, node: FieldNode, definition, price: costs.FieldCost) -> tuple[int, bool]:
         """How many times the field's children are paid for, and whether a variable said."""
         if definition is None:
             return 1, False
@@ -192,7 +192,7 @@ class _Walk:
         kind = definition.type
         kind = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
         if isinstance(kind, GraphQLList) and node.name.value != "edges":  # edges: paid by first
-            return costs.LIST_GUESS, False
+            return price.items or costs.LIST_GUESS, False
         return 1, False
 
     def argument(self, node: FieldNode, name: str) -> tuple[int | None, bool]:

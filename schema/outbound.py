@@ -9,7 +9,8 @@ from strawberry.types import Info
 
 from schema.enums import OutboxStatus
 from schema.errors import UserError, mutate, query
-from schema.pagination import Connection, connection
+from schema.node import Node
+from schema.pagination import Connection, connection, window
 from schema.permissions import require
 from tenants.outbound import outbox, webhooks
 from tenants.outbound.models import OutboxMessage as MessageRow
@@ -18,7 +19,7 @@ from tenants.tenancy.roles import Capability
 
 
 @strawberry.type
-class OutboxMessage:
+class OutboxMessage(Node):
     id: strawberry.ID
     channel: str
     kind: str
@@ -92,10 +93,14 @@ class OutboundQuery:
         status: OutboxStatus | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[OutboxMessage]:
         tenant, _ = require(info, Capability.MANAGE)
         page = await query(
-            outbox.messages_page(tenant=tenant, status=status, first=first, after=after)
+            outbox.messages_page(
+                tenant=tenant, status=status, window=window(first, after, last, before)
+            )
         )
         return connection(page, OutboxMessage.of)
 

@@ -11,7 +11,8 @@ from schema.branding import ConsentBanner, PolicyChange, banner_for, history_for
 from schema.disclosures import Disclosures, DisclosuresInput, plain
 from schema.enums import PolicyKind, VersionStatus
 from schema.errors import TooComplex, UserError, mutate, query
-from schema.pagination import Connection, connection
+from schema.node import Node
+from schema.pagination import Connection, connection, window
 from schema.permissions import caller, require
 from schema.tell import tell
 from tenants import live
@@ -32,7 +33,7 @@ class PolicyTranslation:
 
 
 @strawberry.type
-class PolicyVersion:
+class PolicyVersion(Node):
     id: strawberry.ID
     kind: PolicyKind
     version: int | None
@@ -118,11 +119,18 @@ class Policy:
 
     @strawberry.field
     async def versions(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[PolicyVersion]:
         tenant, _ = require(info, Capability.READ)
         page = await query(
-            service.versions_page(tenant=tenant, kind=self.kind, first=first, after=after)
+            service.versions_page(
+                tenant=tenant, kind=self.kind, window=window(first, after, last, before)
+            )
         )
         return connection(page, PolicyVersion.of)
 

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.enums import ConsentMethod, PolicyKind
+from schema.node import Node
 from schema.pagination import PageInfo
 from tenants.consent import decisions, receipts, service
 from tenants.consent.history import Lookups
@@ -74,7 +75,7 @@ class ReceiptContext:
 
 
 @strawberry.type
-class ConsentReceipt:
+class ConsentReceipt(Node):
     id: strawberry.ID
     subject_id: str
     decisions: list[ConsentDecision]

@@ -11,7 +11,8 @@ from strawberry.types import Info
 
 from schema.enums import IdentityProof, RequestAction, RequestStatus, RequestType
 from schema.errors import UserError, mutate, query
-from schema.pagination import Connection, connection
+from schema.node import Node
+from schema.pagination import Connection, connection, window
 from schema.permissions import require
 from schema.tell import tell
 from tenants import live
@@ -31,7 +32,7 @@ class RequestEvent:
 
 
 @strawberry.type
-class SubjectRequest:
+class SubjectRequest(Node):
     id: strawberry.ID
     type: RequestType
     status: RequestStatus
@@ -132,11 +133,17 @@ class SubjectRequestsQuery:
         overdue: bool | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SubjectRequest]:
         tenant, _ = require(info, Capability.READ)
         page = await query(
             service.page(
-                tenant=tenant, status=status, type=type, overdue=overdue, first=first, after=after
+                tenant=tenant,
+                status=status,
+                type=type,
+                overdue=overdue,
+                window=window(first, after, last, before),
             )
         )
         await service.with_timelines(tenant=tenant, requests=[row for _, row in page.items])

@@ -10,8 +10,7 @@ from strawberry.types import Info
 from schema.enums import PolicyKind, RequestType, Role
 from schema.errors import UserError, mutate
 from schema.permissions import caller, require, require_platform
-from tenants import live
-from tenants.tenancy import keys, service
+from tenants.tenancy import keys, revocations, service
 from tenants.tenancy.models import ApiKey as ApiKeyRow
 from tenants.tenancy.models import Tenant as TenantRow
 from tenants.tenancy.roles import Capability
@@ -326,7 +325,7 @@ class TenancyMutation:
                 tenant=tenant, actor=principal.actor, actor_role=principal.role, key_id=id
             )
             if info.context.live is not None:  # open sockets of that key end now
-                await info.context.live.announce(live.REVOKED, str(key.id))
+                await revocations.announce(info.context.live, str(key.id))
             return RevokeApiKeyPayload(api_key=ApiKey.of(key))
 
         return await mutate(RevokeApiKeyPayload, revoke)

@@ -14,13 +14,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from schema import schema
-from server import backends, logs, site
+from server import backends, graphiql, logs, site
 from server.apq import PersistedQueries
 from server.edge import Pipeline
 from server.fastpath import FastPath
 from server.gate import Gate
 from server.graphql import CharterGraphQL
 from server.health import healthz, readyz
+from server.principals import Principals
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
 from server.security import SecurityHeaders
@@ -31,6 +32,8 @@ from tenants.cache import INVALIDATIONS, Cache
 from tenants.live import REVOKED, Hub
 
 log = logging.getLogger("charter")
+
+STOP_SECONDS = 2.0  # for the background tasks to finish once cancelled
 
 
 class CharterApp(Starlette):
@@ -51,7 +54,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.cache = cache = Cache(app.state.redis)
         app.state.hub = hub = Hub(app.state.redis, channels=(INVALIDATIONS,))
         limiter = RateLimiter(app.state.redis)
-        gate = Gate(settings, limiter, cache, schema._schema)
+        principals = Principals(app.state.redis, hub, cache)
+        app.state.principals = principals
+        gate = Gate(settings, limiter, cache, schema._schema, principals)
         graphql.gate, graphql.sockets = gate, Sockets(gate)
         graphql.pipeline = app.state.pipeline = Pipeline(
             settings,
@@ -65,13 +70,15 @@ def create_app(settings: Settings) -> Starlette:
         hub.on_lost(graphql.sockets.recheck)
         hub.on_lost(lambda: cache.failed(TimeoutError("silent"), "the live feed"))
         tasks = [asyncio.create_task(hub.run()), asyncio.create_task(cache.keep_paid())]
+        tasks.append(asyncio.create_task(principals.keep_checked()))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Bounded: a task cancelled while its pub/sub connection was half-open can
+            # take for ever to finish, and a server that cannot stop ignores SIGTERM.
+            await asyncio.wait(tasks, timeout=STOP_SECONDS)
             await app.state.redis.aclose()
             if embedded is not None:
                 embedded.stop()
@@ -84,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route(graphiql.PREFIX + "{name}", graphiql.file, methods=["GET"]),
             *site.routes(),  # the consent banner and the privacy center, under /t/SITE/
         ],
         lifespan=lifespan,

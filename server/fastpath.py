@@ -27,12 +27,12 @@ from urllib.parse import parse_qs
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import leases, limits
+from server import cors, leases, limits
 from server.client_ip import client_ip_of
-from server.http_spec import content_type, negotiate
+from server.http_spec import content_type, negotiate, none_match
 from server.leases import RenewalFailed
 from server.local_answers import TTL_SECONDS, Answer
-from server.ratelimit import Limit, policy_header, remaining_header
+from server.ratelimit import Limit, policies_header, remaining_header
 from server.ratelimit import headers as limit_headers
 from server.response_cache import LOOKUP, ResponseCache, cache_headers, public_document
 from server.security import ALWAYS
@@ -41,8 +41,10 @@ from tenants.tenancy.principal import ANONYMOUS
 log = logging.getLogger("charter.fastpath")
 
 REFUSED = b'{"errors":[{"message":"rate limit exceeded","extensions":{"code":"RATE_LIMITED"}}]}'
-REFUSED_HEAD = [(b"content-type", b"application/json")]
-ANY_ORIGIN = (b"access-control-allow-origin", b"*")
+ANY_ORIGIN = [  # public data, no credentials (server.cors)
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", cors.EXPOSED.encode()),
+]
 CHARGED = "charter.charged"  # scope key: the Decision of a charge already made
 SPENT = "charter.spent"  # scope key: the decision of a leased unit this request spent
 STARTED = "charter.started"  # scope key: the answer has begun
@@ -150,15 +152,16 @@ async def answer(pipeline, scope: Scope, send: Send, headers: dict, read: Read) 
                 scope[CHARGED] = decision  # the usual road must not charge again
                 return False
             found = _remember(local, read, hit, epoch)
-    if not decision.allowed:
-        await _send(send, 429, REFUSED, REFUSED_HEAD, _encoded(limit_headers(decision)), scope)
+    cross_origin = ANY_ORIGIN if b"origin" in headers else []
+    if not decision.allowed:  # as server.edge refuses it: the client's media type, CORS
+        head = [(b"content-type", content_type(read.media).encode()), (b"vary", b"Accept")]
+        extra = [*_encoded(limit_headers(decision)), *cross_origin]
+        await _send(send, 429, REFUSED, head, extra, scope)
         return True
     scope[SPENT] = decision
     post = scope["method"] == "POST"
-    extra = _limit_head(decision)
-    if b"origin" in headers:
-        extra.append(ANY_ORIGIN)  # public data, no credentials
-    if not post and headers.get(b"if-none-match") == _quoted(found.etag):
+    extra = [*_limit_head(decision), *cross_origin]
+    if not post and _none_match(headers.get(b"if-none-match"), found.etag):
         await _send(send, 304, b"", _head(found.etag, read.media, post, validators_only=True),
                     extra, scope)  # fmt: skip
         return True
@@ -198,9 +201,9 @@ def _remember(local, read: Read, hit, epoch: int) -> Answer:
 
 
 def _understand(pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | None:
-    query, variables = (_from_body if post else _from_query_string)(pipeline, raw)
+    query, variables, name = (_from_body if post else _from_query_string)(pipeline, raw)
     public = public_document(query) if query else None
-    site = public.site(variables) if public else None
+    site = public.site(variables) if public and public.answers(name) else None
     if site is None:
         return None
     media = negotiate(headers.get(b"accept", b"").decode("latin-1") or None)
@@ -208,25 +211,38 @@ def _understand(pipeline, raw: bytes, headers: dict, *, post: bool) -> Read | No
     return Read(site, ResponseCache.variant(query, variables, language, media), media)
 
 
-def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
-    args = {k: v[0] for k, v in parse_qs(raw.decode("latin-1")).items()}
-    if "operationName" in args:  # the cache key holds none: the usual road decides
-        return None, None
-    return _document(pipeline, args.get("query"), args.get("variables"), args.get("extensions"))
+def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None, str | None]:
+    # keep_blank_values: `operationName=` names the operation "", which no document
+    # has: the usual road refuses it, as strawberry reads it.
+    args = {k: v[0] for k, v in parse_qs(raw.decode("latin-1"), keep_blank_values=True).items()}
+    if set(args) - FIELDS:
+        return None, None, None  # strawberry's own reading decides what else means
+    query, variables = _document(
+        pipeline, args.get("query"), args.get("variables"), args.get("extensions")
+    )
+    return query, variables, args.get("operationName")
 
 
-def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None]:
+def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None, str | None]:
     try:
         body = json.loads(raw)
     except ValueError:
-        return None, None
-    if not isinstance(body, dict) or set(body) - {"query", "variables", "extensions"}:
-        return None, None  # operationName and the like: the usual road decides
-    query = body.get("query")
-    return _document(
+        return None, None, None
+    if not isinstance(body, dict) or set(body) - FIELDS:
+        return None, None, None  # anything else: the usual road decides
+    query, name = body.get("query"), body.get("operationName")
+    if not isinstance(name, str | None):
+        return None, None, None
+    query, variables = _document(
         pipeline, query if isinstance(query, str) else None, body.get("variables"),
         body.get("extensions"),
     )  # fmt: skip
+    return query, variables, name
+
+
+# The GraphQL over HTTP request's members; Apollo, urql and Relay always send
+# operationName, so it is understood here like the rest (Public.answers).
+FIELDS = {"query", "variables", "extensions", "operationName"}
 
 
 def _document(pipeline, query, variables, extensions) -> tuple[str | None, dict | None]:
@@ -265,7 +281,7 @@ _BUCKETS: dict[tuple[str, str], tuple[object, tuple[str, Limit, list[int]]]] = {
 
 
 def _limit_head(decision) -> list[tuple[bytes, bytes]]:
-    policy = policy_header(decision.limit)[1].encode()
+    policy = policies_header(decision).encode()
     return [(b"ratelimit-policy", policy), (b"ratelimit", remaining_header(decision).encode())]
 
 
@@ -273,9 +289,8 @@ def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
-@lru_cache(maxsize=4096)
-def _quoted(etag: str) -> bytes:
-    return f'"{etag}"'.encode()
+def _none_match(header: bytes | None, etag: str) -> bool:
+    return header is not None and none_match(header.decode("latin-1"), etag)
 
 
 @lru_cache(maxsize=4096)

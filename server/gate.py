@@ -19,15 +19,16 @@ Every step refuses with a stable ``extensions.code``:
                     tokens is metered like anything else)
   FORBIDDEN         a publishable key used from an origin its tenant does not own
   BAD_USER_INPUT    NUL or a lone surrogate anywhere in the query or variables: no
-                    database stores them, and Redis keys and UTF-8 columns choke on them
-  QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document (``schema.documents``)
+                    database stores them, and Redis keys and UTF-8 columns choke on them;
+                    or variables that do not coerce to their types (``schema.documents``)
+  GRAPHQL_PARSE_FAILED / QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document
+                    (``schema.documents``)
   RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
 Refused documents and text still charge one unit: checking them was work.
 
-Where later work plugs in: a principal cache belongs in ``Gate.authenticate`` (every
-revocation is already announced on ``tenants.live.REVOKED``); per-key leases in
-``Gate._charge``, as the fast path leases public buckets; ETag, CORS headers and error
-media types in ``server.edge``, around ``admit``, never inside it.
+Principals come from this process's memory when it holds the key (``server.principals``,
+dropped at once on revocation); ETag, CORS headers and error media types live in
+``server.edge``, around ``admit``, never inside it.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ from starlette.requests import HTTPConnection
 
 from schema import documents
 from schema.costs import MAX_COST
-from server import limits
+from server import leases, limits
 from server.auth import Rejected, principal_for
 from server.client_ip import client_ip
 from server.cors import origin_allowed
-from server.ratelimit import Decision, RateLimiter, RateLimiterUnavailable, headers
+from server.leases import Leases, RenewalFailed
+from server.principals import Principals
+from server.ratelimit import Decision, Limit, RateLimiter, RateLimiterUnavailable, headers
 from server.settings import Settings
 from tenants import sites
 from tenants.cache import Cache
@@ -65,6 +68,7 @@ STATUS = {
     "FORBIDDEN": (403, 403),
     "BAD_USER_INPUT": (400, 400),
     "QUERY_TOO_COMPLEX": (400, 200),
+    "GRAPHQL_PARSE_FAILED": (400, 200),
     "GRAPHQL_VALIDATION_FAILED": (400, 200),
     "RATE_LIMITED": (429, 429),
 }
@@ -174,6 +178,8 @@ class Gate:
     limiter: RateLimiter
     cache: Cache
     schema: object = field(repr=False, default=None)  # graphql-core's schema
+    principals: Principals | None = None  # keys held in memory (server.principals)
+    leases: Leases = field(default_factory=Leases)  # shared with the fast path
 
     async def admit(
         self,
@@ -226,12 +232,12 @@ class Gate:
             return ANONYMOUS, False
         try:
             try:
-                return await principal_for(caller.token, self.settings), False
+                return await principal_for(caller.token, self.settings, self.principals), False
             except Rejected:
                 raise
             except Exception as error:  # a dropped database connection fails one query
                 log.warning("authentication failed once (%s); trying again", type(error).__name__)
-                return await principal_for(caller.token, self.settings), False
+                return await principal_for(caller.token, self.settings, self.principals), False
         except Rejected:
             return ANONYMOUS, True
 
@@ -239,7 +245,7 @@ class Gate:
         if origin is None or not principal.publishable:
             return origin_allowed(principal, origin, ())
         domains = await service.domains_of(tenant=principal.tenant, cache=self.cache)
-        return origin_allowed(principal, origin, domains)
+        return origin_allowed(principal, origin, domains, strict=self.settings.production)
 
     def _may_introspect(self, principal: Principal) -> bool:
         """Production: secret keys and the platform token only. Anonymous and publishable
@@ -258,7 +264,10 @@ class Gate:
         try:
             if not self.cache.available():  # Redis just failed: do not wait on it again
                 raise RateLimiterUnavailable
-            decision = await self.limiter.hit_all(checks, cost=_fit(units, checks))
+            if principal.platform:  # exact, whatever it costs: the operator's own token
+                decision = await self.limiter.hit_all(checks, cost=_fit(units, checks))
+            else:
+                decision = await self._leased(checks, _fit(units, checks))
         except RateLimiterUnavailable as error:
             if self.cache.available():
                 self.cache.failed(error, "the rate limiter")
@@ -271,6 +280,36 @@ class Gate:
         if not decision.allowed:
             raise Refused.of("RATE_LIMITED", "rate limit exceeded", headers(decision))
         return decision
+
+    async def _leased(self, checks: list[tuple[str, Limit]], units: int) -> Decision:
+        """``units`` from every bucket, from leases held here (``server.leases``): Redis
+        is asked once per lease, not once per request. A refusal from one bucket does not
+        give back what another's lease already spent (the leases lapse within 1 s)."""
+        keys, _ = self.limiter.prepare(checks, cost=units)
+        decisions = []
+        for key, (_, limit) in zip(keys, checks, strict=True):
+            decision = self.leases.spend(key, limit, units)
+            if decision is None:
+                try:
+                    decision = await self.leases.wait_for_renewal(key, limit, units)
+                except RenewalFailed:
+                    raise RateLimiterUnavailable("a lease renewal failed") from None
+            if decision is None:
+                with self.leases.renewing(key):
+                    args = leases.ask(limit, units, self.leases.held(key))
+                    raw = await self.limiter.call(leases.LEASE, [key], args)
+                decision = self.leases.granted(key, limit, raw, units)
+            decisions.append(decision)
+            if not decision.allowed:
+                # The buckets after it are not charged; their headers say what this
+                # process last knew of them, if anything.
+                later = zip(keys[len(decisions) :], checks[len(decisions) :], strict=True)
+                decisions += [d for key, (_, limit) in later if (d := self.leases.peek(key, limit))]
+                chosen = decision
+                break
+        else:
+            chosen = min(decisions, key=lambda d: (d.remaining, -d.reset_seconds))
+        return chosen._replace(buckets=tuple(decisions)) if len(decisions) > 1 else chosen
 
     async def _known(self, principal: Principal, site: str | None) -> str | None:
         """The site an anonymous caller pays for, if a tenant owns it. Buckets are per

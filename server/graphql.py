@@ -10,7 +10,7 @@ import uuid
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from schema import schema
 from schema.context import Context
-from server import cors
+from server import cors, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
 from server.gate import Caller, Gate
 from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
@@ -33,6 +33,7 @@ from tenants.tenancy.principal import ANONYMOUS
 log = logging.getLogger("charter.edge")
 
 REQUEST_TIMEOUT_SECONDS = 30
+TOO_LARGE = "the request body is too large"
 
 
 class CharterGraphQL(GraphQL):
@@ -62,20 +63,27 @@ class CharterGraphQL(GraphQL):
         request = Request(scope, _limited(receive, self.settings.edge.max_body_bytes))
         try:
             if request.method == "OPTIONS":
-                response = await cors.preflight(request, request.app.state.cache)
+                response = await cors.preflight(
+                    request, request.app.state.cache, strict=self.pipeline.settings.production
+                )
+            elif (refused := http_spec.unacceptable(request.method, request.headers)) is not None:
+                response = error_response(request, *refused)
             else:
                 async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
                     response = await self.pipeline.handle(request, self._run)
         except BodyTooLarge:
-            response = error_response(413, "the request body is too large", "BAD_REQUEST")
+            response = error_response(request, 413, TOO_LARGE, "PAYLOAD_TOO_LARGE")
         except BadBody as error:
-            response = error_response(400, str(error), "BAD_USER_INPUT")
+            response = error_response(request, 400, str(error), "BAD_USER_INPUT")
         except TimeoutError:
-            response = error_response(503, "the request took too long", "INTERNAL_SERVER_ERROR")
+            response = error_response(
+                request, 503, "the request took too long", "INTERNAL_SERVER_ERROR"
+            )
         except Exception as error:  # outside GraphQL's own masking: same rule, no traceback out
             correlation = uuid.uuid4().hex[:16]
             log.error("unexpected error %s at the edge", correlation, exc_info=error)
             response = error_response(
+                request,
                 503,
                 f"the service is unavailable for a moment (reference {correlation})",
                 "INTERNAL_SERVER_ERROR",
@@ -87,9 +95,12 @@ class CharterGraphQL(GraphQL):
         try:
             return await self.run(request)
         except HTTPException as error:
-            return PlainTextResponse(error.reason, status_code=error.status_code)
+            # Strawberry's own refusals (a body it cannot read, no operation picked, a
+            # mutation over GET) in the same shape as every other error.
+            status, code, extra = http_spec.strawberry_refusal(error.status_code, error.reason)
+            return error_response(request, status, error.reason, code, extra)
         except BodyTooLarge:
-            return error_response(413, "the request body is too large", "BAD_REQUEST")
+            return error_response(request, 413, TOO_LARGE, "PAYLOAD_TOO_LARGE")
 
     async def on_ws_connect(self, context: Context) -> None:
         """A socket's key comes in connection_init: {"Authorization": "Bearer sk_…"}. A
@@ -126,6 +137,9 @@ class CharterGraphQL(GraphQL):
         if "extensions" in request.query_params:
             return False
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)  # Charter's own, offline (server.graphiql)
 
     def decode_json(self, data: str | bytes) -> object:
         parsed = PARSED_BODY.get()

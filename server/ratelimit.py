@@ -89,6 +89,9 @@ class Decision(NamedTuple):  # a tuple: the hot path makes one per request
     remaining: int  # whole cost units available right now
     reset_seconds: float  # until the next unit is available; the draft's `t` (see headers)
     retry_after: float  # until this same request would be allowed; 0 when allowed
+    # Every bucket the charge drew from, in the order given (the caller's, then the
+    # tenant's ceiling); empty when this is the only one. All are advertised (headers).
+    buckets: tuple = ()
 
 
 class RateLimiter:
@@ -97,7 +100,9 @@ class RateLimiter:
     ) -> None:
         # The timeout bounds the whole call: a client's own retries on a dead Redis (redis-py
         # retries with backoff by default) must not stall a request that would fail open.
+        self._redis = redis
         self._script = redis.register_script(_GCRA)
+        self._scripts: dict[str, object] = {}
         self._prefix = prefix
         self._timeout = timeout
 
@@ -117,6 +122,18 @@ class RateLimiter:
         except (RedisError, OSError, TimeoutError) as exc:
             raise RateLimiterUnavailable(f"rate limiter unavailable: {exc!r}") from exc
         return self.decide(checks, raw)
+
+    async def call(self, script: str, keys: list[str], args: list[int]):
+        """Any other script on the limiter's buckets (``server.leases.LEASE``), under the
+        same timeout and failure policy as ``hit_all``."""
+        registered = self._scripts.get(script)
+        if registered is None:
+            registered = self._scripts[script] = self._redis.register_script(script)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await registered(keys=keys, args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise RateLimiterUnavailable(f"rate limiter unavailable: {exc!r}") from exc
 
     def prepare(self, checks: list[tuple[str, Limit]], *, cost: int) -> tuple[list[str], list[int]]:
         """The script's keys and arguments, for a caller that sends it with other commands."""
@@ -152,33 +169,53 @@ class RateLimiter:
             for (_, limit), (remaining, next_unit, retry) in zip(checks, buckets, strict=True)
         ]
         if allowed:
-            return min(decisions, key=lambda d: (d.remaining, -d.reset_seconds))
-        return max(decisions, key=lambda d: (d.retry_after, -d.remaining))
+            chosen = min(decisions, key=lambda d: (d.remaining, -d.reset_seconds))
+        else:
+            chosen = max(decisions, key=lambda d: (d.retry_after, -d.remaining))
+        return chosen._replace(buckets=tuple(decisions)) if len(decisions) > 1 else chosen
 
 
 def _sf_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# The draft's quota unit (`qu`): Charter charges an operation its cost (schema.costs),
+# not one per request. Not one of the draft's registered units ("requests",
+# "content-bytes", "concurrent-requests"), which would each misstate it.
+QUOTA_UNIT = "cost-units"
+
+
 @lru_cache(maxsize=256)
 def policy_header(limit: Limit) -> tuple[str, str]:
-    """The policy's name as an sf-string, and the RateLimit-Policy value (see headers)."""
+    """The policy's name as an sf-string, and its RateLimit-Policy item (see headers)."""
     name = _sf_string(limit.name)
     window = max(1, math.ceil(limit.burst / limit.rate))
-    return name, f"{name};q={limit.burst};w={window}"
+    return name, f'{name};q={limit.burst};qu="{QUOTA_UNIT}";w={window}'
 
 
 def remaining_header(decision: Decision) -> str:
-    """The RateLimit value (see headers)."""
+    """The RateLimit value (see headers): one item per bucket."""
+    return ", ".join(_remaining(d) for d in decision.buckets or (decision,))
+
+
+def policies_header(decision: Decision) -> str:
+    """The RateLimit-Policy value (see headers): one item per bucket."""
+    return ", ".join(policy_header(d.limit)[1] for d in decision.buckets or (decision,))
+
+
+def _remaining(decision: Decision) -> str:
     name = policy_header(decision.limit)[0]
     return f"{name};r={decision.remaining};t={math.ceil(decision.reset_seconds)}"
 
 
 def headers(decision: Decision) -> dict[str, str]:
     """RateLimit-Policy and RateLimit per draft-ietf-httpapi-ratelimit-headers-11, plus
-    Retry-After when refused.
+    Retry-After when refused. Both are lists with one item per bucket the request drew
+    from, in the same order: the caller's bucket, then its tenant's ceiling (a key's
+    requests pay into both: server.limits), so a client sees which one will stop it.
 
-    How GCRA state maps onto the draft's parameters, all integers (delay-seconds):
+    How GCRA state maps onto the draft's parameters, all integers (delay-seconds) but qu:
+      qu = "cost-units" (QUOTA_UNIT): what q and r count.
       q = burst: the most units a client can spend at once.
       w = ceil(burst / rate), at least 1: the time a drained bucket takes to refill, so q/w
           is the sustained rate. Ceil because w must be a non-zero integer and rounding up
@@ -193,7 +230,7 @@ def headers(decision: Decision) -> dict[str, str]:
           Retry-After SHOULD NOT point earlier than the end of the effective window.
     """
     result = {
-        "RateLimit-Policy": policy_header(decision.limit)[1],
+        "RateLimit-Policy": policies_header(decision),
         "RateLimit": remaining_header(decision),
     }
     if not decision.allowed:

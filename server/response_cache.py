@@ -48,6 +48,13 @@ class Public:
 
     site_literal: str | None
     site_variable: str | None
+    name: str | None = None  # the operation's own name, if it has one
+
+    def answers(self, operation_name: str | None) -> bool:
+        """Whether a request naming ``operation_name`` runs this very operation, as one
+        naming none does: Apollo, urql and Relay always name it. Any other name is an
+        error only the gate gives (GraphQL spec §6.1, GetOperation)."""
+        return operation_name is None or operation_name == self.name
 
     def site(self, variables: dict | None) -> str | None:
         """The canonical site (tenants.sites), or None when the value names none."""
@@ -94,7 +101,9 @@ def _public_document(query: str) -> Public | None:
     else:
         kind, name = "lit", getattr(value, "value", None)
     return Public(
-        site_literal=name if kind == "lit" else None, site_variable=name if kind == "var" else None
+        site_literal=name if kind == "lit" else None,
+        site_variable=name if kind == "var" else None,
+        name=operation.name.value if operation.name else None,
     )
 
 
@@ -146,8 +155,10 @@ class ResponseCache:
             return Hit(None, None, None, None)
         return self.hit_from(found)
 
-    async def store(self, hit: Hit, variant: str, body: bytes, ttl: int) -> str:
-        etag = hashlib.sha256(body).hexdigest()[:32]
+    async def store(self, hit: Hit, variant: str, body: bytes, ttl: int, media: str) -> str:
+        # One ETag per representation (RFC 9110 §8.8.3): the same bytes served as
+        # application/json and as application/graphql-response+json are two of them.
+        etag = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()[:32]
         if hit.tenant is None or ttl <= 0:
             return etag
         key = Cache.key("resp", f"{hit.tenant}:{hit.generation}:{variant}")

@@ -1,7 +1,9 @@
 """The background worker: arq jobs on Redis that drain the outbox and keep the clocks.
 
 Every second a sweep (an arq cron job, run by one worker at a time) delivers the messages
-ready to go, several at once; every 15 seconds the scheduled announcements run. A worker
+ready to go, several at once; every 15 seconds the scheduled announcements run; every
+two seconds queued full verifications of consent ledgers are taken up, one at a time
+(tenants/consent/jobs.py). A worker
 killed mid-sweep leaves only database leases behind, which run out: the next sweep, on
 any worker, takes the messages up again.
 """
@@ -21,12 +23,14 @@ from arq.worker import Worker
 from server import backends
 from server.settings import Settings
 from tenants import crypto, live
+from tenants.consent import jobs
 from tenants.outbound import delivery, schedule
 
 log = logging.getLogger("charter.worker")
 
 SWEEP_LIMIT = 200
 PARALLEL = 10  # deliveries in flight at once per worker
+VERIFY_TIMEOUT = 6 * 3600  # seconds: a full walk of 10M events at 50k/s is under 4 min
 
 
 def create_worker(settings: Settings, redis_url: str) -> Worker:
@@ -61,6 +65,14 @@ def create_worker(settings: Settings, redis_url: str) -> Worker:
         cron_jobs=[
             cron(sweep, second=set(range(60)), run_at_startup=True),
             cron(announce, second={0, 15, 30, 45}, run_at_startup=True),
+            # Its own timeout: a walk of a big ledger outlasts job_timeout; a job that
+            # outlasts this one is taken up again when its lease runs out.
+            cron(
+                verify_ledgers,
+                second=set(range(0, 60, 2)),
+                run_at_startup=True,
+                timeout=VERIFY_TIMEOUT,
+            ),
         ],
         redis_settings=RedisSettings.from_dsn(redis_url),
         on_startup=startup,
@@ -95,3 +107,12 @@ async def announce(ctx: dict[str, Any]) -> None:
             ctx["redis"], version.tenant_id, live.POLICY, str(version.id), version.kind
         )
     await schedule.consent_batches()
+
+
+async def verify_ledgers(ctx: dict[str, Any]) -> int:
+    """Run the full verifications waiting, oldest first; how many ran."""
+    ran = 0
+    while (job := await jobs.claim_next(now=datetime.now(UTC))) is not None:
+        await jobs.run(job, clock=lambda: datetime.now(UTC))
+        ran += 1
+    return ran

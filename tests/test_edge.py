@@ -38,7 +38,7 @@ async def test_graphiql_is_served_outside_production(client):
 
 async def test_syntax_errors_carry_a_code(api):
     body = await api("{ viewer { ")
-    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(body) == ["GRAPHQL_PARSE_FAILED"]
     body = await api("{ noSuchField }")
     assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
 

@@ -9,9 +9,8 @@ from starlette.requests import Request
 
 from server.client_ip import client_ip
 from server.ratelimit import RateLimiter
-from tenants.tenancy.models import Tenant
 from tests.backends import ADMIN_TOKEN
-from tests.factories import create_tenant, error_codes
+from tests.factories import create_tenant, error_codes, set_plan
 
 VIEWER = {"query": "{ viewer { key { id } } }"}
 
@@ -21,24 +20,28 @@ async def post(client, body, token=None, headers=None):
     return await client.post("/graphql", json=body, headers={**auth, **(headers or {})})
 
 
-async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(client, api):
+async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(app, client, api):
     _, alpha = await create_tenant(api, slug="alpha")
     _, bravo = await create_tenant(api, slug="bravo")
-    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.5, 3]})
+    await set_plan(app, "alpha", {"key_rate": [0.5, 3]})
     statuses = [(await post(client, VIEWER, alpha)).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]  # exactly the burst
     refused = await post(client, VIEWER, alpha)
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-    assert refused.headers["RateLimit-Policy"] == '"key";q=3;w=6'
+    caller, ceiling = refused.headers["RateLimit-Policy"].split(", ")
+    assert caller == '"key";q=3;qu="cost-units";w=6'  # the key's, then its tenant's
+    assert ceiling.startswith('"tenant";q=') and ceiling.endswith(';qu="cost-units";w=2')
+    assert refused.headers["RateLimit"].startswith('"key";r=0;t=')
+    assert ', "tenant";r=' in refused.headers["RateLimit"]
     other = await post(client, VIEWER, bravo)
     assert other.status_code == 200 and other.headers["RateLimit"].startswith('"key";r=')
 
 
-async def test_mutations_cost_more_than_reads(client, api):
+async def test_mutations_cost_more_than_reads(app, client, api):
     _, alpha = await create_tenant(api, slug="alpha")
-    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.1, 6]})
+    await set_plan(app, "alpha", {"key_rate": [0.1, 6]})
     mutation = {"query": 'mutation { updateTenant(input: {name: "x"}) { tenant { id } } }'}
     assert (await post(client, mutation, alpha)).status_code == 200  # costs 5 of 6
     assert (await post(client, VIEWER, alpha)).status_code == 200  # costs the last 1
@@ -64,7 +67,7 @@ async def test_the_platform_token_fails_closed_when_the_limiter_cannot_answer(ap
             await dead.aclose()
 
 
-async def test_deep_and_wide_queries_are_refused_before_execution(client, api, queries):
+async def test_deep_and_wide_queries_are_refused_before_execution(app, client, api, queries):
     _, owner = await create_tenant(api, slug="alpha")
     deep = "{ " + "a { " * 20 + "b" + " }" * 20 + " }"
     aliases = "{ " + " ".join(f"a{i}: jurisdictions {{ code }}" for i in range(1000)) + " }"
@@ -76,7 +79,7 @@ async def test_deep_and_wide_queries_are_refused_before_execution(client, api, q
     assert error_codes((await post(client, {"query": wide}, owner)).json()) == ["QUERY_TOO_COMPLEX"]
     costly = "{ subjectRequests(first: 100) { edges { node { timeline { note } } } } breaches(first: 100) { edges { node { clocks { kind } updates { note } } } } }"
     assert "errors" not in (await post(client, {"query": costly}, owner)).json()  # ~2400
-    await Tenant.filter(slug="alpha").update(limits={"max_cost": 1000})  # a smaller plan
+    await set_plan(app, "alpha", {"max_cost": 1000})  # a smaller plan
     body = (await post(client, {"query": costly}, owner)).json()
     assert error_codes(body) == ["QUERY_TOO_COMPLEX"] and "cost" in body["errors"][0]["message"]
 
@@ -127,6 +130,7 @@ async def test_datetimes_outside_any_meaningful_range_are_refused(client, api):
         "query": 'mutation($d: DateTime!) { reportBreach(input: {title: "t", risk: LOW, detectedAt: $d}) { breach { id } } }',
         "variables": {"d": "9999-12-31T23:59:59-14:00"},
     }
-    for body in (literal, variable):
+    # A literal breaks validation; a variable fails coercion (Apollo: BAD_USER_INPUT).
+    for body, code in ((literal, "GRAPHQL_VALIDATION_FAILED"), (variable, "BAD_USER_INPUT")):
         response = await post(client, body, owner)
-        assert error_codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"], response.json()
+        assert error_codes(response.json()) == [code], response.json()

@@ -56,6 +56,8 @@ RECIPES: dict[str, frozenset[str]] = {
     "PolicyTranslation": NOTHING,
     "ConsentEvent": frozenset({"subject id", "ip", "user agent", "source url"}),
     "ConsentChainHead": NOTHING,
+    "ConsentCheckpoint": NOTHING,  # hashes and sequences only
+    "ConsentVerification": NOTHING,
     "ConsentState": frozenset({"subject id"}),
     "SubjectContact": frozenset({"subject id", "email"}),
     "SubjectFlags": frozenset({"subject id"}),
@@ -232,6 +234,9 @@ class Seeder:
             self.owner, api, type="ACCESS", subjectId=SUBJECT, verified=True, receivedAt=past
         )
         await schedule.due_soon(now=datetime.now(UTC))
+        # A checkpoint of the ledger, and a full verification of it queued.
+        await api("{ verifyConsentLedger { ok } }", token=self.owner)
+        await api("mutation { startLedgerVerification { userErrors { code } } }", token=self.owner)
 
 
 async def test_erasure_leaves_no_trace_and_the_chain_holds(app, settings):

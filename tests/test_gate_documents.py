@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from schema import schema
 from schema.costs import MAX_COST
 from schema.documents import Refusal, check
-from tenants.tenancy.models import Tenant
-from tests.factories import create_key, create_tenant, error_codes
+from tests.factories import create_key, create_tenant, error_codes, set_plan
 
 GRAPHQL = schema._schema
 CPU_BUDGET = 0.050  # seconds of this thread's CPU to admit or refuse any document
@@ -118,7 +117,7 @@ def test_repeated_identical_fields_are_refused_before_validation_could_be_quadra
 def test_cost_comes_from_the_parsed_document_not_its_spelling():
     batch = "mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded } }"
     for prefix in ("", "\ufeff", ",", "# comment\n", " ,\n,"):
-        outcome, _ = verdict(prefix + batch)
+        outcome, _ = verdict(prefix + batch, {"i": []})
         assert outcome.measured.charge == 50, repr(prefix)
     assert verdict("mutation { revokeApiKey(id: 1) { __typename } }")[0].measured.charge == 5
     assert verdict("{ viewer { key { id } } }")[0].measured.charge == 1
@@ -211,9 +210,9 @@ async def test_exponential_documents_are_refused_over_http_without_holding_the_l
     assert time.monotonic() - started < 1.0
 
 
-async def test_the_charge_is_read_from_the_table_for_the_operation_run(client, api):
+async def test_the_charge_is_read_from_the_table_for_the_operation_run(app, client, api):
     _, owner = await create_tenant(api, slug="alpha")
-    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.01, 60]})
+    await set_plan(app, "alpha", {"key_rate": [0.01, 60]})
     batch = {
         "query": "\ufeff,mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded } }",
         "variables": {"i": []},

@@ -13,6 +13,7 @@ import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -77,6 +78,8 @@ def _value(name: str, graphql_type, ids: list[str], a: dict):
 
 def _selection(graphql_type, depth: int = 0) -> str:
     named = get_named_type(graphql_type)
+    if isinstance(named, GraphQLInterfaceType):  # Node: which object, if any, came back
+        return "{ __typename id }"
     if not isinstance(named, GraphQLObjectType):
         return ""
     parts = []

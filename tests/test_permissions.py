@@ -87,6 +87,18 @@ async def _restricted(api, tokens):
     return {"s": "s1"}
 
 
+async def _checkpointed(api, tokens):
+    await _restricted(api, tokens)  # an event in the ledger, which a verification covers
+    await api("{ verifyConsentLedger { ok } }", token=tokens["OWNER"])
+    return {}
+
+
+async def _ledger_job(api, tokens):
+    start = "mutation { startLedgerVerification { verification { id } } }"
+    body = await api(start, token=tokens["OWNER"])
+    return {"id": body["data"]["startLedgerVerification"]["verification"]["id"]}
+
+
 # operation -> (document, how to make its variables, expected outcome per caller)
 MATRIX = {
     "viewer": ("{ viewer { key { id } } }", _nothing, (OK, OK, OK, OK, FORBIDDEN, NULL, NULL)),
@@ -143,6 +155,17 @@ MATRIX = {
         READERS,
     ),
     "verifyConsentLedger": ("{ verifyConsentLedger { ok } }", _nothing, READERS),
+    "consentLedgerCheckpoint": ("{ consentLedgerCheckpoint { hash } }", _checkpointed, READERS),
+    "ledgerVerification": (
+        "query($id: ID!) { ledgerVerification(id: $id) { id } }",
+        _ledger_job,
+        READERS,
+    ),
+    "startLedgerVerification": (
+        "mutation { startLedgerVerification { verification { id } userErrors { code } } }",
+        _nothing,
+        ADMIN_READERS,
+    ),
     "recordConsent": (
         f"mutation {{ recordConsent(input: {CONSENT}) {{ receipt {{ id }} userErrors {{ code }} }} }}",
         _nothing,

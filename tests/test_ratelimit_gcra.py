@@ -117,15 +117,20 @@ async def test_hit_all_reports_the_most_restrictive_bucket(limiter):
     assert decision.allowed and decision.limit == tenant and decision.remaining == 2
 
 
-SF_ITEM = re.compile(r'^"((?:[ !#-\[\]-~]|\\["\\])*)"((?:;[a-z*][a-z0-9_.*-]*=\d+)+)$')
+SF_ITEM = re.compile(
+    r'^"((?:[ !#-\[\]-~]|\\["\\])*)"((?:;[a-z*][a-z0-9_.*-]*=(?:\d+|"[a-z-]+"))+)$'
+)
 
 
 def _parse(field: str) -> tuple[str, dict[str, int]]:
-    """One sf-list member, a String with Integer parameters, as the draft's fields carry."""
+    """One sf-list member, a String with Integer parameters (and the quota unit, a
+    String: `qu`), as the draft's fields carry; the unit must be Charter's."""
     match = SF_ITEM.match(field)
     assert match, f"not an sf-string item with integer parameters: {field!r}"
     name = re.sub(r"\\(.)", r"\1", match.group(1))
     params = dict(p.split("=") for p in match.group(2).lstrip(";").split(";"))
+    unit = params.pop("qu", None)
+    assert unit in (None, '"cost-units"'), unit
     return name, {key: int(value) for key, value in params.items()}
 
 
@@ -149,7 +154,7 @@ def test_headers_window_rounding_and_name_escaping():
     slow = Limit(rate=0.5, burst=30, name='per "user"')  # 30 units, one back every 2 s
     decision = Decision(allowed=False, limit=slow, remaining=0, reset_seconds=1.2, retry_after=3.5)
     fields = headers(decision)
-    assert fields["RateLimit-Policy"] == r'"per \"user\"";q=30;w=60'
+    assert fields["RateLimit-Policy"] == r'"per \"user\"";q=30;qu="cost-units";w=60'
     assert _parse(fields["RateLimit-Policy"]) == ('per "user"', {"q": 30, "w": 60})
     assert fields["RateLimit"] == r'"per \"user\"";r=0;t=2'
     assert fields["Retry-After"] == "4"

@@ -14,7 +14,7 @@ from tenants.breaches.kinds import NEXT_STATUSES, RISK_ORDER, BreachStatus, Cloc
 from tenants.breaches.models import NO_CLOCK, Breach, BreachClock, BreachNotice, BreachUpdate
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
-from tenants.paging import Page, keyset_page
+from tenants.paging import Page, Window, keyset_page
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned, owned_one
 from tenants.tenancy import audit
@@ -213,14 +213,12 @@ async def find(*, tenant: Tenant, breach_id: str) -> Breach | None:
     return await owned_one(Breach, tenant=tenant, id=breach_id)
 
 
-async def page(
-    *, tenant: Tenant, status: BreachStatus | None, first: int | None, after: str | None
-) -> Page[Breach]:
+async def page(*, tenant: Tenant, status: BreachStatus | None, window: Window) -> Page[Breach]:
     """Soonest-due clock first, so overdue breaches lead the list."""
     query = owned(Breach, tenant=tenant)
     if status is not None:
         query = query.filter(status=status)
-    return await keyset_page(query, order="next_due_at", first=first, after=after, descending=False)
+    return await keyset_page(query, order="next_due_at", window=window, descending=False)
 
 
 async def details(*, tenant: Tenant, breaches: list[Breach]) -> None:

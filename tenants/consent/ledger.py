@@ -1,4 +1,4 @@
-"""Appending to a tenant's hash chain, and walking it to prove nothing was changed.
+"""Appending to a tenant's hash chain (walking it is ``verification``).
 
 Writers lock the tenant's chain head row for the length of their transaction, so the
 chain can never fork: on PostgreSQL with SELECT ... FOR UPDATE, on SQLite because the
@@ -8,8 +8,6 @@ database takes one writer at a time.
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -21,10 +19,8 @@ from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentChainHead, ConsentEvent
 from tenants.consent.writes import EventRow
 from tenants.policies.kinds import PolicyKind
-from tenants.scoping import owned
 from tenants.tenancy.models import Tenant
 
-VERIFY_CHUNK = 1000
 _purpose = itemgetter("purpose")
 
 
@@ -162,64 +158,3 @@ def document_of(event: ConsentEvent | EventRow) -> dict[str, Any]:
         previous_hash=event.previous_hash,
         processing=event.processing,
     )
-
-
-def _personal_fields_hold(event: ConsentEvent) -> bool:
-    """The personal columns still match their commitment (after erasure: nothing to check)."""
-    if event.salt is None:
-        return True
-    return event.commitment == chain.commitment(
-        subject_id=event.subject_id,
-        ip=event.ip,
-        user_agent=event.user_agent,
-        source_url=event.source_url,
-        salt=event.salt,
-    )
-
-
-async def _in_order(tenant: Tenant) -> AsyncIterator[ConsentEvent]:
-    """Every event by sequence, a chunk at a time: memory stays flat."""
-    last = 0
-    while True:
-        chunk = (
-            await owned(ConsentEvent, tenant=tenant)
-            .filter(sequence__gt=last)
-            .order_by("sequence")
-            .limit(VERIFY_CHUNK)
-        )
-        for event in chunk:
-            yield event
-        if len(chunk) < VERIFY_CHUNK:
-            return
-        last = chunk[-1].sequence
-
-
-@dataclass(frozen=True)
-class LedgerCheck:
-    ok: bool
-    checked: int
-    first_broken_id: uuid.UUID | None
-
-
-async def verify(*, tenant: Tenant) -> LedgerCheck:
-    previous, sequence, checked = None, 1, 0
-    async for event in _in_order(tenant):
-        try:
-            links = [
-                chain.ChainLink(
-                    id=event.id,
-                    document=document_of(event),
-                    stored_hash=event.hash,
-                    stored_previous_hash=event.previous_hash,
-                )
-            ]
-            result = chain.verify(links, previous_hash=previous, next_sequence=sequence)
-        except ValueError:  # a column no longer makes a valid document
-            return LedgerCheck(ok=False, checked=checked, first_broken_id=event.id)
-        if not result.ok or not _personal_fields_hold(event):
-            return LedgerCheck(ok=False, checked=checked, first_broken_id=event.id)
-        previous, sequence, checked = event.hash, sequence + 1, checked + 1
-    head = await ConsentChainHead.get_or_none(tenant_id=tenant.id)
-    if head is not None and (head.sequence, head.hash) != (checked, previous):
-        return LedgerCheck(ok=False, checked=checked, first_broken_id=None)  # links cut off
-    return LedgerCheck(ok=True, checked=checked, first_broken_id=None)

@@ -68,3 +68,40 @@ class ConsentState(TenantOwned):
     class Meta:
         table = "consent_state"
         unique_together = (("tenant", "subject_id", "purpose"),)
+
+
+# The head hash at a sequence, recorded when the chain up to it was verified. A later
+# verification starts from the newest one instead of genesis; a full one recomputes the
+# chain through each and fails where a recorded hash no longer matches, so rewriting the
+# links before a checkpoint (even re-hashing them all) is noticed. Exported
+# (verifyConsentLedger, `charter consent verify`), a third party can hold one too.
+class ConsentCheckpoint(TenantOwned):
+    sequence = fields.BigIntField()
+    hash = fields.CharField(max_length=64)
+    recorded_at = fields.DatetimeField()
+    full = fields.BooleanField(default=False)  # verified from genesis in one walk
+
+    class Meta:
+        table = "consent_checkpoint"
+        unique_together = (("tenant", "sequence"),)
+
+
+# A full verification of a tenant's ledger, from genesis to the head as it was when asked
+# for: run by `charter worker` (or `charter consent verify`), its progress saved as it
+# goes, so GraphQL shows how far it got. A worker that dies leaves a lease that runs out.
+class ConsentVerification(TenantOwned):
+    status = fields.CharField(max_length=16)  # QUEUED, RUNNING, PASSED, FAILED
+    through = fields.BigIntField(default=0)  # the head's sequence when it started
+    checked = fields.BigIntField(default=0)
+    first_broken_id = fields.UUIDField(null=True)
+    reason = fields.TextField(null=True)
+    expect_sequence = fields.BigIntField(null=True)  # an exported head to check against
+    expect_hash = fields.CharField(max_length=64, null=True)
+    requested_at = fields.DatetimeField()
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    claimed_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "consent_verification"
+        indexes = (("status", "requested_at"),)

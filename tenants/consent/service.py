@@ -15,7 +15,7 @@ from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
-from tenants.paging import Page, keyset_page
+from tenants.paging import Page, Window, keyset_page
 from tenants.policies.catalog import Catalog, catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
@@ -207,11 +207,9 @@ async def consent_state(
     ]
 
 
-async def consent_history(
-    *, tenant: Tenant, subject_id: str, first: int | None, after: str | None
-) -> Page[ConsentEvent]:
+async def consent_history(*, tenant: Tenant, subject_id: str, window: Window) -> Page[ConsentEvent]:
     query = owned(ConsentEvent, tenant=tenant).filter(subject_id=subject_id)
-    return await keyset_page(query, order="sequence", first=first, after=after)
+    return await keyset_page(query, order="sequence", window=window)
 
 
 def decisions_of(

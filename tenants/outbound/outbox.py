@@ -10,7 +10,7 @@ from typing import Any
 from tenants import crypto
 from tenants.outbound import events as event_names
 from tenants.outbound.models import Channel, OutboxMessage, OutboxStatus, WebhookEndpoint
-from tenants.paging import Page, keyset_page
+from tenants.paging import Page, Window, keyset_page
 from tenants.scoping import owned
 from tenants.tenancy.models import Tenant
 
@@ -134,10 +134,10 @@ async def settle(message: OutboxMessage) -> None:
 
 
 async def messages_page(
-    *, tenant: Tenant, status: OutboxStatus | None, first: int | None, after: str | None
+    *, tenant: Tenant, status: OutboxStatus | None, window: Window
 ) -> Page[OutboxMessage]:
     """Newest first; dead letters are the ones to look at."""
     query = owned(OutboxMessage, tenant=tenant)
     if status is not None:
         query = query.filter(status=status)
-    return await keyset_page(query, order="created_at", first=first, after=after)
+    return await keyset_page(query, order="created_at", window=window)

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from tenants import offload, validation
 from tenants.cache import Cache
 from tenants.errors import DomainError, ErrorCode, Problems
-from tenants.paging import Page, keyset_page
+from tenants.paging import Page, Window, keyset_page
 from tenants.policies import disclosures as disclosure_rules
 from tenants.policies import notices
 from tenants.policies.controller import check_publishable
@@ -198,15 +198,12 @@ async def current_version(
     return None
 
 
-async def versions_page(
-    *, tenant: Tenant, kind: PolicyKind, first: int | None, after: str | None
-) -> Page[PolicyVersion]:
+async def versions_page(*, tenant: Tenant, kind: PolicyKind, window: Window) -> Page[PolicyVersion]:
     """All versions of a kind, drafts included, newest first, translations loaded."""
     page = await keyset_page(
         owned(PolicyVersion, tenant=tenant).filter(kind=kind),
         order="created_at",
-        first=first,
-        after=after,
+        window=window,
     )
     await annotate(tenant=tenant, versions=[version for _, version in page.items])
     return page

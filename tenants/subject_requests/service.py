@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from tenants import crypto, validation
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
-from tenants.paging import Page, keyset_page
+from tenants.paging import Page, Window, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned, owned_one
@@ -223,8 +223,7 @@ async def page(
     status: RequestStatus | None,
     type: RequestType | None,
     overdue: bool | None,
-    first: int | None,
-    after: str | None,
+    window: Window,
 ) -> Page[SubjectRequest]:
     """Ordered by due date, soonest first."""
     query = owned(SubjectRequest, tenant=tenant)
@@ -235,7 +234,7 @@ async def page(
     if overdue is not None:
         late = Q(due_at__lt=datetime.now(UTC)) & ~Q(status__in=list(CLOSED))
         query = query.filter(late if overdue else ~late)
-    return await keyset_page(query, order="due_at", first=first, after=after, descending=False)
+    return await keyset_page(query, order="due_at", window=window, descending=False)
 
 
 async def due_within(*, within: timedelta) -> list[SubjectRequest]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenants.paging import Page, keyset_page
+from tenants.paging import Page, Window, keyset_page
 from tenants.scoping import owned
 from tenants.tenancy.models import AuditEntry, Tenant
 
@@ -26,6 +26,6 @@ async def record(
     )
 
 
-async def entries(*, tenant: Tenant, first: int, after: str | None) -> Page[AuditEntry]:
+async def entries(*, tenant: Tenant, window: Window) -> Page[AuditEntry]:
     """Newest first."""
-    return await keyset_page(owned(AuditEntry, tenant=tenant), order="at", first=first, after=after)
+    return await keyset_page(owned(AuditEntry, tenant=tenant), order="at", window=window)

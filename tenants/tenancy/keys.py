@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from tenants import crypto
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.scoping import owned
-from tenants.tenancy import audit
+from tenants.tenancy import audit, lookup
 from tenants.tenancy.models import ApiKey, Tenant
 from tenants.tenancy.principal import Principal
 from tenants.tenancy.roles import GRANTABLE, Role
@@ -33,18 +33,35 @@ def _mint(*, publishable: bool) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-async def authenticate(token: str) -> Principal | None:
-    """The principal a token stands for, or None when it is unknown or revoked."""
+def digest(token: str) -> str | None:
+    """The stored form of a token (its keyed hash), or None when it cannot be a key at
+    all: no key prefix, or longer than any key we mint (128 characters)."""
     if not token.startswith((SECRET_PREFIX, PUBLISHABLE_PREFIX)) or len(token) > 128:
         return None
-    key = await ApiKey.get_or_none(key_hash=_hash(token)).select_related("tenant")
-    if key is None or key.revoked_at is not None:
-        return None
+    return _hash(token)
+
+
+async def authenticate(token: str) -> Principal | None:
+    """The principal a token stands for, or None when it is unknown or revoked."""
+    key_hash = digest(token)
+    return None if key_hash is None else await authenticate_hash(key_hash)
+
+
+async def authenticate_hash(key_hash: str) -> Principal | None:
+    """The principal of the key stored under ``key_hash`` (see ``digest``), or None when
+    it is unknown or revoked. One fixed, prepared statement (tenants.tenancy.lookup)."""
+    principal = await lookup.principal_by_hash(key_hash)
+    if principal is not None:
+        await note_use(principal.key)
+    return principal
+
+
+async def note_use(key: ApiKey) -> None:
+    """Keeps ``lastUsedAt`` to the minute: one write per key per minute, not per request."""
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        key.last_used_at = now  # first: concurrent requests of this key write once
         await ApiKey.filter(id=key.id).update(last_used_at=now)
-        key.last_used_at = now
-    return Principal(tenant=key.tenant, key=key)
 
 
 async def issue_key(

@@ -1,0 +1,290 @@
+"""Consent events from another platform (or offline collection), in bulk.
+
+A tenant moving to Charter brings its visitors' decisions along: JSON lines or CSV, one
+event a record, with the fields of recordConsent (camelCase, or the snake_case columns
+`charter consent export` writes, so one deployment's export imports into another).
+Each record goes through the same checks (``intake.check``) and the same chain
+(``service.append``) as recordConsents, a thousand to a transaction, with no GraphQL in
+between. A record that fails is reported with its line number and codes and skipped;
+the others land.
+
+Idempotent: a record's ``clientEventId`` (or, when it has none, one derived from its
+content) is recorded with its event, so a record imported twice is a duplicate, not a
+second event. Resumable: ``Progress`` names how many records are done, and a rerun skips
+them unread; a batch committed just before a kill but not yet counted comes back as
+duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tenants.cache import Cache
+from tenants.consent import retries, service
+from tenants.consent.intake import ConsentInput, Evidence, check
+from tenants.consent.methods import ConsentMethod
+from tenants.errors import ErrorCode, Problem, Problems
+from tenants.policies.catalog import catalog
+from tenants.policies.kinds import PolicyKind
+from tenants.tenancy.models import Tenant
+
+__all__ = ["BATCH", "FORMATS", "Totals", "import_records", "records"]
+
+BATCH = 1000  # events per transaction, as recordConsents at most
+FORMATS = ("jsonl", "csv")
+# Accepted spellings (recordConsent's names, the export's columns) -> the field.
+NAMES = {
+    "subjectId": "subject_id",
+    "decisions": "decisions",
+    "method": "method",
+    "policyKind": "policy_kind",
+    "policyVersion": "policy_version",
+    "locale": "locale",
+    "occurredAt": "occurred_at",
+    "clientEventId": "client_event_id",
+    "sourceUrl": "source_url",
+    "email": "email",
+    "ip": "ip",
+    "userAgent": "user_agent",
+}
+NAMES |= {snake: snake for snake in NAMES.values()}
+# Columns of `charter consent export` that belong to the other ledger: not imported.
+FOREIGN = frozenset(
+    {"sequence", "id", "recorded_at", "commitment", "previous_hash", "hash", "processing"}
+)
+TEXTS = ("subject_id", "locale", "client_event_id", "source_url", "email", "ip", "user_agent")
+DERIVED_ID = "import:"  # prefix of the clientEventId derived from a record's content
+
+
+@dataclass
+class Totals:
+    records: int = 0  # read, good or bad: where a resumed import starts again
+    imported: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    problems: list[tuple[int, Problem]] = field(default_factory=list)  # this batch's
+
+
+def records(path: Path, fmt: str, *, skip: int = 0) -> Iterator[tuple[int, Any]]:
+    """(line number, record dict, or a Problem) for each record of the file after the
+    first ``skip``, read as it goes: memory stays flat whatever the file's size."""
+    with path.open("rb") as raw:
+        if fmt == "jsonl":
+            yield from _jsonl(raw, skip)
+        else:
+            yield from _csv(raw, skip)
+
+
+def _jsonl(raw: io.BufferedReader, skip: int) -> Iterator[tuple[int, Any]]:
+    seen = 0
+    for number, line in enumerate(raw, start=1):
+        if not line.strip():
+            continue
+        seen += 1
+        if seen <= skip:
+            continue
+        try:
+            record = json.loads(line)
+        except (UnicodeDecodeError, ValueError) as error:
+            yield number, Problem(None, ErrorCode.INVALID, f"not a JSON object: {error}")
+            continue
+        if not isinstance(record, dict):
+            yield number, Problem(None, ErrorCode.INVALID, "not a JSON object")
+            continue
+        yield number, record
+
+
+def _csv(raw: io.BufferedReader, skip: int) -> Iterator[tuple[int, Any]]:
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.DictReader(text)
+    try:
+        for index, row in enumerate(reader, start=1):
+            if index <= skip:
+                continue
+            number = reader.line_num
+            if None in row or any(value is None for value in row.values()):
+                yield number, Problem(None, ErrorCode.INVALID, "not as many cells as columns")
+                continue
+            yield number, {key: value for key, value in row.items() if value != ""}
+    except UnicodeDecodeError as error:
+        yield reader.line_num + 1, Problem(None, ErrorCode.INVALID, f"not UTF-8: {error}")
+    except csv.Error as error:
+        yield reader.line_num, Problem(None, ErrorCode.INVALID, f"not CSV: {error}")
+
+
+def _decisions(value: Any, problems: Problems) -> list[tuple[str, bool]]:
+    if isinstance(value, str):  # a CSV cell holds them as JSON, as the export writes them
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, list) or not all(
+        isinstance(d, dict)
+        and isinstance(d.get("purpose"), str)
+        and isinstance(d.get("granted"), bool)
+        and set(d) <= {"purpose", "granted", "method"}
+        for d in value
+    ):
+        problems.add(
+            ErrorCode.INVALID,
+            'decisions: a list of {"purpose": text, "granted": true or false}',
+            "decisions",
+        )
+        return []
+    return [(d["purpose"], d["granted"]) for d in value]
+
+
+def _text(fields: dict[str, Any], name: str, problems: Problems) -> str | None:
+    value = fields.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    problems.add(ErrorCode.INVALID, f"{name} must be text", name)
+    return None
+
+
+def _choice(fields: dict[str, Any], name: str, kind: type, default: Any, problems: Problems):
+    value = fields.get(name)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        problems.add(ErrorCode.INVALID, f"{name} must be one of {allowed}", name)
+        return default
+
+
+def _version(value: Any, problems: Problems) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if type(value) is not int or value < 1:
+        problems.add(ErrorCode.INVALID, "policyVersion must be a whole number", "policyVersion")
+        return None
+    return value
+
+
+def _instant(value: Any, problems: Problems) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        problems.add(
+            ErrorCode.INVALID, "occurredAt: an ISO 8601 time with its UTC offset", "occurredAt"
+        )
+        return None
+    return parsed
+
+
+def parse(record: dict[str, Any]) -> tuple[ConsentInput | None, Evidence, Problems]:
+    """A file's record as the input recordConsent takes, with its evidence."""
+    problems = Problems()
+    fields: dict[str, Any] = {}
+    for key, value in record.items():
+        name = NAMES.get(key)
+        if name is not None:
+            fields[name] = value
+        elif key == "processing" and value is not None:
+            problems.add(ErrorCode.INVALID, "processing events are not imported", key)
+        elif key not in FOREIGN:
+            problems.add(ErrorCode.INVALID, f"unknown field {key!r}", key)
+    texts = {name: _text(fields, name, problems) for name in TEXTS}
+    decisions = _decisions(fields.get("decisions"), problems)
+    item = ConsentInput(
+        subject_id=texts["subject_id"] or "",
+        decisions=decisions,
+        method=_choice(fields, "method", ConsentMethod, ConsentMethod.IMPORT, problems),
+        policy_kind=_choice(fields, "policy_kind", PolicyKind, PolicyKind.PRIVACY, problems),
+        policy_version=_version(fields.get("policy_version"), problems),
+        locale=texts["locale"],
+        occurred_at=_instant(fields.get("occurred_at"), problems),
+        client_event_id=texts["client_event_id"] or _derived_id(record),
+        source_url=texts["source_url"],
+        email=texts["email"],
+    )
+    evidence = Evidence(ip=texts["ip"], user_agent=texts["user_agent"])
+    return (None if problems.items else item), evidence, problems
+
+
+def _derived_id(record: dict[str, Any]) -> str:
+    """The same record always gets the same id, so importing it again is a duplicate."""
+    content = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    return DERIVED_ID + hashlib.sha256(content.encode()).hexdigest()[:40]
+
+
+async def import_records(
+    *,
+    tenant: Tenant,
+    actor: str,
+    source: Iterator[tuple[int, Any]],
+    cache: Cache | None,
+    done: Callable[[Totals], Awaitable[None]],
+    start: int = 0,
+) -> Totals:
+    """Import every record of ``source`` (as ``records`` yields them), a batch per
+    transaction; ``done(totals)`` is awaited after each batch is committed, with the
+    problems of that batch. ``start``: the records already done (a resumed import)."""
+    totals = Totals(records=start)
+    versions = await catalog(tenant=tenant, cache=cache)
+    batch: list[tuple[Any, str | None]] = []
+    lines: list[int] = []
+    for number, record in source:
+        totals.records += 1
+        if isinstance(record, Problem):
+            totals.problems.append((number, record))
+        else:
+            item, evidence, problems = parse(record)
+            entry, email = (None, None)
+            if item is not None:
+                entry, email = check(
+                    problems,
+                    item,
+                    tenant=tenant,
+                    catalog=versions,
+                    evidence=evidence,
+                    now=datetime.now(UTC),
+                )
+            if entry is None:
+                totals.problems.extend((number, problem) for problem in problems.items)
+            else:
+                batch.append((entry, email))
+                lines.append(number)
+        if len(batch) >= BATCH or len(totals.problems) >= BATCH:
+            await _commit(tenant, actor, batch, lines, totals, done)
+            batch, lines = [], []
+    await _commit(tenant, actor, batch, lines, totals, done)
+    return totals
+
+
+async def _commit(
+    tenant: Tenant,
+    actor: str,
+    batch: list,
+    lines: list[int],
+    totals: Totals,
+    done: Callable[[Totals], Awaitable[None]],
+) -> None:
+    if batch:
+        events, duplicates = await service.append(
+            tenant=tenant, items=batch, now=datetime.now(UTC), actor=actor, trusted=True
+        )
+        reused = [line for line, event in zip(lines, events, strict=True) if event is None]
+        totals.problems.extend((line, retries.reused("clientEventId")) for line in reused)
+        totals.imported += len(events) - duplicates - len(reused)
+        totals.duplicates += duplicates
+    totals.refused += len({line for line, _ in totals.problems})
+    totals.problems.sort(key=lambda pair: pair[0])
+    await done(totals)
+    totals.problems = []
