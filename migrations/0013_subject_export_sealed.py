@@ -26,7 +26,7 @@ class SealedExportColumn(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('charter', '0011_banner_branding')]
+    dependencies = [('charter', '0012_ledger_checkpoints')]
 
     initial = False
 
