@@ -141,6 +141,9 @@ TENANTS = [
         erasure_promise_days=14,
         says={
             "policy": "Ushbu maxfiylik siyosati faqat Deepen Dasturi uchun amal qiladi. (1.1.3)",
+            "implied": "Dastur xizmatlaridan foydalanish foydalanuvchining ushbu siyosatga va "
+            "unda ko‘rsatilgan shaxsiy ma’lumotlarini qayta ishlash shartlariga so‘zsiz "
+            "roziligini anglatadi.",
             "consent": "2.2.5. Reklama faoliyatini amalga oshirish. / 3.1.1. Foydalanuvchining "
             "roziligi bilan Dastur quyidagi ma’lumotlarni oladi",
             "erasure": "6.2. Ma’muriyat uning yozma asoslantirilgan so‘rovini olgandan keyin 14 "
@@ -170,6 +173,8 @@ TENANTS = [
         authority_clock=(1, "WORKING_DAYS"),
         subjects_clock=True,
         says={
+            "implied": "ИСПОЛЬЗУЯ СЕРВИС, ВЫ ДАЕТЕ СВОЕ СОГЛАСИЕ С ТЕМ, ЧТО ВЫ ПРОЧЛИ, ПОНЯЛИ И "
+            "ПРИНИМАЕТЕ НАСТОЯЩУЮ ПОЛИТИКУ КОНФИДЕНЦИАЛЬНОСТИ.",
             "policy": "Настоящая Политика конфиденциальности («Политика») объясняет какие "
             "персональные данные собираются ... при использовании вами веб-сайта flussonic.kz",
             "consent": "2.4 ... Если вы не хотите получать от нас маркетинговые электронные "
@@ -196,6 +201,9 @@ TENANTS = [
         person_locale=("ru-UZ", "ru"),
         marketing="marketing.communications.email",
         says={
+            "implied": "4.1. ... The User has expressed their consent to such actions, including "
+            "cases where the User applies settings of the software used that do not limit the "
+            "provision of certain information;",
             "policy": "The current version of the Policy is located on the Site on the Internet "
             "at https://influer.uz/pages/2-privacy-policy",
             "consent": "2.1.2. Information services, including mailing of advertising and "
@@ -624,6 +632,42 @@ async def test_consent_recorded_and_marketing_opt_out_honoured(world, tenant):
     state = (await world.gql(STATE, {"s": subject}, token=owner))["consentState"]
     assert {d["purpose"]: d["granted"] for d in state}[tenant.marketing] is False
     assert (await world.gql(VERIFY_LEDGER, token=owner))["verifyConsentLedger"]["ok"]
+
+
+IMPLYING = [tenant for tenant in TENANTS if "implied" in tenant.says]
+
+
+@pytest.mark.parametrize("tenant", IMPLYING, ids=[tenant.slug for tenant in IMPLYING])
+async def test_use_of_the_service_is_not_taken_for_consent(world, tenant):
+    """says["implied"]: the policy claims that using the service is consent. The rule
+    table says otherwise for UZ and KZ (consent.implied = false: an affirmative act), so
+    Charter records no "yes" that way, by any entry point, and says why; a "no" and an
+    affirmative choice are recorded as ever."""
+    owner, site = await tenant_keys(world, tenant)
+    subject = f"browsing-{tenant.slug}"
+    item = {"subjectId": subject, "method": "IMPLIED",
+            "decisions": [{"purpose": "analytics.reporting", "granted": True}]}  # fmt: skip
+    for token, headers in ((site, browser(tenant)), (owner, None)):
+        refused = (await world.gql(RECORD, {"input": item}, token=token, headers=headers))[
+            "recordConsent"
+        ]
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+            (["input", "method"], "IMPLIED_CONSENT_NOT_ALLOWED")
+        ]
+    batch = await world.gql(
+        "mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded "
+        "userErrors { field code } } }",
+        {"i": [item]},
+        token=owner,
+    )
+    assert batch["recordConsents"]["recorded"] == 0
+    assert [e["code"] for e in batch["recordConsents"]["userErrors"]] == [
+        "IMPLIED_CONSENT_NOT_ALLOWED"
+    ]
+    assert (await world.gql(STATE, {"s": subject}, token=owner))["consentState"] == []
+    await consents(world, tenant, site, subject, headers=browser(tenant))  # a real choice
+    state = (await world.gql(STATE, {"s": subject}, token=owner))["consentState"]
+    assert {d["method"] for d in state} == {"BANNER"}
 
 
 @pytest.mark.parametrize("tenant", TENANTS, ids=IDS)
