@@ -83,9 +83,11 @@ def check(
     variables: dict | None,
     max_cost: int = MAX_COST,
     introspection: bool = True,
+    coerce: bool = True,
 ) -> Checked:
     """The checked document; raises Refusal (GRAPHQL_PARSE_FAILED, QUERY_TOO_COMPLEX,
-    GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT)."""
+    GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT). ``coerce=False``: the variables are not
+    known yet (a price asked for before the values are), so they are not checked."""
     if not query:
         raise Refusal([_coded(GraphQLError("no GraphQL query found in the request"))])
     document = _parsed(query)
@@ -109,7 +111,7 @@ def check(
         verdict = _verdict(schema, query, document, introspection=True)
     if verdict:
         raise Refusal(verdict)
-    if operation is not None and operation.variable_definitions:
+    if coerce and operation is not None and operation.variable_definitions:
         _coerce(schema, operation, variables)
     return Checked(document, operation, measured)
 

@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from schema import schema
-from server import backends, logs, site
+from server import backends, graphiql, logs, site
 from server.apq import PersistedQueries
 from server.edge import Pipeline
 from server.fastpath import FastPath
@@ -32,6 +32,8 @@ from tenants.cache import INVALIDATIONS, Cache
 from tenants.live import REVOKED, Hub
 
 log = logging.getLogger("charter")
+
+STOP_SECONDS = 2.0  # for the background tasks to finish once cancelled
 
 
 class CharterApp(Starlette):
@@ -74,8 +76,9 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for task in tasks:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Bounded: a task cancelled while its pub/sub connection was half-open can
+            # take for ever to finish, and a server that cannot stop ignores SIGTERM.
+            await asyncio.wait(tasks, timeout=STOP_SECONDS)
             await app.state.redis.aclose()
             if embedded is not None:
                 embedded.stop()
@@ -88,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route(graphiql.PREFIX + "{name}", graphiql.file, methods=["GET"]),
             *site.routes(),  # the consent banner and the privacy center, under /t/SITE/
         ],
         lifespan=lifespan,

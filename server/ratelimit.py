@@ -100,7 +100,9 @@ class RateLimiter:
     ) -> None:
         # The timeout bounds the whole call: a client's own retries on a dead Redis (redis-py
         # retries with backoff by default) must not stall a request that would fail open.
+        self._redis = redis
         self._script = redis.register_script(_GCRA)
+        self._scripts: dict[str, object] = {}
         self._prefix = prefix
         self._timeout = timeout
 
@@ -120,6 +122,18 @@ class RateLimiter:
         except (RedisError, OSError, TimeoutError) as exc:
             raise RateLimiterUnavailable(f"rate limiter unavailable: {exc!r}") from exc
         return self.decide(checks, raw)
+
+    async def call(self, script: str, keys: list[str], args: list[int]):
+        """Any other script on the limiter's buckets (``server.leases.LEASE``), under the
+        same timeout and failure policy as ``hit_all``."""
+        registered = self._scripts.get(script)
+        if registered is None:
+            registered = self._scripts[script] = self._redis.register_script(script)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await registered(keys=keys, args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise RateLimiterUnavailable(f"rate limiter unavailable: {exc!r}") from exc
 
     def prepare(self, checks: list[tuple[str, Limit]], *, cost: int) -> tuple[list[str], list[int]]:
         """The script's keys and arguments, for a caller that sends it with other commands."""

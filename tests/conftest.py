@@ -65,6 +65,7 @@ async def clean_state(request):
     application.state.cache._owed.clear()
     application.state.cache._owed_keys.clear()
     application.state.pipeline.local.forget_all()  # a flushed Redis publishes nothing
+    application.state.principals.forget_all()  # nor do truncated keys
     application.state.pipeline.leases.clear()
     yield
 

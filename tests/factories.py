@@ -87,3 +87,11 @@ async def publish(api, token: str, version_id: str, effective_at: str | None = N
     result = body["data"]["publishPolicyVersion"]
     assert result["userErrors"] == [], result
     return result["policyVersion"]
+
+
+async def set_plan(app, slug: str, plan: dict) -> None:
+    """The operator's plan for a tenant, as `charter tenant limits` sets it."""
+    from tenants.tenancy import service
+
+    tenant = await service.tenant_by_slug(slug)
+    await service.set_limits(tenant=tenant, cache=app.state.cache, plan=plan)

@@ -9,9 +9,8 @@ from starlette.requests import Request
 
 from server.client_ip import client_ip
 from server.ratelimit import RateLimiter
-from tenants.tenancy.models import Tenant
 from tests.backends import ADMIN_TOKEN
-from tests.factories import create_tenant, error_codes
+from tests.factories import create_tenant, error_codes, set_plan
 
 VIEWER = {"query": "{ viewer { key { id } } }"}
 
@@ -21,10 +20,10 @@ async def post(client, body, token=None, headers=None):
     return await client.post("/graphql", json=body, headers={**auth, **(headers or {})})
 
 
-async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(client, api):
+async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(app, client, api):
     _, alpha = await create_tenant(api, slug="alpha")
     _, bravo = await create_tenant(api, slug="bravo")
-    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.5, 3]})
+    await set_plan(app, "alpha", {"key_rate": [0.5, 3]})
     statuses = [(await post(client, VIEWER, alpha)).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]  # exactly the burst
     refused = await post(client, VIEWER, alpha)
@@ -40,9 +39,9 @@ async def test_a_key_over_its_limit_gets_429_and_others_are_untouched(client, ap
     assert other.status_code == 200 and other.headers["RateLimit"].startswith('"key";r=')
 
 
-async def test_mutations_cost_more_than_reads(client, api):
+async def test_mutations_cost_more_than_reads(app, client, api):
     _, alpha = await create_tenant(api, slug="alpha")
-    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.1, 6]})
+    await set_plan(app, "alpha", {"key_rate": [0.1, 6]})
     mutation = {"query": 'mutation { updateTenant(input: {name: "x"}) { tenant { id } } }'}
     assert (await post(client, mutation, alpha)).status_code == 200  # costs 5 of 6
     assert (await post(client, VIEWER, alpha)).status_code == 200  # costs the last 1
@@ -68,7 +67,7 @@ async def test_the_platform_token_fails_closed_when_the_limiter_cannot_answer(ap
             await dead.aclose()
 
 
-async def test_deep_and_wide_queries_are_refused_before_execution(client, api, queries):
+async def test_deep_and_wide_queries_are_refused_before_execution(app, client, api, queries):
     _, owner = await create_tenant(api, slug="alpha")
     deep = "{ " + "a { " * 20 + "b" + " }" * 20 + " }"
     aliases = "{ " + " ".join(f"a{i}: jurisdictions {{ code }}" for i in range(1000)) + " }"
@@ -80,7 +79,7 @@ async def test_deep_and_wide_queries_are_refused_before_execution(client, api, q
     assert error_codes((await post(client, {"query": wide}, owner)).json()) == ["QUERY_TOO_COMPLEX"]
     costly = "{ subjectRequests(first: 100) { edges { node { timeline { note } } } } breaches(first: 100) { edges { node { clocks { kind } updates { note } } } } }"
     assert "errors" not in (await post(client, {"query": costly}, owner)).json()  # ~2400
-    await Tenant.filter(slug="alpha").update(limits={"max_cost": 1000})  # a smaller plan
+    await set_plan(app, "alpha", {"max_cost": 1000})  # a smaller plan
     body = (await post(client, {"query": costly}, owner)).json()
     assert error_codes(body) == ["QUERY_TOO_COMPLEX"] and "cost" in body["errors"][0]["message"]
 

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from schema import schema
 from schema.costs import MAX_COST
 from schema.documents import Refusal, check
-from tenants.tenancy.models import Tenant
-from tests.factories import create_key, create_tenant, error_codes
+from tests.factories import create_key, create_tenant, error_codes, set_plan
 
 GRAPHQL = schema._schema
 CPU_BUDGET = 0.050  # seconds of this thread's CPU to admit or refuse any document
@@ -211,9 +210,9 @@ async def test_exponential_documents_are_refused_over_http_without_holding_the_l
     assert time.monotonic() - started < 1.0
 
 
-async def test_the_charge_is_read_from_the_table_for_the_operation_run(client, api):
+async def test_the_charge_is_read_from_the_table_for_the_operation_run(app, client, api):
     _, owner = await create_tenant(api, slug="alpha")
-    await Tenant.filter(slug="alpha").update(limits={"key_rate": [0.01, 60]})
+    await set_plan(app, "alpha", {"key_rate": [0.01, 60]})
     batch = {
         "query": "\ufeff,mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded } }",
         "variables": {"i": []},

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import sys
 
 from server import backends
@@ -16,6 +17,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = load_settings()
+    _check_port(args.host, args.port)  # before anything starts, so nothing is left to stop
     asyncio.run(backends.apply_migrations(settings))
     # Uvicorn re-raises SIGTERM once it has shut down; as an exception it lets the
     # `finally` below stop the embedded Redis instead of leaving it running.
@@ -40,6 +42,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raises CommandError when ``host:port`` cannot be listened on, as uvicorn would
+    bind it (SO_REUSEADDR): taken by another server, or not an address of this host."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {reason.lower()}; is another server "
+                "running there? Choose another port with --port"
+            ) from None
 
 
 def _exit_quietly(signum: int, frame: object) -> None:

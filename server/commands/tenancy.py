@@ -192,8 +192,7 @@ def cmd_tenant_limits(args: argparse.Namespace) -> None:
                 plan[name] = [float(rate), int(burst or max(1, int(float(rate) * 2)))]
         if args.max_cost:
             plan["max_cost"] = args.max_cost
-        tenant.limits = plan
-        await tenant.save(update_fields=["limits"])
+        await service.set_limits(tenant=tenant, cache=cache, plan=plan)
         print(f"{tenant.slug}: {plan}")
 
     with_backends(load_settings(), work)

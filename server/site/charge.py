@@ -54,7 +54,9 @@ def _units(document: str | None) -> int:
     if not document:
         return 1
     try:
-        checked = documents.check(schema._schema, document, operation_name=None, variables=None)
+        checked = documents.check(
+            schema._schema, document, operation_name=None, variables=None, coerce=False
+        )
         return checked.measured.charge
     except documents.Refusal:
         return 1

@@ -9,11 +9,11 @@ from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
 from tenants.chunks import paced
-from tenants.consent import decisions, grouping, ledger, retries, writes
+from tenants.consent import decisions, grouping, ledger, lookup, retries, writes
 from tenants.consent.decisions import Decision
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
-from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.consent.models import ConsentEvent
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
 from tenants.paging import Page, Window, keyset_page
 from tenants.policies.catalog import Catalog, catalog
@@ -206,13 +206,11 @@ async def consent_state(
     *, tenant: Tenant, subject_id: str, cache: Cache | None = None
 ) -> list[Decision]:
     """The subject's latest decision per purpose, as read now (``decisions``)."""
-    rows = (
-        await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
-    )
+    rows, (restricted, objected) = await lookup.state_of(tenant=tenant, subject_id=subject_id)
     if not rows:  # a restriction or objection still shows (decisions.standing_only)
         return await decisions.standing_only(tenant=tenant, subject_id=subject_id)
     versions = await catalog(tenant=tenant, cache=cache)
-    found = (await decisions.standing(tenant=tenant, subject_ids=[subject_id])).get(subject_id)
+    found = decisions.Standing(restricted=restricted, objected=objected)
     now = datetime.now(UTC)
     return [
         decisions.read(
@@ -222,7 +220,7 @@ async def consent_state(
             kind=PolicyKind(row.policy_kind),
             version=row.policy_version,
             method=ConsentMethod(row.method),
-            standing=found or decisions.Standing(),
+            standing=found,
             versions=versions,
             now=now,
         )

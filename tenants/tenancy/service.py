@@ -209,6 +209,16 @@ async def _domains_of(tenant: Tenant) -> tuple[str, ...]:
     )
 
 
+async def set_limits(*, tenant: Tenant, cache: Cache, plan: dict) -> Tenant:
+    """The operator sets the tenant's plan (``Tenant.limits``: rates and query cost). The
+    generation bump makes every server drop the tenant's keys it holds in memory, whose
+    plan they carry (server.principals)."""
+    tenant.limits = plan
+    await tenant.save(update_fields=["limits"])
+    await cache.bump(tenant.id)
+    return tenant
+
+
 async def tenant_by_slug(slug: str) -> Tenant | None:
     return await Tenant.get_or_none(slug=slug)
 

