@@ -5,6 +5,8 @@ that do not coerce, GRAPHQL_VALIDATION_FAILED for a rule broken; the same over H
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import create_tenant, error_codes
 from tests.servers import serve
 from tests.test_gate_websocket import Socket
@@ -28,6 +30,11 @@ CASES = [
     ),
 ]
 MEDIA = ("application/json", "application/graphql-response+json")
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts from empty tables (conftest.clean_state), its server included."""
 
 
 async def test_each_kind_of_bad_request_has_apollos_code_over_http_and_websocket(settings):

@@ -5,12 +5,19 @@ where introspection is open to all (in production GraphiQL is not served at all)
 
 from __future__ import annotations
 
+import pytest
+
 from schema import schema
 from server import graphiql
 from tests import node
 from tests.conftest import Api
 from tests.factories import create_tenant
 from tests.servers import serve
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts from empty tables (conftest.clean_state), its server included."""
 
 
 async def test_graphiql_works_offline_and_forgets_the_key(settings):
