@@ -37,9 +37,10 @@ async def complete(
     subjects = set(covered.subjects)
     kind = RequestType(request.type)
     if kind in (RequestType.ACCESS, RequestType.PORTABILITY):
-        request.export = await export.build(
+        document = await export.build(
             tenant=tenant, scope=covered, proof=request.identity_proof, now=now
         )
+        request.export = export.seal(document)
     elif kind == RequestType.ERASURE:
         return await _erase(tenant=tenant, actor=actor, request=request, scope=covered, now=now)
     elif kind == RequestType.WITHDRAW_CONSENT:
