@@ -150,6 +150,8 @@ class CharterGraphQL(GraphQL):
     async def get_sub_response(self, request: Request) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = negotiate(request.headers.get("accept"))
+        if request.method == "GET":  # an answer a cache may keep: it depends on Accept
+            sub_response.headers["Vary"] = "Accept"
         return sub_response
 
     async def parse_http_body(

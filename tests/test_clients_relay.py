@@ -208,3 +208,16 @@ async def test_a_node_the_key_may_not_read_is_null(api):
     assert found["data"]["node"] == {"__typename": "AuditEntry", "id": entry["id"]}
     _, editor = await create_key(api, owner, name="editor", role="EDITOR")
     assert (await api(NODE, {"id": entry["id"]}, token=editor))["data"]["node"] is None
+
+
+def test_nodes_are_priced_as_a_list_of_their_cap():
+    from schema.documents import check
+
+    def cost(query: str) -> int:
+        return check(GRAPH, query, operation_name=None, variables=None).measured.cost
+
+    one = cost('{ node(id: "x") { id } }')
+    many = cost('{ nodes(ids: ["x"]) { id } }')
+    assert one == 5 + 1 and many == 5 + MAX_IDS * 1
+    deep = "{ nodes(ids: []) { ... on Breach { clocks { kind } updates { note } } } }"
+    assert cost(deep) > MAX_IDS * 2

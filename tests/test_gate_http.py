@@ -236,8 +236,24 @@ SHAPES = st.fixed_dictionaries(
         "language": st.sampled_from([None, "ru", "en;q=0.5"]),
         "extra": st.sampled_from([None, "locale", "version", "bad-version"]),
         "origin": st.sampled_from([None, "https://acme.example"]),
+        "hashed": st.booleans(),  # Apollo's persisted queries: the hash, not the document
+        # If-None-Match made from the ETag the first answer carried (RFC 9110 §13.1.2)
+        "validator": st.sampled_from([None, "strong", "weak", "list", "star", "other"]),
     }
 )
+
+
+def _validator(kind: str | None, etag: str | None) -> dict:
+    tag = etag or '"none"'
+    value = {
+        None: None,
+        "strong": tag,
+        "weak": f"W/{tag}",
+        "list": f'"x", W/"y",{tag}',
+        "star": "*",
+        "other": '"other", W/"another"',
+    }[kind]
+    return {"If-None-Match": value} if value else {}
 
 
 def _request(shape: dict) -> tuple[str, dict, dict]:
@@ -267,7 +283,13 @@ def _request(shape: dict) -> tuple[str, dict, dict]:
     body = {"query": document, "variables": variables}
     if shape["operation"] is not None:
         body["operationName"] = shape["operation"]
-    return shape["method"], body, headers
+    register = None
+    if shape["hashed"]:
+        digest = hashlib.sha256(document.encode()).hexdigest()
+        extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+        register = {**body, "extensions": extensions}
+        body = {k: v for k, v in register.items() if k != "query"}
+    return shape["method"], body, headers, register
 
 
 COMPARED = (
@@ -283,6 +305,8 @@ COMPARED = (
 async def _answer(client, method, body, headers):
     if method == "GET":
         params = {**body, "variables": json.dumps(body["variables"])}
+        if "extensions" in body:
+            params["extensions"] = json.dumps(body["extensions"])
         answer = await client.get("/graphql", params=params, headers=headers)
     else:
         answer = await post(client, body, headers=headers)
@@ -306,17 +330,24 @@ async def test_the_fast_path_answers_only_what_the_gate_would(app, client, api):
     pipeline.handle = counted
 
     @hypothesis_settings(
-        max_examples=90, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     @given(SHAPES)
     def check(shape):
-        method, body, headers = _request(shape)
+        method, body, headers, register = _request(shape)
 
         async def both():
+            nonlocal headers
             fast.enabled = False
             try:
+                if register is not None:  # the hash known, as after Apollo's first try
+                    await post(client, register)
                 usual = await _answer(client, method, body, headers)  # fills the caches
-                await _answer(client, method, body, headers)
+                if shape["validator"]:
+                    headers = {**headers, **_validator(shape["validator"], usual[2]["etag"])}
+                    usual = await _answer(client, method, body, headers)  # conditional
+                else:
+                    await _answer(client, method, body, headers)
             finally:
                 fast.enabled = True
             await _answer(client, method, body, headers)
@@ -324,18 +355,22 @@ async def test_the_fast_path_answers_only_what_the_gate_would(app, client, api):
             shortcut = await _answer(client, method, body, headers)  # from memory now
             if len(usual_road) == before:
                 shortcuts.append(shape)
+                if shortcut[0] == 304:
+                    revalidated.append(shape)
             return usual, shortcut
 
         usual, shortcut = asyncio.run_coroutine_threadsafe(both(), loop).result()
         compared.append(shape)
         assert shortcut == usual, (shape, usual, shortcut)
 
-    shortcuts = []
+    shortcuts, revalidated = [], []
     try:
         await loop.run_in_executor(None, check)
     finally:
         pipeline.handle = handle
-    assert len(compared) >= 90
+    assert len(compared) >= 120
     assert len(shortcuts) >= 5  # the comparison saw the fast path answer, not only decline
     # ... including the shape real clients send: the operation named, GET and POST
     assert {s["method"] for s in shortcuts if s["operation"] == "Read"} == {"GET", "POST"}
+    assert any(s["hashed"] and s["validator"] for s in shortcuts)
+    assert {s["validator"] for s in revalidated} >= {"weak", "list"}  # 304s, weakly compared

@@ -7,7 +7,10 @@ import hashlib
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from server.http_spec import none_match
 from tests.factories import create_draft, create_tenant, error_codes, publish
 
 NAMED = "query ReadPolicy($site: String!) { publishedPolicy(site: $site) { version title } }"
@@ -141,3 +144,41 @@ async def test_each_representation_has_its_own_etag(client, published):
         headers={"Accept": GRAPHQL_RESPONSE, "If-None-Match": tags["application/json"]},
     )
     assert crossed.status_code == 200
+
+
+async def test_every_get_answer_varies_on_accept(client, api):
+    _, owner = await create_tenant(api, slug="acme")
+    for headers in ({}, {"Authorization": f"Bearer {owner}"}):
+        answer = await client.get("/graphql", params={"query": "{ __typename }"}, headers=headers)
+        assert answer.status_code == 200 and answer.headers["Vary"] == "Accept", headers
+    # uncached, and an error, and a cached read: all say so
+    error = await client.get("/graphql", params={"query": "{ nope }"})
+    assert "Accept" in error.headers["Vary"]
+
+
+TAGS = st.text(alphabet="abcdef0123456789", min_size=1, max_size=12)
+
+
+@given(
+    etag=TAGS,
+    others=st.lists(TAGS, max_size=4),
+    weak=st.lists(st.booleans(), min_size=5, max_size=5),
+    spaces=st.sampled_from(["", " ", "  "]),
+    include=st.booleans(),
+    position=st.integers(min_value=0, max_value=4),
+)
+def test_if_none_match_is_weak_comparison_over_a_list(
+    etag, others, weak, spaces, include, position
+):
+    """RFC 9110 §13.1.2 generated: a list matches when any member's opaque tag is the
+    current one, W/ or not, wherever it stands and however it is spaced."""
+    others = [tag for tag in others if tag != etag]
+    members = list(others)
+    if include:
+        members.insert(min(position, len(members)), etag)
+    rendered = [f'{"W/" if weak[i] else ""}"{tag}"' for i, tag in enumerate(members)]
+    header = f"{spaces},{spaces}".join(rendered)
+    assert none_match(header, etag) is (include and bool(members))
+    # a malformed tail: what came before still counts, nothing after it does
+    assert none_match(header + ', "', etag) is (include and bool(members))
+    assert none_match("*", etag) is True

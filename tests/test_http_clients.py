@@ -12,7 +12,7 @@ import pytest
 
 from tests import node
 from tests.conftest import Api
-from tests.factories import create_draft, create_tenant, publish
+from tests.factories import create_draft, create_key, create_tenant, publish
 from tests.servers import serve
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -27,11 +27,13 @@ async def charter(settings):
         # One tenant for Apollo, one for the page: a bucket each. Names of their own: on
         # PostgreSQL the server shares the database with the in-process tests.
         sites = {}
-        for use in ("apollo", "page"):
+        for use in ("apollo", "page", "keyed"):
             slug = f"{use}{uuid.uuid4().hex[:8]}"
             _, owner = await create_tenant(api, slug=slug, domains=[f"{slug}.example"])
             await publish(api, owner, (await create_draft(api, owner))["id"])
             sites[use] = slug
+            if use == "keyed":
+                _, http.publishable = await create_key(api, owner, name="site", publishable=True)
         http.sites = sites
         yield http
 
@@ -83,9 +85,12 @@ async def test_a_page_on_a_tenants_domain_reads_ratelimit_and_retry_after(charte
         json.dumps(
             {
                 "hostRules": "MAP *.example 127.0.0.1",
-                "page": f"http://{charter.sites['page']}.example:{port}/healthz",
+                "page": f"http://{charter.sites['keyed']}.example:{port}/healthz",
+                "stranger": f"http://stranger.example:{port}/healthz",
                 "graphql": f"http://charter.example:{port}/graphql",
-                "site": charter.sites["page"],
+                "site": charter.sites["page"],  # its bucket: drained by this page
+                "otherSite": charter.sites["keyed"],
+                "key": charter.publishable,
             }
         ),
     )
@@ -102,3 +107,8 @@ async def test_a_page_on_a_tenants_domain_reads_ratelimit_and_retry_after(charte
     assert refused["rateLimit"].startswith('"public";r=0')
     ok = seen["answers"][0]
     assert ok["status"] == 200 and ok["etag"], seen
+    # The publishable key works from its tenant's page (its Authorization preflight
+    # passes there) and not from a stranger's (the preflight fails: fetch rejects).
+    assert seen["ownSite"]["withKey"] == {"status": 200, "code": None}, seen["ownSite"]
+    assert "failed" in seen["stranger"]["withKey"], seen["stranger"]
+    assert seen["stranger"]["anonymous"] == {"status": 200, "code": None}  # origin-free

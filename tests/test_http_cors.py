@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from server.cors import origin_allowed
 from server.settings import Rate
+from tenants.tenancy.principal import Principal
 from tests.factories import create_draft, create_key, create_tenant, error_codes, publish
 from tests.test_consent import grant, publish_policy
 
@@ -186,3 +191,21 @@ async def test_refusals_carry_cors_headers_when_the_origin_is_allowed(app, clien
     )
     assert unsupported.status_code == 415
     assert unsupported.headers["Access-Control-Allow-Origin"] == "https://acme.example"
+
+
+@given(
+    scheme=st.sampled_from(["https", "http", "HTTPS", "ftp", "wss"]),
+    host=st.sampled_from(["acme.example", "www.acme.example", "ACME.example", "evil.example"]),
+    port=st.sampled_from([None, 443, 80, 8080, 8443]),
+    strict=st.booleans(),
+)
+def test_which_origins_a_key_trusts(scheme, host, port, strict):
+    """The origin rule generated (server.cors.trusted_site): in production a tenant's
+    domain is trusted over https on the default port only; outside it, any http(s)."""
+    origin = f"{scheme}://{host}" + (f":{port}" if port else "")
+    lowered = scheme.lower()
+    secure_default = lowered == "https" and port in (None, 443)
+    web = lowered in ("http", "https")
+    expected = (secure_default if strict else web) and host != "evil.example"
+    principal = Principal(key=SimpleNamespace(publishable=True))  # what the gate reads
+    assert origin_allowed(principal, origin, ["acme.example"], strict=strict) is expected

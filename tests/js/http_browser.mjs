@@ -45,6 +45,28 @@ try {
     }
     return { preflighted, answers };
   }, config);
+  // A publishable key: honoured from its tenant's page, refused elsewhere (its preflight
+  // fails there, so the page sees nothing); anonymous reads work from anywhere.
+  const keyed = async ({ graphql, site, key }) => {
+    const query = "query Read($site: String!) { publishedPolicy(site: $site) { version } }";
+    const body = JSON.stringify({ query, variables: { site }, operationName: "Read" });
+    const attempt = async (headers) => {
+      try {
+        const response = await fetch(graphql, { method: "POST", headers, body });
+        const json = await response.json();
+        return { status: response.status, code: json.errors?.[0]?.extensions?.code ?? null };
+      } catch (error) {
+        return { failed: String(error) };
+      }
+    };
+    return {
+      withKey: await attempt({ "Content-Type": "application/json", Authorization: `Bearer ${key}` }),
+      anonymous: await attempt({ "Content-Type": "application/json" }),
+    };
+  };
+  seen.ownSite = await page.evaluate(keyed, { ...config, site: config.otherSite });
+  await page.goto(config.stranger);
+  seen.stranger = await page.evaluate(keyed, { ...config, site: config.otherSite });
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();
