@@ -150,10 +150,11 @@ async def _ready(process: asyncio.subprocess.Process, base: str, probe: str, log
     raise RuntimeError(f"server did not come up on {base}")
 
 
-def charter_server(env: dict[str, str]) -> contextlib.AbstractAsyncContextManager:
-    """`charter serve`, one worker: uvicorn runs in that very process."""
+def charter_server(env: dict[str, str], workers: int = 1) -> contextlib.AbstractAsyncContextManager:
+    """`charter serve`; with one worker, uvicorn runs in that very process."""
     port = free_port()
-    return spawned([CHARTER, "serve", "--port", str(port)], env, port, "/healthz")
+    argv = [CHARTER, "serve", "--port", str(port), "--workers", str(workers)]
+    return spawned(argv, env, port, "/healthz")
 
 
 def raw_server(body_bytes: int) -> contextlib.AbstractAsyncContextManager:

@@ -17,7 +17,7 @@ from schema.permissions import require
 from schema.tell import tell
 from tenants import live
 from tenants.policies.locales import preferred
-from tenants.subject_requests import service, verification
+from tenants.subject_requests import export, service, verification
 from tenants.subject_requests.models import CLOSED
 from tenants.subject_requests.models import SubjectRequest as RequestRow
 from tenants.tenancy.roles import Capability
@@ -52,7 +52,14 @@ class SubjectRequest(Node):
     overdue: bool
     days_left: int
     timeline: list[RequestEvent]
-    export: JSON | None
+    sealed_export: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="ACCESS and PORTABILITY, once COMPLETED: the copy of the person's data "
+        "(charter.subject-export/1), stored encrypted and opened only when asked for."
+    )
+    def export(self) -> JSON | None:
+        return export.opened(self.sealed_export)
 
     @classmethod
     def of(cls, row: RequestRow) -> SubjectRequest:
@@ -76,7 +83,7 @@ class SubjectRequest(Node):
                 RequestEvent(at=e.at, status=e.status, note=e.note, actor=e.actor)
                 for e in getattr(row, "loaded_timeline", [])
             ],
-            export=row.export,
+            sealed_export=row.export,
         )
 
 

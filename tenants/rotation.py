@@ -12,6 +12,7 @@ from tenants import crypto
 from tenants.outbound.models import OutboxMessage, WebhookEndpoint
 from tenants.outbound.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
 from tenants.outbound.webhooks import SECRET_PURPOSE
+from tenants.subject_requests import export
 from tenants.subject_requests.models import SubjectRequest
 from tenants.subject_requests.service import EMAIL_PURPOSE as REQUEST_EMAIL
 from tenants.subjects.assertions import SECRET_PURPOSE as ASSERTION_SECRET
@@ -24,6 +25,7 @@ CHUNK = 500
 SEALED: tuple[tuple[type[Model], str, str], ...] = (
     (SubjectContact, "email", CONTACT_EMAIL),
     (SubjectRequest, "email", REQUEST_EMAIL),
+    (SubjectRequest, "export", export.EXPORT_PURPOSE),
     (OutboxMessage, "recipient", RECIPIENT_PURPOSE),
     (OutboxMessage, "payload", PAYLOAD_PURPOSE),
     (WebhookEndpoint, "secret", SECRET_PURPOSE),
@@ -33,7 +35,7 @@ SEALED: tuple[tuple[type[Model], str, str], ...] = (
 
 async def rotate() -> dict[str, int]:
     """How many values each column had re-sealed."""
-    counts = {}
+    counts = {"subject_request.export (was plain)": await export.seal_legacy()}
     for model, column, purpose in SEALED:
         counts[f"{model._meta.db_table}.{column}"] = await _rotate(model, column, purpose)
     return counts

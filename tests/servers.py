@@ -39,6 +39,7 @@ async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            http.server_pid = process.pid  # its main thread runs the loop (tests/lag.py)
             for _ in range(300):
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get("/healthz")).status_code == 200:

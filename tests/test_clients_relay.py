@@ -65,6 +65,13 @@ HOSTILE = [
         json.dumps(["2026-01-01T00:00:00", str(uuid.uuid4())]).encode()
     ).decode(),
     base64.urlsafe_b64encode(json.dumps({"a": 1, "b": 2}).encode()).decode(),
+    # the calendar's ends, a day's offset past them: no database stores such a moment
+    base64.urlsafe_b64encode(
+        json.dumps(["0001-01-01T00:00:00+14:00", str(uuid.uuid4())]).encode()
+    ).decode(),
+    base64.urlsafe_b64encode(
+        json.dumps(["9999-12-31T23:59:59-14:00", str(uuid.uuid4())]).encode()
+    ).decode(),
     base64.urlsafe_b64encode(json.dumps(["[" * 3000, "x"]).encode()).decode()[:150],
 ]
 
@@ -208,3 +215,16 @@ async def test_a_node_the_key_may_not_read_is_null(api):
     assert found["data"]["node"] == {"__typename": "AuditEntry", "id": entry["id"]}
     _, editor = await create_key(api, owner, name="editor", role="EDITOR")
     assert (await api(NODE, {"id": entry["id"]}, token=editor))["data"]["node"] is None
+
+
+def test_nodes_are_priced_as_a_list_of_their_cap():
+    from schema.documents import check
+
+    def cost(query: str) -> int:
+        return check(GRAPH, query, operation_name=None, variables=None).measured.cost
+
+    one = cost('{ node(id: "x") { id } }')
+    many = cost('{ nodes(ids: ["x"]) { id } }')
+    assert one == 5 + 1 and many == 5 + MAX_IDS * 1
+    deep = "{ nodes(ids: []) { ... on Breach { clocks { kind } updates { note } } } }"
+    assert cost(deep) > MAX_IDS * 2

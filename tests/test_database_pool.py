@@ -18,7 +18,9 @@ def test_postgres_pool_skips_the_reset_query_and_sqlite_is_untouched(tmp_path) -
     assert connection["credentials"]["reset"] is backends.keep_session
     assert connection["credentials"]["application_name"] == "charter"
     embedded = Settings.from_env(tb.environment("embedded", str(tmp_path)))
-    assert backends.tortoise_config(embedded)["connections"]["default"].startswith("sqlite://")
+    sqlite = backends.tortoise_config(embedded)["connections"]["default"]
+    assert sqlite["engine"] == backends.SQLITE_ENGINE  # BEGIN IMMEDIATE, no asyncpg options
+    assert "reset" not in sqlite["credentials"]
 
 
 @pytest.mark.skipif(tb.BACKEND != "postgres", reason="the pool is asyncpg's")

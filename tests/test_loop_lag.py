@@ -1,6 +1,9 @@
 """No request holds the event loop: a real `charter serve` keeps answering `/healthz` within
-100 ms while hostile requests run (pathological Markdown, quadratic diffs, the largest
-consent batches, breach notices for 10,000 listed and 10,000 affected people)."""
+100 ms of loop time while hostile requests run (pathological Markdown, quadratic diffs, the
+largest consent batches, breach notices for 10,000 listed and 10,000 affected people).
+Loop time is the answer's wall time less the scheduler's waits (tests/lag.py), so a busy
+machine does not fail it and a loop held by computing or blocking always does
+(tests/test_walk_lag_probe.py proves the probe sees both)."""
 
 from __future__ import annotations
 
@@ -123,18 +126,18 @@ async def test_hostile_requests_never_hold_the_loop(server):
     answers: dict[str, dict] = {}
     lags: dict[str, str] = {}
 
-    with probing(str(http.base_url)) as probe:
-        # An idle second first: what the machine adds by itself (other processes on two
-        # cores delay any probe) is not lag a request caused, and is allowed on top.
+    with probing(str(http.base_url), http.server_pid) as probe:
+        assert probe.attributed  # the server's scheduler waits are known, so taken out
+        # An idle second first, for the report: what the machine adds by itself.
         await asyncio.sleep(1.0)
-        noise = max(probe.samples, default=0.0)
+        noise = max((sample.wall for sample in probe.samples), default=0.0)
 
         async def timed(name: str, body: bytes) -> None:
             before = len(probe.samples)
             response = await http.post("/graphql", content=body, headers=headers)
             assert response.status_code == 200, (name, response.text[:500])
             answers[name] = response.json()
-            window = probe.samples[before:]
+            window = [sample.stall for sample in probe.samples[before:]]
             lags[name] = f"{max(window, default=0) * 1000:.0f} ms over {len(window)} probes"
 
         for index, body in enumerate(batches):
@@ -148,7 +151,7 @@ async def test_hostile_requests_never_hold_the_loop(server):
             ),
         )
     report = "; ".join(f"{name}: {lag}" for name, lag in lags.items())
-    print(f"loop lag: {probe.summary()}, idle worst {noise * 1000:.0f} ms | {report}")
+    print(f"loop lag: {probe.summary()}, idle wall worst {noise * 1000:.0f} ms | {report}")
 
     # Every hostile request ended in a clear answer: rendered fine, or a stable code.
     for name in ("draft of 600 KB of '!['", "draft of 1 MB of '['"):
@@ -165,6 +168,6 @@ async def test_hostile_requests_never_hold_the_loop(server):
         answers["notify 10,000 listed people"]["data"]["notifyBreachSubjects"]["queued"] == 10_000
     )
     assert answers["notify all 10,000 affected"]["data"]["notifyBreachSubjects"]["queued"] == 10_000
-    assert probe.worst < LAG_LIMIT + noise, (
-        f"the loop was held: {probe.summary()}, idle worst {noise * 1000:.0f} ms | {report}"
-    )
+    # The stall, not the wall time: a probe the kernel kept waiting (two cores, five
+    # engineers) is not a loop a request held; computing or blocking on it is.
+    assert probe.worst < LAG_LIMIT, f"the loop was held: {probe.summary()} | {report}"

@@ -212,6 +212,8 @@ MATRIX = {
     ),
     "breaches": ("{ breaches { edges { cursor } } }", _nothing, READERS),
     "breach": ("query($id: ID!) { breach(id: $id) { id } }", _breach, READERS),
+    "node": ("query($id: ID!) { node(id: $id) { id } }", _breach, READERS),
+    "nodes": ("query($id: ID!) { nodes(ids: [$id]) { id } }", _breach, READERS),
     "reportBreach": (
         BREACH.replace("breach { id }", "breach { id } userErrors { code }"),
         _nothing,

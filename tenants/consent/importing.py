@@ -17,20 +17,23 @@ duplicates.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tenants.cache import Cache
-from tenants.consent import retries, service
+from tenants.chunks import paced
+from tenants.consent import ledger, retries, service
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
+from tenants.consent.models import ConsentChainHead
 from tenants.errors import ErrorCode, Problem, Problems
 from tenants.policies.catalog import catalog
 from tenants.policies.kinds import PolicyKind
@@ -224,26 +227,24 @@ def _derived_id(record: dict[str, Any]) -> str:
     return DERIVED_ID + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-async def import_records(
-    *,
-    tenant: Tenant,
-    actor: str,
-    source: Iterator[tuple[int, Any]],
-    cache: Cache | None,
-    done: Callable[[Totals], Awaitable[None]],
-    start: int = 0,
-) -> Totals:
-    """Import every record of ``source`` (as ``records`` yields them), a batch per
-    transaction; ``done(totals)`` is awaited after each batch is committed, with the
-    problems of that batch. ``start``: the records already done (a resumed import)."""
-    totals = Totals(records=start)
-    versions = await catalog(tenant=tenant, cache=cache)
-    batch: list[tuple[Any, str | None]] = []
-    lines: list[int] = []
-    for number, record in source:
-        totals.records += 1
+@dataclass
+class _Batch:
+    items: list[tuple[Any, str | None]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    problems: list[tuple[int, Problem]] = field(default_factory=list)
+    records: int = 0  # records read when the batch was cut
+
+
+async def _batches(
+    source: Iterator[tuple[int, Any]], tenant: Tenant, versions: Any, start: int
+) -> AsyncIterator[_Batch]:
+    """Records checked (``intake.check``) and grouped a batch at a time; the event loop
+    gets a turn every hundred records, so the batch before is written meanwhile."""
+    batch, records = _Batch(), start
+    async for number, record in paced(source):
+        records += 1
         if isinstance(record, Problem):
-            totals.problems.append((number, record))
+            batch.problems.append((number, record))
         else:
             item, evidence, problems = parse(record)
             entry, email = (None, None)
@@ -257,34 +258,96 @@ async def import_records(
                     now=datetime.now(UTC),
                 )
             if entry is None:
-                totals.problems.extend((number, problem) for problem in problems.items)
+                batch.problems.extend((number, problem) for problem in problems.items)
             else:
-                batch.append((entry, email))
-                lines.append(number)
-        if len(batch) >= BATCH or len(totals.problems) >= BATCH:
-            await _commit(tenant, actor, batch, lines, totals, done)
-            batch, lines = [], []
-    await _commit(tenant, actor, batch, lines, totals, done)
+                batch.items.append((entry, email))
+                batch.lines.append(number)
+        if len(batch.items) >= BATCH or len(batch.problems) >= BATCH:
+            batch.records = records
+            yield batch
+            batch = _Batch()
+    batch.records = records
+    yield batch
+
+
+async def import_records(
+    *,
+    tenant: Tenant,
+    actor: str,
+    source: Iterator[tuple[int, Any]],
+    cache: Cache | None,
+    done: Callable[[Totals], Awaitable[None]],
+    start: int = 0,
+) -> Totals:
+    """Import every record of ``source`` (as ``records`` yields them), a batch per
+    transaction; ``done(totals)`` is awaited after each batch is committed, with the
+    problems of that batch. ``start``: the records already done (a resumed import).
+
+    A pipeline: while the database writes one batch, the next is checked and chained
+    onto the head that batch will leave (``ledger.prelink``); should the head be other
+    by then (another writer, a repeated record), the batch is chained again in its
+    transaction, so the pipeline only ever saves time."""
+    totals = Totals(records=start)
+    versions = await catalog(tenant=tenant, cache=cache)
+    expected: tuple[int, str | None] | None = None
+    pending: asyncio.Future | None = None
+    try:
+        async for batch in _batches(source, tenant, versions, start):
+            if expected is None and pending is not None:
+                await pending  # the head that batch leaves is known only once it is written
+                pending = None
+            if expected is None:
+                expected = await _head(tenant)
+            prelinked = None
+            if batch.items:
+                prelinked = await ledger.prelink(
+                    tenant=tenant,
+                    entries=[entry for entry, _ in batch.items],
+                    after=expected,
+                    now=datetime.now(UTC),
+                )
+                expected = prelinked.head if prelinked is not None else None
+            if pending is not None:
+                await pending
+            pending = asyncio.ensure_future(_commit(tenant, actor, batch, prelinked, totals, done))
+        if pending is not None:
+            await pending
+            pending = None
+    finally:
+        if pending is not None:  # stopped by an error: the batch in flight is not wanted
+            pending.cancel()
     return totals
+
+
+async def _head(tenant: Tenant) -> tuple[int, str | None]:
+    head = await ConsentChainHead.get_or_none(tenant_id=tenant.id)
+    return (head.sequence, head.hash) if head is not None else (0, None)
 
 
 async def _commit(
     tenant: Tenant,
     actor: str,
-    batch: list,
-    lines: list[int],
+    batch: _Batch,
+    prelinked: ledger.Prelinked | None,
     totals: Totals,
     done: Callable[[Totals], Awaitable[None]],
 ) -> None:
-    if batch:
+    problems = list(batch.problems)
+    if batch.items:
         events, duplicates = await service.append(
-            tenant=tenant, items=batch, now=datetime.now(UTC), actor=actor, trusted=True
+            tenant=tenant,
+            items=batch.items,
+            now=datetime.now(UTC),
+            actor=actor,
+            trusted=True,
+            prelinked=prelinked,
         )
-        reused = [line for line, event in zip(lines, events, strict=True) if event is None]
-        totals.problems.extend((line, retries.reused("clientEventId")) for line in reused)
+        reused = [line for line, event in zip(batch.lines, events, strict=True) if event is None]
+        problems.extend((line, retries.reused("clientEventId")) for line in reused)
         totals.imported += len(events) - duplicates - len(reused)
         totals.duplicates += duplicates
-    totals.refused += len({line for line, _ in totals.problems})
-    totals.problems.sort(key=lambda pair: pair[0])
+    totals.records = batch.records
+    totals.refused += len({line for line, _ in problems})
+    totals.problems = sorted(problems, key=lambda pair: pair[0])
     await done(totals)
     totals.problems = []

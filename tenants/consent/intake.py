@@ -87,6 +87,21 @@ def check(
     if not item.decisions:
         problems.add(ErrorCode.REQUIRED, "record at least one decision", *path, "decisions")
     validation.unique(problems, [purpose for purpose, _ in item.decisions], *path, "decisions")
+    if item.method == ConsentMethod.IMPLIED and any(granted for _, granted in item.decisions):
+        # Use of a site stands for consent only where every jurisdiction of the tenant
+        # says so (the rule table's `consent.implied`), as the banner's model is chosen.
+        refusing = [
+            code
+            for code in tenant.jurisdictions
+            if code in JURISDICTIONS and not JURISDICTIONS[code].implied_consent
+        ]
+        if refusing:
+            problems.add(
+                ErrorCode.IMPLIED_CONSENT_NOT_ALLOWED,
+                f"use of the site is not consent under {', '.join(refusing)}: ask for it",
+                *path,
+                "method",
+            )
     if version is not None:
         for index, (purpose, _) in enumerate(item.decisions):
             if purpose not in version.purposes:

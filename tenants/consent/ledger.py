@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from tenants import ids
+from tenants.chunks import paced
 from tenants.consent import chain, encoding
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentChainHead, ConsentEvent
@@ -139,6 +140,34 @@ class Linker:
         )
         head.sequence, head.hash = sequence, digest
         return event
+
+
+@dataclass(frozen=True)
+class Prelinked:
+    """Events chained ahead of their transaction, onto the head ``after`` as it was
+    expected to be (an import chains its next batch while the database writes this one).
+    ``service.append`` uses them as they are only when the head it locks is that head and
+    no item repeats a stored event; otherwise it chains the items again."""
+
+    after: tuple[int, str | None]
+    rows: list[EventRow]
+
+    @property
+    def head(self) -> tuple[int, str | None]:
+        return (self.rows[-1].sequence, self.rows[-1].hash) if self.rows else self.after
+
+
+async def prelink(
+    *, tenant: Tenant, entries: list[Entry], after: tuple[int, str | None], now: datetime
+) -> Prelinked | None:
+    """``entries`` chained onto ``after``; None when two of them share a clientEventId
+    (the second is a retry of the first: only ``service.append`` decides that)."""
+    ids = [entry.client_event_id for entry in entries if entry.client_event_id]
+    if len(set(ids)) != len(ids):
+        return None
+    head = ConsentChainHead(tenant_id=tenant.id, sequence=after[0], hash=after[1])  # unsaved
+    linker = Linker(tenant=tenant, head=head, now=now, count=len(entries))
+    return Prelinked(after=after, rows=[linker.link(entry) async for entry in paced(entries)])
 
 
 def document_of(event: ConsentEvent | EventRow) -> dict[str, Any]:

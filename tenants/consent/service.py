@@ -9,11 +9,11 @@ from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
 from tenants.chunks import paced
-from tenants.consent import decisions, grouping, ledger, retries, writes
+from tenants.consent import decisions, grouping, ledger, lookup, retries, writes
 from tenants.consent.decisions import Decision
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
-from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.consent.models import ConsentEvent
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
 from tenants.paging import Page, Window, keyset_page
 from tenants.policies.catalog import Catalog, catalog
@@ -122,46 +122,37 @@ async def append(
     now: datetime,
     actor: str,
     trusted: bool = False,
+    prelinked: ledger.Prelinked | None = None,
 ) -> tuple[list[ConsentEvent | None], int]:
     """Chain, insert and fold into state, all in one transaction; returns each item's event
     and how many were repeats. A repeated clientEventId gives the earlier event when the
     item is the same event (a retry), else None: that id is another event's
-    (``retries``), and the item is not recorded."""
+    (``retries``), and the item is not recorded. ``prelinked``: the items already chained
+    (``ledger.prelink``), used when they still fit."""
     async with in_transaction():
         head = await ledger.locked_head(tenant=tenant)
         ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
-        seen = (
-            {
-                event.client_event_id: event
-                for event in await owned(ConsentEvent, tenant=tenant).filter(
-                    client_event_id__in=ids
-                )
+        seen = {
+            event.client_event_id: event
+            for event in await writes.events_with_client_ids(tenant.id, ids)
+        }
+        if (
+            prelinked is not None
+            and not seen
+            and prelinked.after == (head.sequence, head.hash)
+            and len(prelinked.rows) == len(items)
+        ):
+            events, fresh, duplicates = list(prelinked.rows), prelinked.rows, 0
+            head.sequence, head.hash = prelinked.head
+            contacts = {
+                entry.subject_id: _contact(tenant, entry, email, trusted)
+                for entry, email in items
+                if email
             }
-            if ids
-            else {}
-        )
-        linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
-        events, fresh, contacts, duplicates = [], [], {}, 0
-        async for entry, email in paced(items):  # hashing 1000 events: turns for others
-            earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
-            if earlier is not None:
-                same = retries.same_event(entry, earlier)
-                events.append(earlier if same else None)
-                duplicates += same
-                continue
-            event = linker.link(entry)
-            if entry.client_event_id:
-                seen[entry.client_event_id] = event
-            events.append(event)
-            fresh.append(event)
-            if email:
-                contacts[entry.subject_id] = sealed_contact(
-                    tenant=tenant,
-                    subject_id=entry.subject_id,
-                    email=email,
-                    locale=entry.locale,
-                    verified=trusted,
-                )
+        else:
+            events, fresh, contacts, duplicates = await _link(
+                tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
+            )
         if fresh:
             await writes.insert_events(fresh)
             await writes.fold_into_state(tenant_id=tenant.id, events=fresh)
@@ -179,17 +170,47 @@ async def append(
     return events, duplicates
 
 
+async def _link(*, tenant, head, now, items, seen, trusted) -> tuple[list, list, dict, int]:
+    """Chain the items onto the locked head: (each item's event, the new ones, contacts
+    to save, how many were retries)."""
+    linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
+    events, fresh, contacts, duplicates = [], [], {}, 0
+    async for entry, email in paced(items):  # hashing 1000 events: turns for others
+        earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
+        if earlier is not None:
+            same = retries.same_event(entry, earlier)
+            events.append(earlier if same else None)
+            duplicates += same
+            continue
+        event = linker.link(entry)
+        if entry.client_event_id:
+            seen[entry.client_event_id] = event
+        events.append(event)
+        fresh.append(event)
+        if email:
+            contacts[entry.subject_id] = _contact(tenant, entry, email, trusted)
+    return events, fresh, contacts, duplicates
+
+
+def _contact(tenant: Tenant, entry: ledger.Entry, email: str, trusted: bool):
+    return sealed_contact(
+        tenant=tenant,
+        subject_id=entry.subject_id,
+        email=email,
+        locale=entry.locale,
+        verified=trusted,
+    )
+
+
 async def consent_state(
     *, tenant: Tenant, subject_id: str, cache: Cache | None = None
 ) -> list[Decision]:
     """The subject's latest decision per purpose, as read now (``decisions``)."""
-    rows = (
-        await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id).order_by("purpose")
-    )
+    rows, (restricted, objected) = await lookup.state_of(tenant=tenant, subject_id=subject_id)
     if not rows:  # a restriction or objection still shows (decisions.standing_only)
         return await decisions.standing_only(tenant=tenant, subject_id=subject_id)
     versions = await catalog(tenant=tenant, cache=cache)
-    found = (await decisions.standing(tenant=tenant, subject_ids=[subject_id])).get(subject_id)
+    found = decisions.Standing(restricted=restricted, objected=objected)
     now = datetime.now(UTC)
     return [
         decisions.read(
@@ -199,7 +220,7 @@ async def consent_state(
             kind=PolicyKind(row.policy_kind),
             version=row.policy_version,
             method=ConsentMethod(row.method),
-            standing=found or decisions.Standing(),
+            standing=found,
             versions=versions,
             now=now,
         )

@@ -24,13 +24,15 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from tenants.consent import chain, encoding
-from tenants.consent.models import ConsentChainHead, ConsentCheckpoint, ConsentEvent
+from tenants.chunks import paced
+from tenants.consent import chain, encoding, reading
+from tenants.consent.models import ConsentChainHead, ConsentCheckpoint
+from tenants.consent.reading import Row, decoded, moment, spelled
 from tenants.scoping import owned
 from tenants.tenancy.models import Tenant
 
@@ -44,33 +46,7 @@ __all__ = [
 ]
 
 BUDGET = 0.8  # seconds of walking per verifyConsentLedger call
-CHUNK = 1000  # rows per query: a few milliseconds of hashing between database turns
-COLUMNS = (
-    "id", "sequence", "subject_id", "policy_kind", "policy_version", "locale", "method",
-    "decisions", "occurred_at", "recorded_at", "source_url", "ip", "user_agent", "salt",
-    "commitment", "previous_hash", "hash", "processing",
-)  # fmt: skip
-
-
-class Row(NamedTuple):
-    id: uuid.UUID
-    sequence: int
-    subject_id: str | None
-    policy_kind: str
-    policy_version: int
-    locale: str | None
-    method: str
-    decisions: Any
-    occurred_at: datetime
-    recorded_at: datetime
-    source_url: str | None
-    ip: str | None
-    user_agent: str | None
-    salt: str | None
-    commitment: str
-    previous_hash: str | None
-    hash: str
-    processing: str | None
+PACE = 250  # links re-hashed between two turns of the event loop: a few milliseconds
 
 
 @dataclass(frozen=True)
@@ -96,6 +72,7 @@ class _Links:
 
     def __init__(self, tenant_id: uuid.UUID) -> None:
         self._tenant_text = str(tenant_id)
+        self._decisions = reading.Canonical()
 
     def fault(self, row: Row, previous: str | None, sequence: int) -> str | None:
         """Why ``row`` is not the link after ``previous`` at ``sequence``, or None."""
@@ -122,13 +99,13 @@ class _Links:
                 event_id=str(row.id),
                 tenant_id=self._tenant_text,
                 sequence=row.sequence,
-                occurred_at=encoding.instant(row.occurred_at),
-                recorded_at=encoding.instant(row.recorded_at),
+                occurred_at=spelled(row.occurred_at),
+                recorded_at=spelled(row.recorded_at),
                 policy_kind=row.policy_kind,
                 policy_version=row.policy_version,
                 locale=row.locale,
                 method=row.method,
-                decisions=encoding.decisions_json(row.decisions),
+                decisions=self._decisions(row.decisions),
                 commitment=row.commitment,
                 previous_hash=row.previous_hash,
                 processing=row.processing,
@@ -145,13 +122,13 @@ class _Links:
             event_id=row.id,
             tenant_id=self._tenant_text,
             sequence=row.sequence,
-            occurred_at=row.occurred_at,
-            recorded_at=row.recorded_at,
+            occurred_at=moment(row.occurred_at),
+            recorded_at=moment(row.recorded_at),
             policy_kind=row.policy_kind,
             policy_version=row.policy_version,
             locale=row.locale,
             method=row.method,
-            decisions=row.decisions,
+            decisions=decoded(row.decisions),
             commitment=row.commitment,
             previous_hash=row.previous_hash,
             processing=row.processing,
@@ -162,46 +139,28 @@ def _personal_fields_hold(row: Row) -> bool:
     """The personal columns still match their commitment (after erasure: nothing to check)."""
     if row.salt is None:
         return True
-    fields = {
-        "subject_id": row.subject_id,
-        "ip": row.ip,
-        "user_agent": row.user_agent,
-        "source_url": row.source_url,
-        "salt": row.salt,
-    }
     try:
-        if row.subject_id is not None and encoding.commitment(**fields) == row.commitment:
+        if row.subject_id is not None and row.commitment == encoding.commitment(
+            subject_id=row.subject_id,
+            ip=row.ip,
+            user_agent=row.user_agent,
+            source_url=row.source_url,
+            salt=row.salt,
+        ):
             return True
-        return row.commitment == chain.commitment(**fields)
+        return row.commitment == chain.commitment(
+            subject_id=row.subject_id,
+            ip=row.ip,
+            user_agent=row.user_agent,
+            source_url=row.source_url,
+            salt=row.salt,
+        )
     except (TypeError, ValueError):
         return False
 
 
-async def _rows(tenant_id: uuid.UUID, *, after: int, through: int) -> AsyncIterator[list[Row]]:
-    """The rows after ``after`` up to ``through``, in order, a chunk at a time."""
-    while after < through:
-        chunk = [
-            Row(*values)
-            for values in await ConsentEvent.filter(
-                tenant_id=tenant_id, sequence__gt=after, sequence__lte=through
-            )
-            .order_by("sequence")
-            .limit(CHUNK)
-            .values_list(*COLUMNS)
-        ]
-        if not chunk:
-            return
-        yield chunk
-        after = chunk[-1].sequence
-
-
 async def _row_at(tenant_id: uuid.UUID, sequence: int) -> Row | None:
-    values = (
-        await ConsentEvent.filter(tenant_id=tenant_id, sequence=sequence)
-        .limit(1)
-        .values_list(*COLUMNS)
-    )
-    return Row(*values[0]) if values else None
+    return await reading.row_at(tenant_id, sequence)
 
 
 class Known(NamedTuple):
@@ -316,24 +275,29 @@ async def _walk(
 ) -> Outcome:
     links = _Links(tenant_id)
     sequence, walked = start, 0
-    async for chunk in _rows(tenant_id, after=start, through=through):
-        for row in chunk:
-            reason = links.fault(row, previous, sequence + 1)
-            if reason is None and known and sequence + 1 in known:
-                mark = known[sequence + 1]
-                if mark.hash != row.hash:
-                    reason = f"the {mark.what} at sequence {mark.sequence} does not match the chain"
-            if reason is not None:
-                return Outcome(
-                    False, start, sequence, previous, through, walked, False, row.id, reason
-                )
-            previous, sequence, walked = row.hash, sequence + 1, walked + 1
-        if progress is not None:
-            await progress(sequence)
-        if deadline is not None and time.monotonic() > deadline and sequence < through:
-            return Outcome(True, start, sequence, previous, through, walked, False)
+    async with reading.chunks(tenant_id, after=start, through=through) as rows:
+        async for chunk in rows:
+            async for row in paced(chunk, PACE):  # the loop's turn for others, often
+                reason = links.fault(row, previous, sequence + 1)
+                if reason is None and known and row.sequence in known:
+                    reason = _against(known[row.sequence], row)
+                if reason is not None:
+                    return Outcome(
+                        False, start, sequence, previous, through, walked, False, row.id, reason
+                    )
+                previous, sequence, walked = row.hash, sequence + 1, walked + 1
+            if progress is not None:
+                await progress(sequence)
+            if deadline is not None and time.monotonic() > deadline and sequence < through:
+                return Outcome(True, start, sequence, previous, through, walked, False)
     outcome = Outcome(True, start, sequence, previous, through, walked, True)
     return outcome if sequence == through else _cut_off(outcome)
+
+
+def _against(mark: Known, row: Row) -> str | None:
+    if mark.hash == row.hash:
+        return None
+    return f"the {mark.what} at sequence {mark.sequence} does not match the chain"
 
 
 async def walk_full(

@@ -4,6 +4,7 @@ address (the contact rows carrying it, the requests made with it)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +23,37 @@ from tenants.subjects.models import SubjectContact, SubjectFlags
 from tenants.tenancy.models import Tenant
 
 FORMAT = "charter.subject-export/1"
-
+# The stored copy is personal data like the addresses it holds: sealed at rest.
+EXPORT_PURPOSE = "subject-export"
 
 REQUEST_EMAIL = "request-email"
+
+
+def seal(document: dict[str, Any]) -> str:
+    """The export as stored (``SubjectRequest.export``): AES-256-GCM under the current
+    encryption key, bound to its purpose, re-sealed by ``charter keys rotate``."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return crypto.encrypt(text, purpose=EXPORT_PURPOSE)
+
+
+def opened(stored: str | None) -> dict[str, Any] | None:
+    """The export document from its stored form. A copy written before exports were
+    sealed is plain JSON text until `charter keys rotate` seals it (``sealed_legacy``)."""
+    if stored is None:
+        return None
+    if stored.startswith("{"):
+        return json.loads(stored)
+    return json.loads(crypto.decrypt(stored, purpose=EXPORT_PURPOSE))
+
+
+async def seal_legacy() -> int:
+    """Seal every export still stored in the clear; returns how many."""
+    done = 0
+    rows = await SubjectRequest.filter(export__startswith="{").values_list("id", "export")
+    for row_id, text in rows:
+        sealed = seal(json.loads(text))
+        done += await SubjectRequest.filter(id=row_id, export=text).update(export=sealed)
+    return done
 
 
 async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> dict[str, Any]:

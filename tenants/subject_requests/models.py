@@ -56,7 +56,9 @@ class SubjectRequest(TenantOwned):
     token_hash = fields.CharField(max_length=64, null=True)
     token_expires_at = fields.DatetimeField(null=True)
     token_attempts = fields.IntField(default=0)
-    export: dict | None = fields.JSONField(null=True)
+    # The ACCESS/PORTABILITY copy: sealed (AES-GCM, tenants/crypto.py) like every other
+    # personal value at rest; tenants/subject_requests/export.py opens it.
+    export = fields.TextField(null=True)
     closed_at = fields.DatetimeField(null=True)
     due_soon_at = fields.DatetimeField(null=True)  # when the due_soon event went out
     updated_at = fields.DatetimeField(auto_now=True)

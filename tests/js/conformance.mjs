@@ -90,7 +90,11 @@ const scenarios = {
     const environment = charterRelay(config.url, config.key);
     const { default: query } = await import(config.artifact);
     const data = await fetchQuery(environment, query, config.variables).toPromise();
-    print({ data });
+    const record = environment.getStore().getSource().get(config.variables.id);
+    print({
+      record: { __typename: record.__typename, id: record.id },
+      fragments: Object.keys(data.node.__fragments),
+    });
   },
 };
 
