@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -243,6 +243,19 @@ SHAPES = st.fixed_dictionaries(
 )
 
 
+# The shape Apollo Client sends, with its persisted queries link over GET.
+APOLLO = {
+    "method": "GET",
+    "site": "acme",
+    "named": True,
+    "operation": "Read",
+    "accept": None,
+    "language": None,
+    "extra": None,
+    "origin": None,
+}
+
+
 def _validator(kind: str | None, etag: str | None) -> dict:
     tag = etag or '"none"'
     value = {
@@ -333,6 +346,8 @@ async def test_the_fast_path_answers_only_what_the_gate_would(app, client, api):
         max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     @given(SHAPES)
+    @example(APOLLO | {"hashed": True, "validator": "weak"})  # always, whatever is drawn
+    @example(APOLLO | {"hashed": False, "validator": "list"})
     def check(shape):
         method, body, headers, register = _request(shape)
 
