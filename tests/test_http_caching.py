@@ -51,10 +51,15 @@ def apollo_get(operation_name: str | None = "ReadPolicy", *, hashed: bool) -> di
     if operation_name is not None:
         params["operationName"] = operation_name
     if hashed:
-        params["extensions"] = json.dumps(APQ)
+        params["extensions"] = json.dumps({**APQ, **LIBRARY})
     else:
         params["query"] = NAMED
+        params["extensions"] = json.dumps(LIBRARY)
     return params
+
+
+# Apollo Client 4's HttpLink adds this to every request (enhanced client awareness).
+LIBRARY = {"clientLibrary": {"name": "@apollo/client", "version": "4.3.8"}}
 
 
 async def test_every_client_shape_is_answered_from_the_cache_with_one_etag(
@@ -66,7 +71,8 @@ async def test_every_client_shape_is_answered_from_the_cache_with_one_etag(
     assert first.status_code == 200 and "ETag" in first.headers
     shapes = [
         apollo_get(None, hashed=False),
-        apollo_get(hashed=False),  # urql, Relay, Apollo without APQ
+        apollo_get(hashed=False),  # Apollo without APQ
+        {"query": NAMED, "variables": json.dumps({"site": "acme"})},  # no extensions
         apollo_get(hashed=True),  # Apollo's persisted queries link
         apollo_get(None, hashed=True),
     ]
