@@ -1,0 +1,145 @@
+"""Findings of a hostile caller's session (review, 2026-11-29): each test is the request or
+command that broke, and what it should have got. None of them passes yet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from tests.factories import create_tenant, error_codes
+from tests.servers import serve
+from tests.test_consent import publish_policy
+from tests.test_ledger_jobs import charter
+
+DEEP = "[" * 5000 + "]" * 5000  # 10 KB: well under the body limit
+GRANT = [{"purpose": "marketing.communications.email", "granted": True}]
+AT = "2026-11-01T10:00:00+00:00"
+
+
+@pytest.fixture
+async def owner(api):
+    _, owner = await create_tenant(api, slug="acme", locales=["ru"])
+    await publish_policy(api, owner)
+    return owner
+
+
+# --- Edge: a deeply nested JSON body is a 5xx, not a 400 ------------------------------
+
+
+@pytest.mark.parametrize(
+    "member",
+    ["variables", "extensions"],
+)
+async def test_deeply_nested_json_body_is_a_client_error(client, member):
+    body = f'{{"query": "{{ __typename }}", "{member}": {{"a": {DEEP}}}}}'
+    answer = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    # Was: 503 INTERNAL_SERVER_ERROR with Retry-After: 1 (RecursionError in json.loads at
+    # server/edge.py _params and server/fastpath.py _from_body), a traceback logged each time.
+    assert answer.status_code == 400, answer.text
+    assert error_codes(answer.json()) in (["BAD_REQUEST"], ["BAD_USER_INPUT"])
+
+
+async def test_deeply_nested_json_query_string_is_a_client_error(client):
+    answer = await client.get(
+        "/graphql", params={"query": "{ __typename }", "variables": f'{{"a": {DEEP}}}'}
+    )
+    assert answer.status_code == 400, answer.text
+
+
+async def test_deeply_nested_websocket_message_is_answered_not_dropped(settings):
+    async with serve(settings) as http:
+        url = f"ws://127.0.0.1:{http.base_url.port}/graphql"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            await socket.send(
+                '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }",'
+                f' "variables": {{"a": {DEEP}}}}}}}'
+            )
+            # Was: "Exception in ASGI application" and the TCP connection dropped with no
+            # close frame (1006). The protocol's answer is a close with 4400.
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+
+# --- GraphQL: several operations and no operationName ---------------------------------
+
+
+async def test_several_operations_without_a_name_are_refused(client):
+    # GraphQL spec §6.1 GetOperation: several operations and no name is a request error.
+    # Was: 200, the first operation executed.
+    answer = await client.post(
+        "/graphql",
+        json={"query": "query A { __typename } query B { jurisdictions { code } }"},
+    )
+    body = answer.json()
+    assert "data" not in body or body["data"] is None, body
+    assert error_codes(body), body
+
+
+# --- charter consent import: one hostile record loses the file ------------------------
+
+
+@pytest.mark.parametrize("field", ["subjectId", "clientEventId", "locale", "purpose"])
+async def test_import_lone_surrogate_is_one_refused_record(api, settings, owner, tmp_path, field):
+    good = {"subjectId": "good-1", "decisions": GRANT, "occurredAt": AT}
+    bad = {"subjectId": "bad-1", "decisions": GRANT, "occurredAt": AT}
+    if field == "purpose":
+        bad["decisions"] = [{"purpose": "a\ud800", "granted": True}]
+    else:
+        bad[field] = "a\ud800"  # JSON's "\ud800" escape: a lone surrogate
+    source = tmp_path / "hostile.jsonl"
+    source.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    _code, out, err = await charter(settings, "consent", "import", str(source), "--site", "acme")
+    # Was: a UnicodeEncodeError (or asyncpg DataError) traceback, exit 1, and the good
+    # record of the same batch never imported.
+    assert "Traceback" not in err, err
+    assert out.strip() == "imported 1, duplicates 0, refused 1 (of 2 records)", (out, err)
+
+
+async def test_import_csv_oversized_cell_does_not_drop_the_rest(api, settings, owner, tmp_path):
+    cell = json.dumps(GRANT).replace('"', '""')
+    rows = [
+        "subjectId,decisions,occurredAt",
+        f'csv-1,"{cell}",{AT}',
+        f'csv-2,"{"x" * 200_000}",{AT}',
+        f'csv-3,"{cell}",{AT}',
+        f'csv-4,"{cell}",{AT}',
+    ]
+    source = tmp_path / "big.csv"
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _code, out, err = await charter(settings, "consent", "import", str(source), "--site", "acme")
+    # Was: "line 2: INVALID: not CSV: field larger than field limit (131072)" and
+    # "imported 1, duplicates 0, refused 1 (of 2 records)": csv-3 and csv-4 never read,
+    # never reported.
+    assert out.strip() == "imported 3, duplicates 0, refused 1 (of 4 records)", (out, err)
+    assert err.splitlines()[0].startswith("line 3:"), err
+
+
+# --- Ledger: full verifications queue without bound -----------------------------------
+
+START = """mutation($e: LedgerCheckpointInput) {
+  startLedgerVerification(expect: $e) { verification { id status } userErrors { code } }
+}"""
+
+
+async def test_queued_full_verification_is_returned_not_queued_again(api, owner):
+    # "Asking while one runs returns that one." tenants/consent/jobs.py `request` compares
+    # only with the OLDEST active job: once one with an `expect` is queued, every call
+    # without one (or with any other) queues yet another walk from genesis. Was: 1 + 5 jobs.
+    first = {"sequence": 1, "hash": "0" * 64}
+    ids = {
+        (await api(START, {"e": first}, token=owner))["data"]["startLedgerVerification"][
+            "verification"
+        ]["id"]
+    }
+    for _ in range(5):
+        body = await api(START, {"e": None}, token=owner)
+        ids.add(body["data"]["startLedgerVerification"]["verification"]["id"])
+    assert len(ids) <= 2, ids
