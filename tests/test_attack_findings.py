@@ -143,3 +143,41 @@ async def test_queued_full_verification_is_returned_not_queued_again(api, owner)
         body = await api(START, {"e": None}, token=owner)
         ids.add(body["data"]["startLedgerVerification"]["verification"]["id"])
     assert len(ids) <= 2, ids
+
+
+# --- Sealed exports: a ciphertext opens in any row --------------------------------------
+
+ACCESS = """mutation {
+  submitSubjectRequest(input: {type: ACCESS, subjectId: "s1", email: "a@x.example",
+                               verified: true}) { subjectRequest { id } userErrors { code } }
+}"""
+ACT = """mutation($id: ID!, $a: RequestAction!) {
+  updateSubjectRequest(id: $id, action: $a) { userErrors { code } }
+}"""
+EXPORT = "query($id: ID!) { subjectRequest(id: $id) { export } }"
+
+
+async def completed_access(api, owner) -> str:
+    body = await api(ACCESS, token=owner)
+    request_id = body["data"]["submitSubjectRequest"]["subjectRequest"]["id"]
+    for action in ("START", "COMPLETE"):
+        assert (await api(ACT, {"id": request_id, "a": action}, token=owner))["data"]
+    return request_id
+
+
+async def test_sealed_export_moved_to_another_tenants_row_does_not_open(api):
+    from tenants.subject_requests.models import SubjectRequest
+
+    _, acme = await create_tenant(api, slug="acme")
+    _, beta = await create_tenant(api, slug="beta")
+    acme_request, beta_request = (
+        await completed_access(api, acme),
+        await completed_access(api, beta),
+    )
+    beta_sealed = (await SubjectRequest.get(id=beta_request)).export
+    await SubjectRequest.filter(id=acme_request).update(export=beta_sealed)
+    body = await api(EXPORT, {"id": acme_request}, token=acme)
+    # Was: beta's subject's export, controller "Beta", served to acme's owner: the seal's
+    # associated data is the purpose alone, not the tenant and row it belongs to.
+    export = (body.get("data") or {}).get("subjectRequest") or {}
+    assert (export.get("export") or {}).get("controller", {}).get("name") != "beta Ltd", body
