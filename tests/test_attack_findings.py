@@ -51,21 +51,34 @@ async def test_deeply_nested_json_query_string_is_a_client_error(client):
     assert answer.status_code == 400, answer.text
 
 
-async def test_deeply_nested_websocket_message_is_answered_not_dropped(settings):
+HOSTILE_SOCKET_MESSAGES = [
+    '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }",'
+    f' "variables": {{"a": {DEEP}}}}}}}',
+    "null",
+    "[]",
+    "1",
+    '"subscribe"',
+    '{"type": "subscribe", "id": "1", "payload": null}',
+    '{"type": "subscribe", "id": {"a": 1}, "payload": {"query": "{ __typename }"}}',
+]
+
+
+async def test_hostile_websocket_messages_are_answered_not_dropped(settings):
     async with serve(settings) as http:
         url = f"ws://127.0.0.1:{http.base_url.port}/graphql"
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
-            await socket.send(json.dumps({"type": "connection_init"}))
-            assert json.loads(await socket.recv())["type"] == "connection_ack"
-            await socket.send(
-                '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }",'
-                f' "variables": {{"a": {DEEP}}}}}}}'
-            )
-            # Was: "Exception in ASGI application" and the TCP connection dropped with no
-            # close frame (1006). The protocol's answer is a close with 4400.
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await asyncio.wait_for(socket.recv(), 10)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+        for message in HOSTILE_SOCKET_MESSAGES:
+            async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+                await socket.send(json.dumps({"type": "connection_init"}))
+                assert json.loads(await socket.recv())["type"] == "connection_ack"
+                await socket.send(message)
+                # Was: "Exception in ASGI application" (RecursionError, or TypeError in
+                # strawberry's handler and server/websocket.py handle_subscribe) and the
+                # TCP connection dropped with no close frame (1006). graphql-transport-ws
+                # says: close with 4400.
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(socket.recv(), 10)
+                received = closed.value.rcvd
+                assert received is not None and received.code == 4400, message[:60]
 
 
 # --- GraphQL: several operations and no operationName ---------------------------------
