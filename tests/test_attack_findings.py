@@ -4,6 +4,7 @@ command that broke, and what it should have got. None of them passes yet."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
@@ -94,6 +95,24 @@ async def test_several_operations_without_a_name_are_refused(client):
     body = answer.json()
     assert "data" not in body or body["data"] is None, body
     assert error_codes(body), body
+
+
+async def test_introspection_off_in_production_cannot_ride_a_second_operation(app, client):
+    # schema/documents.py `check`: with several operations and no name, the gate judges
+    # the dearest one (here B, no introspection, so introspection rules are relaxed) while
+    # execution runs the first (A). Was: the whole type list, to an anonymous caller, in
+    # production.
+    pipeline = app.state.pipeline
+    normal = pipeline.settings
+    pipeline.settings = dataclasses.replace(normal, env="production")
+    cheap = "query A { __schema { types { name } } }"
+    dear = "query B { " + " ".join(f"j{i}: jurisdictions {{ code }}" for i in range(29)) + " }"
+    try:
+        answer = await client.post("/graphql", json={"query": f"{cheap} {dear}"})
+    finally:
+        pipeline.settings = normal
+    body = answer.json()
+    assert "__schema" not in (body.get("data") or {}), str(body)[:300]
 
 
 # --- charter consent import: one hostile record loses the file ------------------------
