@@ -135,6 +135,16 @@ async def test_import_lone_surrogate_is_one_refused_record(api, settings, owner,
     assert out.strip() == "imported 1, duplicates 0, refused 1 (of 2 records)", (out, err)
 
 
+async def test_import_deeply_nested_line_is_one_refused_record(api, settings, owner, tmp_path):
+    good = {"subjectId": "good-1", "decisions": GRANT, "occurredAt": AT}
+    source = tmp_path / "deep.jsonl"
+    source.write_text(json.dumps(good) + '\n{"subjectId": ' + DEEP + "}\n", encoding="utf-8")
+    _code, out, err = await charter(settings, "consent", "import", str(source), "--site", "acme")
+    # Was: RecursionError traceback; nothing imported, no summary.
+    assert "Traceback" not in err, err[-300:]
+    assert out.strip() == "imported 1, duplicates 0, refused 1 (of 2 records)", (out, err)
+
+
 async def test_import_csv_oversized_cell_does_not_drop_the_rest(api, settings, owner, tmp_path):
     cell = json.dumps(GRANT).replace('"', '""')
     rows = [
