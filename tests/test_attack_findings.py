@@ -97,6 +97,20 @@ async def test_several_operations_without_a_name_are_refused(client):
     assert error_codes(body), body
 
 
+async def test_a_subscription_cannot_ride_a_second_operation_over_http(api, client):
+    # The same mismatch: the gate judges Q (a query, so HTTP will do) while execution runs
+    # S, a subscription, over HTTP. Was: 200 with INTERNAL_SERVER_ERROR ("Cannot return
+    # null for non-nullable field Subscription.breachUpdated"), a traceback logged.
+    _, owner = await create_tenant(api, slug="acme")
+    dear = "query Q { " + " ".join(f"j{i}: jurisdictions {{ code }}" for i in range(29)) + " }"
+    answer = await client.post(
+        "/graphql",
+        json={"query": "subscription S { breachUpdated { id } } " + dear},
+        headers={"Authorization": f"Bearer {owner}"},
+    )
+    assert "INTERNAL_SERVER_ERROR" not in error_codes(answer.json()), answer.text
+
+
 async def test_introspection_off_in_production_cannot_ride_a_second_operation(app, client):
     # schema/documents.py `check`: with several operations and no name, the gate judges
     # the dearest one (here B, no introspection, so introspection rules are relaxed) while
