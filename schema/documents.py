@@ -72,7 +72,7 @@ class Refusal(Exception):
 @dataclass(frozen=True)
 class Checked:
     document: DocumentNode
-    operation: OperationDefinitionNode | None  # None: the name picks none; execution says so
+    operation: OperationDefinitionNode  # GraphQL spec §6.1 GetOperation's pick
     measured: limits.Measured
 
 
@@ -98,22 +98,19 @@ def check(
         raise Refusal([error]) from None
     if not measures:
         raise Refusal([_coded(GraphQLError("the document holds no operation"))])
+    # GraphQL spec §6.1 GetOperation, once: the named operation, or the only one, else a
+    # request error. Every later step (introspection policy, cost, limits, the kind a
+    # transport may carry, execution) judges this one operation and no other.
     operation = get_operation_ast(document, operation_name)
-    # No operation picked (none named so, or several and no name): execution refuses it
-    # in its own words; until then it is charged as the dearest it could be.
-    measured = (
-        measures[operation]
-        if operation is not None
-        else max(measures.values(), key=lambda m: m.charge)
-    )
+    if operation is None:
+        raise Refusal([_coded(GraphQLError(_unresolved(operation_name)), UNRESOLVED)])
+    measured = measures[operation]
     if measured.introspection:  # a key's plan never changes what the schema says
         verdict = _verdict(schema, query, document, introspection=introspection)
     else:
         verdict = _verdict(schema, query, document, introspection=True)
     if verdict:
         raise Refusal(verdict)
-    if operation is None:  # GraphQL spec §6.1 GetOperation: the name picks none
-        raise Refusal([_coded(GraphQLError(_unresolved(operation_name)), UNRESOLVED)])
     if coerce and operation.variable_definitions:
         _coerce(schema, operation, variables)
     return Checked(document, operation, measured)
