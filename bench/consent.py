@@ -247,9 +247,10 @@ def report(measured, single_rate, verify_rate, walked, grown) -> None:
         f"full verification           {verify_rate:8.0f} events/s   "
         f"({walked} events walked), target >= 50000"
     )
-    for size, state_ms, warm, cold, cold_found in grown:
+    for size, state_ms, warm, cold, cold_found, (sql_ms, index) in grown:
         print(
-            f"at {size:>9} events: consentState {state_ms:6.2f} ms (median of 50); "
+            f"at {size:>9} events: consentState {state_ms:6.2f} ms (median of 50; in "
+            f"PostgreSQL {sql_ms:.3f} ms, {index}); "
             f"verifyConsentLedger {warm * 1000:5.0f} ms from a checkpoint 500 events back, "
             f"{cold * 1000:5.0f} ms with none (walked {cold_found['walked']}, "
             f"complete {cold_found['complete']}); target < 1 s"

@@ -8,12 +8,14 @@ in the same run.
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
+from tortoise import connections
 
 from bench.common import Timer
 from server import backends
@@ -114,14 +116,43 @@ async def state_ms(http: httpx.AsyncClient, key: str, size: int, prefix: str) ->
     return statistics.median(samples)
 
 
+STATE_SQL = (
+    "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM consent_state "
+    "WHERE tenant_id = $1 AND subject_id = $2 ORDER BY purpose"
+)
+
+
+async def state_sql_ms(slug: str, size: int, prefix: str) -> tuple[float, str]:
+    """consentState's read inside PostgreSQL: median execution time over 20 subjects, and
+    the index the plan used (flat means an index scan whatever the size)."""
+    tenant = await Tenant.get(slug=slug)
+    client = connections.get("default")
+    times, indexes = [], set()
+    for step in range(20):
+        subject = f"{prefix}-{(step * 7919) % size}"
+        _, rows = await client.execute_query(STATE_SQL, [tenant.id, subject])
+        plan = json.loads(rows[0]["QUERY PLAN"])[0]
+        times.append(plan["Execution Time"])
+        indexes.add(_index_of(plan["Plan"]))
+    return statistics.median(times), ",".join(sorted(indexes))
+
+
+def _index_of(node: dict) -> str:
+    if "Index Name" in node:
+        return f"{node['Node Type']} on {node['Index Name']}"
+    for child in node.get("Plans", []):
+        found = _index_of(child)
+        if found != "no index":
+            return found
+    return "no index"
+
+
 async def verify_s(http: httpx.AsyncClient, key: str) -> tuple[float, dict]:
     seconds, data = await timed(http, key, VERIFY, {})
     return seconds, data["verifyConsentLedger"]
 
 
-async def growth(
-    http: httpx.AsyncClient, key: str, slug: str, sizes: list[int]
-) -> list[tuple[int, float, float, float, dict]]:
+async def growth(http: httpx.AsyncClient, key: str, slug: str, sizes: list[int]) -> list[tuple]:
     """For each size: grow the ledger to it by import, then consentState's median, the
     first verifyConsentLedger after a checkpoint and 500 new events, and a cold one with
     no checkpoint at all (bounded by its budget)."""
@@ -140,5 +171,6 @@ async def growth(
         warm, warm_found = await verify_s(http, key)
         assert warm_found["ok"] and warm_found["complete"], warm_found
         median = await state_ms(http, key, size, "scale")
-        rows.append((size, median, warm, cold, cold_found))
+        inside = await state_sql_ms(slug, size, "scale")
+        rows.append((size, median, warm, cold, cold_found, inside))
     return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from server.commands.base import CommandError, load_settings, with_backends
 from server.terminal import cell, json_text
@@ -123,7 +124,6 @@ def cmd_consent_checkpoint(args: argparse.Namespace) -> None:
 
 def cmd_consent_import(args: argparse.Namespace) -> None:
     import asyncio
-    from pathlib import Path
 
     from tqdm import tqdm
 
@@ -132,7 +132,7 @@ def cmd_consent_import(args: argparse.Namespace) -> None:
     from tenants.consent import importing
     from tenants.tenancy import service
 
-    path = Path(args.file)
+    path = args.file
     fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     if not path.is_file():
         raise CommandError(f"{args.file}: no such file")
@@ -165,7 +165,7 @@ def cmd_consent_import(args: argparse.Namespace) -> None:
             totals = await importing.import_records(
                 tenant=tenant,
                 actor=ACTOR,
-                source=importing.records(path, fmt, skip=start),
+                source=_text_checked(importing.records(path, fmt, skip=start)),
                 cache=cache,
                 done=done,
                 start=start,
@@ -179,6 +179,17 @@ def cmd_consent_import(args: argparse.Namespace) -> None:
             raise CommandError(f"{totals.refused} records refused: see the lines above")
 
     with_backends(settings, work)
+
+
+def _text_checked(source):
+    """The records, each held to the gate's text rule (server/gate.py: no NUL, no lone
+    surrogate), the one every GraphQL request passes: a file is no way around it."""
+    from server.gate import text_problem
+    from tenants.errors import ErrorCode, Problem
+
+    for number, record in source:
+        problem = None if isinstance(record, Problem) else text_problem(record)
+        yield number, (Problem(None, ErrorCode.INVALID, problem) if problem else record)
 
 
 def _count_records(path, fmt: str) -> int:
@@ -217,7 +228,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     imports = consent_commands.add_parser(
         "import", help="record consent events from a JSON lines or CSV file (resumable)"
     )
-    imports.add_argument("file", help="JSON lines or CSV, one event a record")
+    imports.add_argument("file", type=Path, help="JSON lines or CSV, one event a record")
     imports.add_argument("--site", required=True, help="tenant slug or domain")
     imports.add_argument("--format", choices=["jsonl", "csv"], help="default: by extension")
     imports.add_argument("--restart", action="store_true", help="from the first record again")

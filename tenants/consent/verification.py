@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from tenants.chunks import paced
 from tenants.consent import chain, encoding, reading
 from tenants.consent.models import ConsentChainHead, ConsentCheckpoint
 from tenants.consent.reading import Row, decoded, moment, spelled
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 BUDGET = 0.8  # seconds of walking per verifyConsentLedger call
+PACE = 250  # links re-hashed between two turns of the event loop: a few milliseconds
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ async def _walk(
     sequence, walked = start, 0
     async with reading.chunks(tenant_id, after=start, through=through) as rows:
         async for chunk in rows:
-            for row in chunk:
+            async for row in paced(chunk, PACE):  # the loop's turn for others, often
                 reason = links.fault(row, previous, sequence + 1)
                 if reason is None and known and row.sequence in known:
                     reason = _against(known[row.sequence], row)
