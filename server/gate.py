@@ -23,7 +23,11 @@ Every step refuses with a stable ``extensions.code``:
                     or variables that do not coerce to their types (``schema.documents``)
   GRAPHQL_PARSE_FAILED / QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document
                     (``schema.documents``)
-  RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
+  OPERATION_RESOLUTION_FAILURE   no operation picked (GraphQL spec §6.1 GetOperation: an
+                    operationName naming none, or several operations and no name). The
+                    gate picks the operation once; every later step, and execution, uses it
+  RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket; an
+                    anonymous operation reading several sites pays into each site's bucket
 Refused documents and text still charge one unit: checking them was work.
 
 Principals come from this process's memory when it holds the key (``server.principals``,
