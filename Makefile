@@ -43,5 +43,10 @@ schema: $(STAMP)
 assets: $(STAMP)
 	$(BIN)/charter assets
 
+# Issue 17's table in one run (needs PostgreSQL, Redis and wrk; node adds Yoga and Apollo).
+bench: $(STAMP)
+	@if command -v npm >/dev/null; then cd bench/js && npm ci --no-audit --no-fund; fi
+	$(BIN)/python -m bench.edge
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -2,8 +2,9 @@
 
 Modelled on Saleor's ``query_cost_map``: a field costs ``complexity`` units, plus what is
 under it times its page (a connection's ``first``/``last``, asked or default; a plain
-list: ``LIST_GUESS``). The sum must stay within the budget (``MAX_COST``, or the
-tenant's ``max_cost``), or the document is refused with QUERY_TOO_COMPLEX.
+list: its ``items`` cap where the server caps it, as ``nodes(ids:)``, else
+``LIST_GUESS``). The sum must stay within the budget (``MAX_COST``, or the tenant's
+``max_cost``), or the document is refused with QUERY_TOO_COMPLEX.
 
 The same table says what an executed operation is charged against the caller's
 rate-limit buckets: each root field selected (each alias counts) adds its ``charge``,
@@ -52,6 +53,9 @@ COSTS: dict[str, dict[str, FieldCost]] = {
     "Mutation": {
         "recordConsents": FieldCost(charge=50),  # up to 1000 events, one chain lock
     },
+    # A whole person's data, decrypted and parsed on the loop when selected: a page of
+    # them is refused (100 cost 5000) and 20 cost 1000.
+    "SubjectRequest": {"export": FieldCost(complexity=50)},
 }
 
 

@@ -9,7 +9,8 @@ bounded in bytes, so the same few documents cost a dictionary lookup each.
 
 Codes, as Apollo Server names them so its clients recognise them: a document that does
 not parse is GRAPHQL_PARSE_FAILED; one that parses but breaks a rule,
-GRAPHQL_VALIDATION_FAILED; over the limits, QUERY_TOO_COMPLEX; variables that do not
+GRAPHQL_VALIDATION_FAILED; an operationName that picks no operation of it,
+OPERATION_RESOLUTION_FAILURE; over the limits, QUERY_TOO_COMPLEX; variables that do not
 coerce to their declared types (a string for an Int, a missing non-null), BAD_USER_INPUT:
 checked here, before execution, so HTTP and WebSocket say the same.
 
@@ -111,9 +112,21 @@ def check(
         verdict = _verdict(schema, query, document, introspection=True)
     if verdict:
         raise Refusal(verdict)
-    if coerce and operation is not None and operation.variable_definitions:
+    if operation is None:  # GraphQL spec §6.1 GetOperation: the name picks none
+        raise Refusal([_coded(GraphQLError(_unresolved(operation_name)), UNRESOLVED)])
+    if coerce and operation.variable_definitions:
         _coerce(schema, operation, variables)
     return Checked(document, operation, measured)
+
+
+UNRESOLVED = "OPERATION_RESOLUTION_FAILURE"  # Apollo Server's code for it
+
+
+def _unresolved(operation_name: str | None) -> str:
+    """graphql-core's own words for an operation it cannot pick."""
+    if operation_name is None:
+        return "Must provide operation name if query contains multiple operations."
+    return f"Unknown operation named '{operation_name}'."
 
 
 def _coerce(schema, operation: OperationDefinitionNode, variables: dict | None) -> None:

@@ -94,12 +94,8 @@ KINDS: dict[str, Kind] = {
 async def find(info: Info, ids: Sequence[str]) -> list[Node | None]:
     """The nodes for ``ids``, in order; null where the caller's tenant has none it may read."""
     tenant, principal = require(info, Capability.READ)
-    wanted: dict[uuid.UUID, Node | None] = {}
-    for given in ids:
-        try:
-            wanted[uuid.UUID(str(given))] = None
-        except ValueError:
-            continue  # not one of our ids: null, like any other unknown id
+    # An id that is no UUID is none of ours: null, like any other unknown id.
+    wanted: dict[uuid.UUID, Node | None] = {u: None for u in map(_uuid, ids) if u is not None}
     missing = set(wanted)
     for kind in KINDS.values():
         if not missing or not principal.can(kind.capability):

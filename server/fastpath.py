@@ -253,11 +253,14 @@ def _document(pipeline, query, variables, extensions) -> tuple[str | None, dict 
         return None, None
     if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
         return None, None
-    if query is not None:  # a document sent with a hash registers it: the usual road does
-        return (None, None) if extensions else (query, variables)
+    # Other extensions (Apollo Client 4 sends {"clientLibrary": …} with every request)
+    # mean nothing to the server, here as on the usual road (server.apq).
     persisted = (extensions or {}).get("persistedQuery")
-    wanted = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-    return pipeline.persisted.known(wanted), variables
+    if query is not None:  # a document sent with a hash registers it: the usual road does
+        return (None, None) if persisted is not None else (query, variables)
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        return None, None  # the usual road refuses it (BAD_REQUEST) in its own words
+    return pipeline.persisted.known(persisted.get("sha256Hash")), variables
 
 
 def _bucket(pipeline, scope: Scope, headers: dict, site: str) -> tuple[str, Limit, list[int]]:

@@ -70,6 +70,7 @@ STATUS = {
     "QUERY_TOO_COMPLEX": (400, 200),
     "GRAPHQL_PARSE_FAILED": (400, 200),
     "GRAPHQL_VALIDATION_FAILED": (400, 200),
+    "OPERATION_RESOLUTION_FAILURE": (400, 200),  # operationName picks no operation
     "RATE_LIMITED": (429, 429),
 }
 

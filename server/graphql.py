@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from schema import schema
 from schema.context import Context
-from server import cors, graphiql, http_spec
+from server import cors, execution, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
 from server.gate import Caller, Gate
 from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
@@ -92,6 +92,11 @@ class CharterGraphQL(GraphQL):
         await response(scope, receive, send)
 
     async def _run(self, request: Request) -> Response:
+        admission = getattr(request.state, "admission", None)
+        if admission is not None:  # admitted: no second pass through the view
+            response = await execution.respond(self, request, admission)
+            if response is not None:
+                return response
         try:
             return await self.run(request)
         except HTTPException as error:

@@ -14,7 +14,7 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from tortoise.expressions import Q
@@ -89,7 +89,14 @@ def decode_cursor(
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
         return _position(value, dated=dated), uuid.UUID(row_id)
-    except (binascii.Error, ValueError, TypeError, AttributeError, RecursionError) as exc:
+    except (
+        binascii.Error,
+        ValueError,
+        TypeError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise DomainError.one(
             ErrorCode.INVALID, f"{field} is not a cursor from this list", field
         ) from exc
@@ -102,7 +109,7 @@ def _position(value: object, *, dated: bool) -> datetime | int:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:  # ours are always aware; a naive one is not ours
             raise ValueError(value)
-        return moment
+        return moment.astimezone(UTC)  # OverflowError at the calendar's ends: not ours
     if type(value) is not int or value not in INT_RANGE:  # bool is an int subclass
         raise TypeError(value)
     return value

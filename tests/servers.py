@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
 from tests import backends as tb
 from tests.outbound import free_port
@@ -25,6 +26,12 @@ async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
     env.update(tb.environment(tb.BACKEND, str(settings.data_dir), settings.database_url))
     env.update(extra)
+    if settings.redis_url:  # a fresh server: no bucket an earlier test or run drained
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            await redis.flushdb()
+        finally:
+            await redis.aclose()
     port = free_port()
     log = open(settings.data_dir / f"serve-{port}.log", "wb")  # noqa: SIM115, ASYNC230
     process = await asyncio.create_subprocess_exec(

@@ -5,6 +5,11 @@ that do not coerce, GRAPHQL_VALIDATION_FAILED for a rule broken; the same over H
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+import pytest
+
 from tests.factories import create_tenant, error_codes
 from tests.servers import serve
 from tests.test_gate_websocket import Socket
@@ -30,6 +35,11 @@ CASES = [
 MEDIA = ("application/json", "application/graphql-response+json")
 
 
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts from empty tables (conftest.clean_state), its server included."""
+
+
 async def test_each_kind_of_bad_request_has_apollos_code_over_http_and_websocket(settings):
     async with serve(settings) as http:
         from tests.conftest import Api
@@ -52,3 +62,19 @@ async def test_each_kind_of_bad_request_has_apollos_code_over_http_and_websocket
                     assert response.status_code == wanted, (query, media, response.status_code)
                 answer = await socket.run(query, variables)
                 assert set(error_codes(answer)) == {code}, (query, answer)
+
+
+async def test_get_and_persisted_queries_say_the_same(client):
+    """The other roads into the gate: a GET, and a persisted query registered by GET."""
+    query = "query($s: String!) { publishedPolicy(site: $s) { version } }"
+    persisted = json.dumps(
+        {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}}
+    )
+    for variables in ({"s": 5}, {}, {"s": None}):
+        for extra in ({}, {"extensions": persisted}):
+            params = {"query": query, "variables": json.dumps(variables), **extra}
+            response = await client.get("/graphql", params=params)
+            assert response.status_code == 400, response.text
+            assert error_codes(response.json()) == ["BAD_USER_INPUT"], (variables, extra)
+    broken = await client.get("/graphql", params={"query": "{ publishedPolicy(site: "})
+    assert error_codes(broken.json()) == ["GRAPHQL_PARSE_FAILED"]

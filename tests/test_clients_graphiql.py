@@ -1,9 +1,15 @@
 """GraphiQL, served by Charter itself, in headless Chromium with every other host blocked:
 it loads, its docs pane lists the Query fields, a query runs with a key typed into the
 headers editor, and the key is not persisted in localStorage. Runs outside production,
-where introspection is open to all (in production GraphiQL is not served at all)."""
+where introspection is open to all (in production GraphiQL is not served at all).
+`CHARTER_UPDATE_SCREENSHOTS=1` writes the README's screenshot, docs/screenshots/graphiql.png."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
 
 from schema import schema
 from server import graphiql
@@ -12,13 +18,21 @@ from tests.conftest import Api
 from tests.factories import create_tenant
 from tests.servers import serve
 
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "graphiql.png"
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts from empty tables (conftest.clean_state), its server included."""
+
 
 async def test_graphiql_works_offline_and_forgets_the_key(settings):
     node.installed(browser=True)
     async with serve(settings) as http:
         _, owner = await create_tenant(Api(http), slug="acme")
         page = await http.get("/graphql", headers={"Accept": "text/html"})
-        [seen] = await node.run("graphiql.mjs", f"{http.base_url}/graphql", owner)
+        shot = [str(SCREENSHOT)] if os.environ.get("CHARTER_UPDATE_SCREENSHOTS") else []
+        [seen] = await node.run("graphiql.mjs", f"{http.base_url}/graphql", owner, *shot)
     assert page.headers["Content-Security-Policy"] == graphiql.CSP
     assert "https://" not in page.text and "unsafe-inline" not in graphiql.CSP
     assert seen["foreign"] == [] and seen["failed"] == [] and seen["violations"] == []

@@ -65,6 +65,13 @@ HOSTILE = [
         json.dumps(["2026-01-01T00:00:00", str(uuid.uuid4())]).encode()
     ).decode(),
     base64.urlsafe_b64encode(json.dumps({"a": 1, "b": 2}).encode()).decode(),
+    # the calendar's ends, a day's offset past them: no database stores such a moment
+    base64.urlsafe_b64encode(
+        json.dumps(["0001-01-01T00:00:00+14:00", str(uuid.uuid4())]).encode()
+    ).decode(),
+    base64.urlsafe_b64encode(
+        json.dumps(["9999-12-31T23:59:59-14:00", str(uuid.uuid4())]).encode()
+    ).decode(),
     base64.urlsafe_b64encode(json.dumps(["[" * 3000, "x"]).encode()).decode()[:150],
 ]
 

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -237,10 +237,29 @@ SHAPES = st.fixed_dictionaries(
         "extra": st.sampled_from([None, "locale", "version", "bad-version"]),
         "origin": st.sampled_from([None, "https://acme.example"]),
         "hashed": st.booleans(),  # Apollo's persisted queries: the hash, not the document
+        # a wrong APQ version; and Apollo Client 4's {"clientLibrary"} extension, sent
+        # with every request and meaningless to the server
+        "version": st.sampled_from([1, 1, 2]),
+        "library": st.booleans(),
         # If-None-Match made from the ETag the first answer carried (RFC 9110 §13.1.2)
         "validator": st.sampled_from([None, "strong", "weak", "list", "star", "other"]),
     }
 )
+
+
+# The shape Apollo Client sends, with its persisted queries link over GET.
+APOLLO = {
+    "method": "GET",
+    "site": "acme",
+    "named": True,
+    "operation": "Read",
+    "accept": None,
+    "language": None,
+    "extra": None,
+    "origin": None,
+    "version": 1,
+    "library": True,
+}
 
 
 def _validator(kind: str | None, etag: str | None) -> dict:
@@ -284,11 +303,16 @@ def _request(shape: dict) -> tuple[str, dict, dict]:
     if shape["operation"] is not None:
         body["operationName"] = shape["operation"]
     register = None
+    library = {"clientLibrary": {"name": "@apollo/client", "version": "4.3.8"}}
     if shape["hashed"]:
         digest = hashlib.sha256(document.encode()).hexdigest()
         extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
         register = {**body, "extensions": extensions}
         body = {k: v for k, v in register.items() if k != "query"}
+        persisted = {"version": shape["version"], "sha256Hash": digest}
+        body["extensions"] = {"persistedQuery": persisted}
+    if shape["library"]:
+        body["extensions"] = {**body.get("extensions", {}), **library}
     return shape["method"], body, headers, register
 
 
@@ -333,6 +357,8 @@ async def test_the_fast_path_answers_only_what_the_gate_would(app, client, api):
         max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     @given(SHAPES)
+    @example(APOLLO | {"hashed": True, "validator": "weak"})  # always, whatever is drawn
+    @example(APOLLO | {"hashed": False, "validator": "list"})
     def check(shape):
         method, body, headers, register = _request(shape)
 
@@ -373,4 +399,5 @@ async def test_the_fast_path_answers_only_what_the_gate_would(app, client, api):
     # ... including the shape real clients send: the operation named, GET and POST
     assert {s["method"] for s in shortcuts if s["operation"] == "Read"} == {"GET", "POST"}
     assert any(s["hashed"] and s["validator"] for s in shortcuts)
+    assert any(s["library"] and not s["hashed"] for s in shortcuts)  # Apollo's plain GET
     assert {s["validator"] for s in revalidated} >= {"weak", "list"}  # 304s, weakly compared

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from server.http_spec import none_match
 from tests.factories import create_draft, create_tenant, error_codes, publish
+from tests.servers import serve
+from tests.test_gate_websocket import Socket
 
 NAMED = "query ReadPolicy($site: String!) { publishedPolicy(site: $site) { version title } }"
 HASH = hashlib.sha256(NAMED.encode()).hexdigest()
@@ -49,10 +51,15 @@ def apollo_get(operation_name: str | None = "ReadPolicy", *, hashed: bool) -> di
     if operation_name is not None:
         params["operationName"] = operation_name
     if hashed:
-        params["extensions"] = json.dumps(APQ)
+        params["extensions"] = json.dumps({**APQ, **LIBRARY})
     else:
         params["query"] = NAMED
+        params["extensions"] = json.dumps(LIBRARY)
     return params
+
+
+# Apollo Client 4's HttpLink adds this to every request (enhanced client awareness).
+LIBRARY = {"clientLibrary": {"name": "@apollo/client", "version": "4.3.8"}}
 
 
 async def test_every_client_shape_is_answered_from_the_cache_with_one_etag(
@@ -64,7 +71,8 @@ async def test_every_client_shape_is_answered_from_the_cache_with_one_etag(
     assert first.status_code == 200 and "ETag" in first.headers
     shapes = [
         apollo_get(None, hashed=False),
-        apollo_get(hashed=False),  # urql, Relay, Apollo without APQ
+        apollo_get(hashed=False),  # Apollo without APQ
+        {"query": NAMED, "variables": json.dumps({"site": "acme"})},  # no extensions
         apollo_get(hashed=True),  # Apollo's persisted queries link
         apollo_get(None, hashed=True),
     ]
@@ -93,7 +101,8 @@ async def test_a_wrong_operation_name_gets_the_gates_error_on_either_road(
         for hashed in (False, True):
             for wrong in ("Other", ""):
                 answer = await client.get("/graphql", params=apollo_get(wrong, hashed=hashed))
-                assert answer.status_code == 400, answer.text
+                # the gate's refusal (schema.documents), application/json's legacy 200
+                assert answer.status_code == 200, answer.text
                 assert "data" not in answer.json() and "ETag" not in answer.headers
                 assert error_codes(answer.json()) == ["OPERATION_RESOLUTION_FAILURE"], answer.text
             strict = await client.get(
@@ -102,8 +111,43 @@ async def test_a_wrong_operation_name_gets_the_gates_error_on_either_road(
                 headers={"Accept": GRAPHQL_RESPONSE},
             )
             assert strict.status_code == 400 and "ETag" not in strict.headers
+            assert error_codes(strict.json()) == ["OPERATION_RESOLUTION_FAILURE"]
     finally:
         app.middleware_stack.enabled = True
+
+
+async def test_a_wrong_operation_name_is_one_error_on_every_transport(settings):
+    """HTTP GET, POST and graphql-transport-ws: the same code from the gate."""
+    document = "query Read { __typename }"
+    async with serve(settings) as http, Socket.open(http.base_url.port) as socket:
+        for name, code in (("Other", "OPERATION_RESOLUTION_FAILURE"), ("Read", None)):
+            got = await http.get("/graphql", params={"query": document, "operationName": name})
+            posted = await http.post("/graphql", json={"query": document, "operationName": name})
+            operation = await socket.start(document)
+            await socket.ws.send(  # the same subscribe again, naming the operation
+                json.dumps(
+                    {
+                        "id": "named-" + name,
+                        "type": "subscribe",
+                        "payload": {"query": document, "operationName": name},
+                    }
+                )
+            )
+            answers = [got.json(), posted.json()]
+            seen = {}
+            while len(seen) < 2:
+                message = await socket.receive()
+                if message["type"] == "error":
+                    seen[message["id"]] = {"errors": message["payload"]}
+                elif message["type"] == "next":
+                    seen[message["id"]] = message["payload"]
+            assert seen[operation] == {"data": {"__typename": "Query"}}  # no name: fine
+            answers.append(seen["named-" + name])
+            for answer in answers:
+                if code is None:
+                    assert answer == {"data": {"__typename": "Query"}}
+                else:
+                    assert error_codes(answer) == [code], answer
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "usual-road"])

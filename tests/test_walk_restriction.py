@@ -72,8 +72,8 @@ async def test_the_person_is_told_before_the_restriction_is_lifted(api, shop, lo
         await drain(smtp_port=port)
         mails = mailbox.received()
     subject_words, note_words = WORDS[locale]
-    assert len(mails) == 3  # the code, the completion, then this
-    told = mails[-1]
+    assert len(mails) == 3  # the code, the completion, and this (in any order)
+    [told] = [mail for mail in mails if subject_words in mail["Subject"]]
     assert told["To"] == "person@example.kg" and told["Content-Language"] == locale
     assert subject_words in told["Subject"], told["Subject"]
     text = told.get_body(("plain",)).get_content()
@@ -120,7 +120,9 @@ async def test_a_restriction_without_decisions_shows_on_consent_state(api, shop)
         token=shop["owner"],
     )
     request_id = body["data"]["submitSubjectRequest"]["subjectRequest"]["id"]
-    assert await state(api, shop["owner"], "early") == []
+    # In force from receipt (blocking.py), before anyone completes the request.
+    [entry] = await state(api, shop["owner"], "early")
+    assert entry["restricted"] is True
     await act(api, shop["owner"], request_id, "COMPLETE")
     [entry] = await state(api, shop["owner"], "early")
     assert entry["purpose"] == "*" and entry["granted"] is False
@@ -128,6 +130,12 @@ async def test_a_restriction_without_decisions_shows_on_consent_state(api, shop)
     # Another tenant sees nothing of it.
     _, other = await create_tenant(api, slug="other")
     assert await state(api, other, "early") == []
+    history = await api(
+        'query { consentHistory(subjectId: "early") { edges { node { processing } } } }',
+        token=shop["owner"],
+    )
+    marks = [e["node"]["processing"] for e in history["data"]["consentHistory"]["edges"]]
+    assert marks == ["RESTRICTED"]  # receipt restricted; completing did not repeat it
     # Lifted: nothing applies any more, and the state is empty again.
     await api(LIFT, {"s": "early"}, token=shop["owner"])
     assert await state(api, shop["owner"], "early") == []
@@ -145,3 +153,34 @@ async def test_a_restriction_without_decisions_shows_on_consent_state(api, shop)
                  decisions=grant("analytics.reporting"))  # fmt: skip
     [entry] = await state(api, shop["owner"], "early")
     assert (entry["purpose"], entry["objected"]) == ("analytics.reporting", True)
+
+
+async def test_blocking_runs_from_the_moment_of_the_request(api, shop):
+    """152-FZ Art. 21(1), Deepen 7.2.4: data is blocked from the moment of the request for
+    the verification period, not once staff get round to completing it; whatever the
+    outcome, only liftRestriction (which tells the person) ends it."""
+    await record(
+        api, shop["owner"], subjectId="p-2", method="FORM", email="p2@example.kg",
+        decisions=grant("analytics.reporting"),
+    )  # fmt: skip
+    request_id = await verified(
+        api, shop["site"], "p2@example.kg", type="RESTRICTION", subjectId="p-2", locale="ru"
+    )
+    state_now = await state(api, shop["owner"], "p-2")
+    assert state_now and all(d["restricted"] for d in state_now)
+    timeline = await api(
+        "query($id: ID!) { subjectRequest(id: $id) { timeline { note } } }",
+        {"id": request_id},
+        token=shop["owner"],
+    )
+    notes = [e["note"] for e in timeline["data"]["subjectRequest"]["timeline"]]
+    assert any("restricted from receipt" in note for note in notes), notes
+    # The data turned out accurate: the request is refused, the block stays until lifted.
+    await act(api, shop["owner"], request_id, "REJECT", "Your address was correct.")
+    assert all(d["restricted"] for d in await state(api, shop["owner"], "p-2"))
+    result = (await api(LIFT, {"s": "p-2"}, token=shop["owner"]))["data"]["liftRestriction"]
+    assert result["personTold"] is True
+    assert not any(d["restricted"] for d in await state(api, shop["owner"], "p-2"))
+    # An ACCESS request restricts nothing.
+    await verified(api, shop["site"], "p2@example.kg", type="ACCESS", subjectId="p-2")
+    assert not any(d["restricted"] for d in await state(api, shop["owner"], "p-2"))

@@ -16,7 +16,7 @@ from tenants.policies.catalog import catalog
 from tenants.policies.kinds import LegalBasis, PolicyKind
 from tenants.rights import RequestType
 from tenants.scoping import owned
-from tenants.subject_requests import export, identity
+from tenants.subject_requests import blocking, export, identity
 from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import SubjectRequest
 from tenants.subjects import erasure
@@ -48,14 +48,8 @@ async def complete(
             await withdraw(tenant=tenant, actor=actor, subject_id=subject, now=now)
     elif kind == RequestType.RESTRICTION:
         # Storage only until lifted; the person's consents stay theirs (consent/processing).
-        for subject in subjects:
-            await processing.record(
-                tenant=tenant,
-                actor=actor,
-                subject_id=subject,
-                now=now,
-                change=ProcessingChange.RESTRICTED,
-            )
+        # Usually in force since receipt (blocking.py); completing confirms it.
+        await blocking.restrict_covered(tenant=tenant, actor=actor, request=request, now=now)
     elif kind == RequestType.OBJECTION:
         objectionable = await _objectionable(tenant)
         for subject in subjects:

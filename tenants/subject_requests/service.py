@@ -15,7 +15,7 @@ from tenants.paging import Page, Window, keyset_page
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned, owned_one
-from tenants.subject_requests import deadlines, fulfil, identity, notices, tokens
+from tenants.subject_requests import blocking, deadlines, fulfil, identity, notices, tokens
 from tenants.subject_requests.lifecycle import NOTE_REQUIRED, RequestAction, next_status
 from tenants.subject_requests.models import (
     CLOSED,
@@ -131,6 +131,12 @@ async def submit(
             note += f"; received {received.isoformat()} by another channel"
         if asserted:
             note += "; " + identity.describe(proof, names_subject=True, detail=asserted.key_id)
+        if verified:
+            restricted = await blocking.restrict_covered(
+                tenant=tenant, actor=actor, request=request, now=now
+            )
+            if restricted:
+                note += f"; processing restricted from receipt ({len(restricted)})"
         await _log(request, actor=actor, note=note, at=now)
         if verified:
             await _announce(tenant, request, events.REQUEST_CREATED)

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from tenants.errors import DomainError, ErrorCode
 from tenants.outbound import events
-from tenants.subject_requests import deadlines, identity, tokens
+from tenants.subject_requests import blocking, deadlines, identity, tokens
 from tenants.subject_requests.models import CLOSED, IdentityProof, RequestStatus, SubjectRequest
 from tenants.subject_requests.records import announce as _announce
 from tenants.subject_requests.records import email_of
@@ -54,6 +54,11 @@ async def verify(*, tenant: Tenant, actor: str, request_id: str, token: str) -> 
             proof = identity.describe(
                 request.identity_proof, names_subject=bool(request.subject_id)
             )
+            proof += _blocked(
+                await blocking.restrict_covered(
+                    tenant=tenant, actor=actor, request=request, now=now
+                )
+            )
             await _log(
                 request, actor=actor, note=f"e-mail verified; the clock starts; {proof}", at=now
             )
@@ -95,6 +100,9 @@ async def verify_identity(
         proof = identity.describe(IdentityProof.STAFF, names_subject=True, detail=note)
         if received:
             proof += "; the clock starts"
+        proof += _blocked(
+            await blocking.restrict_covered(tenant=tenant, actor=actor, request=request, now=now)
+        )
         await _log(request, actor=actor, note=proof, at=now)
         await _announce(
             tenant, request, events.REQUEST_CREATED if received else events.REQUEST_UPDATED
@@ -106,6 +114,13 @@ async def verify_identity(
             target=f"subject_request:{request.id}",
         )
     return request
+
+
+def _blocked(subjects: list[str]) -> str:
+    """The timeline's words for a restriction that receipt put in force."""
+    if not subjects:
+        return ""
+    return f"; processing restricted from receipt for the verification period ({len(subjects)})"
 
 
 def _receive(tenant: Tenant, request: SubjectRequest, now: datetime) -> None:

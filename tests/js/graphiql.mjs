@@ -1,13 +1,13 @@
 // Charter's GraphiQL in Debian's Chromium with every other host blocked: the page loads
 // from the server alone, the docs pane lists Query's fields (introspection), a query runs
 // with a key typed into the headers editor, and the key is not left in localStorage.
-//   node graphiql.mjs <url of /graphql> <secret key>
+//   node graphiql.mjs <url of /graphql> <secret key> [screenshot.png]
 // Prints one JSON line: {fields, foreign, violations, failed, result, authorization, storage}.
 import { launch } from "./browser.mjs";
 
-const [url, key] = process.argv.slice(2);
+const [url, key, screenshot] = process.argv.slice(2);
 const origin = new URL(url).origin;
-const { browser, page } = await launch();
+const { browser, page } = await launch({ context: { viewport: { width: 1280, height: 760 } } });
 page.setDefaultTimeout(20000);
 const foreign = []; // requests to any other host: blocked, and the test fails on them
 const failed = [];
@@ -49,6 +49,7 @@ try {
   await page.waitForTimeout(500); // GraphiQL writes its storage debounced
   const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
   const violations = await page.evaluate(() => window.__violations);
+  if (screenshot) await page.screenshot({ path: screenshot });
   console.log(JSON.stringify({ fields, foreign, failed, violations, result, authorization, storage }));
 } finally {
   await browser.close();
