@@ -66,6 +66,7 @@ async def clean_state(request):
     application.state.cache._owed_keys.clear()
     application.state.pipeline.local.forget_all()  # a flushed Redis publishes nothing
     application.state.principals.forget_all()  # nor do truncated keys
+    await application.state.principals.check()  # the flushed generation, seen now
     application.state.pipeline.leases.clear()
     yield
 

@@ -44,9 +44,9 @@ async def test_verifying_20k_events_keeps_the_loop_free_and_answers_in_a_second(
         ] == 1000
     headers = {"Authorization": f"Bearer {owner}", "Content-Type": "application/json"}
     body = json.dumps({"query": VERIFY}).encode()
-    with probing(str(http.base_url)) as probe:
+    with probing(str(http.base_url), http.server_pid) as probe:
         await asyncio.sleep(1.0)  # what the machine adds by itself is allowed on top
-        noise = max(probe.samples, default=0.0)
+        noise = probe.worst
         checked, calls, slowest = 0, 0, 0.0
         while True:
             started = time.perf_counter()
