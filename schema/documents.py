@@ -4,7 +4,8 @@
 query is parsed once (graphql-core, with a token limit), each operation measured in time
 linear in the document (``schema.limits``), and the document validated by graphql-core's
 rules plus ``MaxIntrospectionDepthRule`` (and ``NoSchemaIntrospectionCustomRule`` for
-callers who may not introspect). Each result is cached by the query's text in memory
+callers who may not introspect, whose errors also lose graphql-core's "Did you mean …?"
+guesses: each is a schema name). Each result is cached by the query's text in memory
 bounded in bytes, so the same few documents cost a dictionary lookup each.
 
 Codes, as Apollo Server names them so its clients recognise them: a document that does
@@ -22,6 +23,7 @@ the same checks here, so nothing reaches a resolver unmeasured.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -72,7 +74,7 @@ class Refusal(Exception):
 @dataclass(frozen=True)
 class Checked:
     document: DocumentNode
-    operation: OperationDefinitionNode | None  # None: the name picks none; execution says so
+    operation: OperationDefinitionNode  # GraphQL spec §6.1 GetOperation's pick
     measured: limits.Measured
 
 
@@ -98,24 +100,26 @@ def check(
         raise Refusal([error]) from None
     if not measures:
         raise Refusal([_coded(GraphQLError("the document holds no operation"))])
+    # GraphQL spec §6.1 GetOperation, once: the named operation, or the only one, else a
+    # request error. Every later step (introspection policy, cost, limits, the kind a
+    # transport may carry, execution) judges this one operation and no other.
     operation = get_operation_ast(document, operation_name)
-    # No operation picked (none named so, or several and no name): execution refuses it
-    # in its own words; until then it is charged as the dearest it could be.
-    measured = (
-        measures[operation]
-        if operation is not None
-        else max(measures.values(), key=lambda m: m.charge)
-    )
+    if operation is None:
+        raise Refusal([_coded(GraphQLError(_unresolved(operation_name)), UNRESOLVED)])
+    measured = measures[operation]
     if measured.introspection:  # a key's plan never changes what the schema says
         verdict = _verdict(schema, query, document, introspection=introspection)
     else:
         verdict = _verdict(schema, query, document, introspection=True)
     if verdict:
-        raise Refusal(verdict)
-    if operation is None:  # GraphQL spec §6.1 GetOperation: the name picks none
-        raise Refusal([_coded(GraphQLError(_unresolved(operation_name)), UNRESOLVED)])
+        raise Refusal(verdict if introspection else _without_suggestions(verdict))
     if coerce and operation.variable_definitions:
-        _coerce(schema, operation, variables)
+        try:
+            _coerce(schema, operation, variables)
+        except Refusal as refusal:
+            if introspection:
+                raise
+            raise Refusal(_without_suggestions(refusal.errors)) from None
     return Checked(document, operation, measured)
 
 
@@ -127,6 +131,29 @@ def _unresolved(operation_name: str | None) -> str:
     if operation_name is None:
         return "Must provide operation name if query contains multiple operations."
     return f"Unknown operation named '{operation_name}'."
+
+
+# graphql-core ends a message with its guesses: "Cannot query field 'polcy' on type
+# 'Query'. Did you mean 'policy'?". Each guess is a schema name, so a caller who may not
+# introspect could map the schema by typos; Apollo Server's
+# hideSchemaDetailsFromClientErrors drops them the same way.
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.S)
+
+
+def _without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The errors, their "Did you mean …?" cut (new errors: the cached ones stay whole)."""
+    return [
+        GraphQLError(
+            _SUGGESTION.sub("", error.message),
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            error.original_error,
+            error.extensions,
+        )
+        for error in errors
+    ]
 
 
 def _coerce(schema, operation: OperationDefinitionNode, variables: dict | None) -> None:

@@ -71,7 +71,9 @@ class Measured:
     cost: int
     charge: int
     introspection: bool  # selects __schema or __type somewhere
-    sites: tuple  # the root fields' `site` arguments: ("literal", v) or ("variable", name)
+    # Each `site` the root fields name, ("literal", v) or ("variable", name), with the
+    # charge of the root fields naming it, in the document's order.
+    sites: tuple[tuple[tuple[str, str], int], ...]
     uses_variables: bool  # a page size came from the variables: not cacheable by text
 
 
@@ -251,19 +253,20 @@ def _measured(walk: _Walk, operation: OperationDefinitionNode) -> Measured:
     total = walk.operation(operation)
     kind = operation.operation.value
     root = walk.schema.get_root_type(operation.operation)
-    charge, sites = 0, []
+    charge, sites = 0, {}
     for (_, name, site), count in total.level.items():
         price = costs.of(getattr(root, "name", None), name)
-        charge += count * (price.charge if price.charge is not None else costs.DEFAULT_CHARGE[kind])
-        if site is not None and site not in sites:
-            sites.append(site)
+        units = count * (price.charge if price.charge is not None else costs.DEFAULT_CHARGE[kind])
+        charge += units
+        if site is not None:
+            sites[site] = sites.get(site, 0) + units
     return Measured(
         operation=kind,
         depth=total.depth,
         cost=total.cost,
         charge=max(1, charge),
         introspection=total.introspection,
-        sites=tuple(sites),
+        sites=tuple(sites.items()),
         uses_variables=total.variables,
     )
 

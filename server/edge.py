@@ -29,6 +29,7 @@ from server.local_answers import LocalAnswers
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache, cache_headers, public_document
 from server.settings import Settings
+from tenants import untrusted_json
 from tenants.live import Hub
 
 log = logging.getLogger("charter.edge")
@@ -171,8 +172,12 @@ class Pipeline:
             if "query" not in args and "extensions" not in args:
                 return None
             try:
-                variables = json.loads(args["variables"]) if "variables" in args else None
-                extensions = json.loads(args["extensions"]) if "extensions" in args else None
+                variables = untrusted_json.loads(args["variables"]) if "variables" in args else None
+                extensions = (
+                    untrusted_json.loads(args["extensions"]) if "extensions" in args else None
+                )
+            except untrusted_json.TooDeep as error:
+                raise BadBody(error.msg) from None
             except ValueError:
                 return None
             if not _well_formed(
@@ -190,7 +195,9 @@ class Pipeline:
         except UnicodeDecodeError:
             raise BadBody("the request body is not valid UTF-8") from None
         try:
-            body = json.loads(text)
+            body = untrusted_json.loads(text)
+        except untrusted_json.TooDeep as error:
+            raise BadBody(error.msg) from None
         except ValueError:
             return None
         PARSED_BODY.set((raw, body))

@@ -27,7 +27,7 @@ _KINDS = {"query": {OperationType.QUERY}, "mutation": {OperationType.MUTATION}}
 async def respond(view, request: Request, admission: Admission) -> Response | None:
     """The view's answer to this admitted request, or None when the view must give it."""
     allowed = _KINDS.get(admission.kind)
-    if allowed is None or admission.checked.operation is None:
+    if allowed is None:
         return None
     if request.method == "GET" and admission.kind != "query":
         return None  # the view answers a mutation over GET with its 405

@@ -17,7 +17,6 @@ tests/test_gate_http.py sends the same generated requests down both roads.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from server.ratelimit import Limit, policies_header, remaining_header
 from server.ratelimit import headers as limit_headers
 from server.response_cache import LOOKUP, ResponseCache, cache_headers, public_document
 from server.security import ALWAYS
+from tenants import untrusted_json
 from tenants.tenancy.principal import ANONYMOUS
 
 log = logging.getLogger("charter.fastpath")
@@ -225,7 +225,7 @@ def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None, s
 
 def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None, str | None]:
     try:
-        body = json.loads(raw)
+        body = untrusted_json.loads(raw)
     except ValueError:
         return None, None, None
     if not isinstance(body, dict) or set(body) - FIELDS:
@@ -247,8 +247,8 @@ FIELDS = {"query", "variables", "extensions", "operationName"}
 
 def _document(pipeline, query, variables, extensions) -> tuple[str | None, dict | None]:
     try:
-        variables = json.loads(variables) if isinstance(variables, str) else variables
-        extensions = json.loads(extensions) if isinstance(extensions, str) else extensions
+        variables = untrusted_json.loads(variables) if isinstance(variables, str) else variables
+        extensions = untrusted_json.loads(extensions) if isinstance(extensions, str) else extensions
     except ValueError:
         return None, None
     if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):

@@ -23,7 +23,11 @@ Every step refuses with a stable ``extensions.code``:
                     or variables that do not coerce to their types (``schema.documents``)
   GRAPHQL_PARSE_FAILED / QUERY_TOO_COMPLEX / GRAPHQL_VALIDATION_FAILED   the document
                     (``schema.documents``)
-  RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket
+  OPERATION_RESOLUTION_FAILURE   no operation picked (GraphQL spec §6.1 GetOperation: an
+                    operationName naming none, or several operations and no name). The
+                    gate picks the operation once; every later step, and execution, uses it
+  RATE_LIMITED      the charge, from ``schema.costs``, was refused by a bucket; an
+                    anonymous operation reading several sites pays into each site's bucket
 Refused documents and text still charge one unit: checking them was work.
 
 Principals come from this process's memory when it holds the key (``server.principals``,
@@ -218,8 +222,9 @@ class Gate:
         except documents.Refusal as refusal:
             await self._charge(caller, principal, None, 1, charged)
             raise Refused(refusal.errors) from None
-        site = _site(checked, operation.variables)
-        decision = await self._charge(caller, principal, site, checked.measured.charge, charged)
+        shares = _shares(checked, operation.variables)
+        site = shares[0][0]
+        decision = await self._charge_shares(caller, principal, shares, charged)
         if rejected:
             raise Refused.of("UNAUTHENTICATED", "the API key or token is unknown or revoked")
         return Admission(caller, principal, operation, checked, decision, site)
@@ -254,6 +259,26 @@ class Gate:
         if not self.settings.production:
             return True
         return principal.platform or (principal.key is not None and not principal.publishable)
+
+    async def _charge_shares(
+        self, caller: Caller, principal: Principal, shares: list[tuple[str | None, int]], charged
+    ) -> Decision | None:
+        """Each site's bucket pays its share. Only anonymous callers pay per site; a key
+        pays the whole into its own buckets whatever sites it reads."""
+        if charged is not None or len(shares) == 1 or principal.key is not None:
+            return await self._charge(
+                caller, principal, shares[0][0], sum(u for _, u in shares), charged
+            )
+        owed: dict[str | None, int] = {}  # sites nobody owns pay into one bucket (_known)
+        for site, units in shares:
+            known = await self._known(principal, site)
+            owed[known] = owed.get(known, 0) + units
+        decisions = [
+            decision
+            for site, units in owed.items()
+            if (decision := await self._charge(caller, principal, site, units, None))
+        ]
+        return min(decisions, key=lambda d: (d.remaining, -d.reset_seconds), default=None)
 
     async def _charge(
         self, caller: Caller, principal: Principal, site: str | None, units: int, charged
@@ -323,14 +348,22 @@ class Gate:
         return site if await tenant_of_site(cache=self.cache, site=site) else None
 
 
-def _site(checked: documents.Checked, variables: dict | None) -> str | None:
-    """The canonical site the operation's root fields name (the first, if several)."""
-    for kind, value in checked.measured.sites:
+def _shares(checked: documents.Checked, variables: dict | None) -> list[tuple[str | None, int]]:
+    """What each canonical site the root fields name owes of the charge, first named
+    first; root fields naming no site (or none a name can mean) go with the first. A
+    single entry (None, charge) when the operation names no site at all."""
+    owed: dict[str | None, int] = {}
+    for (kind, value), units in checked.measured.sites:
         given = value if kind == "literal" else (variables or {}).get(value)
         name = sites.canonical(given)
-        if name is not None:
-            return name
-    return None
+        owed[name] = owed.get(name, 0) + units
+    named = [name for name in owed if name is not None]
+    first = named[0] if named else None
+    rest = checked.measured.charge - sum(owed.get(name, 0) for name in named)
+    shares = {first: rest} if rest > 0 or not named else {}
+    for name in named:
+        shares[name] = shares.get(name, 0) + owed[name]
+    return list(shares.items())
 
 
 def _fit(cost: int, checks) -> int:

@@ -143,6 +143,18 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
             if pending:
                 log.warning("%d socket operations did not finish cancelling", len(pending))
 
+    async def handle_message(self, message) -> None:
+        """strawberry's dispatch, once the message has graphql-transport-ws's shape: a
+        message of any other shape (not an object, no string ``type``, a ``subscribe``
+        without a string ``id`` and an object ``payload``) closes the socket with 4400,
+        as the protocol says, instead of failing in the handler (a TypeError there
+        dropped the connection with no close frame)."""
+        problem = _invalid(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_subscribe(self, message) -> None:
         if self.connection_acknowledged and len(self.operations) >= MAX_OPERATIONS_PER_SOCKET:
             error = _coded(
@@ -222,6 +234,23 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
         _, rejected = await self.view.gate.authenticate(self.caller)
         if rejected:
             await self.end_all("the API key or token is unknown or revoked")
+
+
+def _invalid(message: object) -> str | None:
+    """Why ``message`` is no graphql-transport-ws message, or None (PROTOCOL.md: every
+    message is an object with a string ``type``; ``subscribe`` and ``complete`` carry a
+    string ``id``, ``subscribe`` an object ``payload``, the others an optional one)."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "a message is an object with a string type"
+    kind = message["type"]
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return f"a {kind} message has a string id"
+    payload = message.get("payload")
+    if kind == "subscribe" and not isinstance(payload, dict):
+        return "a subscribe message has an object payload"
+    if payload is not None and not isinstance(payload, dict):
+        return "a message's payload is an object"
+    return None
 
 
 def _operation(operation) -> Operation:

@@ -24,6 +24,8 @@ from urllib.parse import quote, unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenants import untrusted_json
+
 NAME = "charter_consent"
 KEEP_SECONDS = 34_128_000  # 13 months, the longest a consent cookie should live
 SUBJECT = re.compile(r"^cb_[0-9a-f]{32}$")
@@ -70,7 +72,7 @@ def read(request: Request) -> Record | None:
     if not raw or len(raw) > 4096:
         return None
     try:
-        value = json.loads(unquote(raw))
+        value = untrusted_json.loads(unquote(raw))
         granted, refused = value["g"], value["r"]
         ok = (
             isinstance(value, dict)

@@ -1,0 +1,61 @@
+"""JSON from outside (request bodies, query parameters, socket messages, cookies),
+decoded with its nesting bounded.
+
+Python's decoder recurses once per level: a 10 KB body of 5,000 ``[`` exhausts the
+interpreter's stack (RecursionError), and whatever walks the value afterwards (the text
+rule, variable coercion) recurses as deep again. No GraphQL request needs more than a
+few levels (Charter's deepest input type nests 4), so anything deeper than ``MAX_DEPTH``
+is refused before it is decoded, as ``TooDeep``: a ``json.JSONDecodeError`` (so a
+``ValueError``), which each transport answers as the bad input it is (HTTP 400
+``BAD_USER_INPUT``; graphql-transport-ws close 4400).
+
+The depth is counted without decoding, in time linear in the text and only when the
+text holds more than ``MAX_DEPTH`` opening brackets at all (one C-speed count).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+
+__all__ = ["MAX_DEPTH", "TooDeep", "depth", "loads"]
+
+MAX_DEPTH = 64  # arrays and objects within one another
+
+_STRING = {
+    str: re.compile(r'"(?:[^"\\]|\\.)*"', re.S),
+    bytes: re.compile(rb'"(?:[^"\\]|\\.)*"', re.S),
+}
+_NOT_BRACKET = {str: re.compile(r"[^\[\]{}]+"), bytes: re.compile(rb"[^\[\]{}]+")}
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1, 91: 1, 123: 1, 93: -1, 125: -1}
+_OPENS = {str: ("[", "{"), bytes: (b"[", b"{")}
+
+
+class TooDeep(json.JSONDecodeError):
+    """The value nests arrays and objects deeper than MAX_DEPTH."""
+
+    def __init__(self, document: str | bytes) -> None:
+        text = document if isinstance(document, str) else ""
+        super().__init__(f"JSON nested deeper than {MAX_DEPTH} levels", text, 0)
+
+
+def depth(document: str | bytes) -> int:
+    """How deep arrays and objects nest in ``document`` (0 for a scalar). Exact for valid
+    JSON; for text that is not JSON, never less than the decoder would find."""
+    kind = bytes if isinstance(document, bytes | bytearray) else str
+    brackets = _NOT_BRACKET[kind].sub(kind(), _STRING[kind].sub(kind(), document))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def loads(document: str | bytes) -> object:
+    """``json.loads``, refusing (TooDeep) a value nested deeper than MAX_DEPTH; other
+    malformed text raises json.JSONDecodeError as ever."""
+    kind = bytes if isinstance(document, bytes | bytearray) else str
+    square, curly = _OPENS[kind]
+    if document.count(square) + document.count(curly) > MAX_DEPTH and depth(document) > MAX_DEPTH:
+        raise TooDeep(document)
+    try:
+        return json.loads(document)
+    except RecursionError:  # not reached with the bound above; never a traceback if it is
+        raise TooDeep(document) from None

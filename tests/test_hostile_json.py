@@ -1,0 +1,140 @@
+"""Hostile JSON at every door: nesting is bounded by one decoder
+(``tenants.untrusted_json``) that every HTTP entry point and the socket use, and a
+socket message of any shape is answered (graphql-transport-ws: close 4400 when it is no
+protocol message), never a dropped connection or a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from starlette.requests import Request
+
+from server.site import record
+from tenants import untrusted_json
+from tests.factories import error_codes
+from tests.servers import serve
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def _nested(levels: int) -> object:
+    value: object = 1
+    for level in range(levels):
+        value = [value] if level % 2 else {"a": value}
+    return value
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(levels=st.integers(0, 3 * untrusted_json.MAX_DEPTH), spaced=st.booleans())
+def test_depth_is_counted_exactly_and_bounded(levels, spaced):
+    text = json.dumps(_nested(levels), indent=1 if spaced else None)
+    text = text.replace('"a"', '"[{\\"]"')  # brackets in strings are no nesting
+    assert untrusted_json.depth(text) == levels == untrusted_json.depth(text.encode())
+    if levels > untrusted_json.MAX_DEPTH:
+        with pytest.raises(untrusted_json.TooDeep):
+            untrusted_json.loads(text)
+    else:
+        assert untrusted_json.loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("where", ["post", "get", "get-extensions", "fast"])
+async def test_deep_json_is_bad_user_input_at_every_http_door(client, where):
+    deep = f'{{"a": {DEEP}}}'
+    if where == "post":
+        body = f'{{"query": "{{ __typename }}", "variables": {deep}}}'
+        answer = await client.post(
+            "/graphql", content=body, headers={"Content-Type": "application/json"}
+        )
+    elif where == "fast":  # the shape the fast path reads: publishedPolicy, no key
+        body = (
+            '{"query": "query($s: String!) { publishedPolicy(site: $s) { version } }",'
+            f' "variables": {deep}}}'
+        )
+        answer = await client.post(
+            "/graphql", content=body, headers={"Content-Type": "application/json"}
+        )
+    else:
+        member = "variables" if where == "get" else "extensions"
+        answer = await client.get("/graphql", params={"query": "{ __typename }", member: deep})
+    assert answer.status_code == 400, answer.text
+    assert error_codes(answer.json()) == ["BAD_USER_INPUT"], answer.text
+
+
+def test_a_deep_banner_cookie_is_no_record():
+    # The privacy center reads the visitor's cookie (server.site.record): 4 KB of "["
+    # was a RecursionError there, under every page of the center.
+    cookie = f"{record.NAME}={'[' * 2000}".encode()
+    request = Request({"type": "http", "headers": [(b"cookie", cookie)]})
+    assert record.read(request) is None
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+MESSAGES = st.one_of(
+    JSON_VALUES,
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["subscribe", "complete", "ping", "pong", "next", "x"])},
+        optional={
+            "id": JSON_VALUES | st.text(max_size=3),
+            "payload": JSON_VALUES
+            | st.fixed_dictionaries(
+                {},
+                optional={
+                    "query": JSON_VALUES | st.just("{ __typename }"),
+                    "variables": JSON_VALUES,
+                    "operationName": JSON_VALUES,
+                },
+            ),
+        },
+    ),
+)
+
+
+async def test_socket_messages_of_any_shape_are_answered_not_dropped(settings):
+    loop = asyncio.get_running_loop()
+    async with serve(settings) as http:
+        url = f"ws://127.0.0.1:{http.base_url.port}/graphql"
+
+        async def exchange(message: str):
+            async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+                await socket.send(json.dumps({"type": "connection_init"}))
+                assert json.loads(await socket.recv())["type"] == "connection_ack"
+                await socket.send(message)
+                try:
+                    while True:  # answers until the server is done with it or closes
+                        reply = json.loads(await asyncio.wait_for(socket.recv(), 2))
+                        if reply["type"] in ("error", "complete", "pong"):
+                            return None
+                except TimeoutError:
+                    return None  # still open: a valid message that awaits no answer
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd is not None else 1006
+
+        @hypothesis_settings(
+            max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
+        @given(MESSAGES)
+        @example({"type": "subscribe", "id": "1", "payload": None})
+        @example({"type": "subscribe", "id": {"a": 1}, "payload": {"query": "{ __typename }"}})
+        @example([])
+        def check(message):
+            text = json.dumps(message)
+            code = asyncio.run_coroutine_threadsafe(exchange(text), loop).result()
+            assert code in (None, 4400), (text, code)
+
+        await loop.run_in_executor(None, check)
+        for text in (DEEP, f'{{"type": "subscribe", "id": "1", "payload": {DEEP}}}'):
+            assert await exchange(text) == 4400
+    log = (settings.data_dir / f"serve-{http.base_url.port}.log").read_text()
+    assert "Traceback" not in log, log[-3000:]
