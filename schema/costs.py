@@ -53,6 +53,9 @@ COSTS: dict[str, dict[str, FieldCost]] = {
     "Mutation": {
         "recordConsents": FieldCost(charge=50),  # up to 1000 events, one chain lock
     },
+    # A whole person's data, decrypted and parsed on the loop when selected: a page of
+    # them is refused (100 cost 5000) and 20 cost 1000.
+    "SubjectRequest": {"export": FieldCost(complexity=50)},
 }
 
 

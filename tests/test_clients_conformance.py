@@ -80,7 +80,7 @@ async def test_graphql_ws_subscription_with_the_key_in_connection_init_gets_the_
     assert line["published"]["userErrors"] == []
     [event] = line["events"]
     assert event["data"]["policyPublished"]["site"] == "acme"
-    assert event["data"]["policyPublished"]["title"].startswith("Published while subscribed")
+    assert event["data"]["policyPublished"]["title"].startswith("Published while subscribed"), line
 
 
 def relay_sources() -> str:

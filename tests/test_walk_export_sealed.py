@@ -80,3 +80,15 @@ async def test_a_copy_from_before_sealing_is_read_then_sealed_by_rotation(api):
     shown = (await api(READ, {"id": request_id}, token=owner))["data"]["subjectRequest"]["export"]
     assert shown == document
     assert (await rotation.rotate())["subject_request.export (was plain)"] == 0
+
+
+async def test_opening_exports_is_priced_so_a_page_of_them_is_refused(api):
+    owner, _ = await completed_access(api)
+    one = "{ subjectRequests(first: 20) { edges { node { id export } } } }"
+    body = await api(one, token=owner)
+    assert "errors" not in body and body["data"]["subjectRequests"]["edges"]
+    many = "{ subjectRequests(first: 100) { edges { node { id export } } } }"
+    body = await api(many, token=owner)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["QUERY_TOO_COMPLEX"]
+    without = "{ subjectRequests(first: 100) { edges { node { id status } } } }"
+    assert "errors" not in await api(without, token=owner)

@@ -80,7 +80,9 @@ const scenarios = {
       await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
       published = await publishPolicy(`Published while subscribed ${attempt}`);
     }
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error("no event")), 10000))]);
+    let timer;
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("no event")), 10000); });
+    await Promise.race([done, late]).finally(() => clearTimeout(timer));
     await client.dispose();
     print({ published, events });
   },
@@ -99,3 +101,4 @@ const scenarios = {
 };
 
 await scenarios[scenario]();
+process.exit(0); // sockets and timers a client keeps for reuse would hold the process open
