@@ -112,6 +112,13 @@ class StartLedgerVerificationPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+_IN_PROGRESS = UserError(
+    field=["expect"],
+    code=ErrorCode.VERIFICATION_IN_PROGRESS.value,
+    message="a full verification checking another expect is under way: ask again when done",
+)
+
+
 def _expected(given: LedgerCheckpointInput | None, *field: str) -> tuple[int, str] | None:
     if given is None:
         return None
@@ -177,7 +184,9 @@ class LedgerMutation:
     @strawberry.mutation(
         description="Queue a full verification of the consent ledger, from genesis to the "
         "head as it is now, checking every checkpoint (and `expect`) on the way; the worker "
-        "runs it. Asking while one runs returns that one."
+        "runs it. At most one is queued or running per tenant: asking again returns that one, "
+        "and, when it checks another `expect`, the userError VERIFICATION_IN_PROGRESS (ask "
+        "again once it has finished)."
     )
     async def start_ledger_verification(
         self, info: Info, expect: LedgerCheckpointInput | None = None
@@ -187,6 +196,9 @@ class LedgerMutation:
         async def start() -> StartLedgerVerificationPayload:
             wanted = _expected(expect, "expect")
             job = await jobs.request(tenant=tenant, now=datetime.now(UTC), expect=wanted)
-            return StartLedgerVerificationPayload(verification=LedgerVerificationJob.of(job))
+            busy = [] if jobs.expects(job, wanted) else [_IN_PROGRESS]
+            return StartLedgerVerificationPayload(
+                verification=LedgerVerificationJob.of(job), user_errors=busy
+            )
 
         return await mutate(StartLedgerVerificationPayload, start)

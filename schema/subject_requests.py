@@ -52,14 +52,14 @@ class SubjectRequest(Node):
     overdue: bool
     days_left: int
     timeline: list[RequestEvent]
-    sealed_export: strawberry.Private[str | None] = None
+    stored: strawberry.Private[RequestRow | None] = None
 
     @strawberry.field(
         description="ACCESS and PORTABILITY, once COMPLETED: the copy of the person's data "
         "(charter.subject-export/1), stored encrypted and opened only when asked for."
     )
     def export(self) -> JSON | None:
-        return export.opened(self.sealed_export)
+        return export.opened(self.stored) if self.stored is not None else None
 
     @classmethod
     def of(cls, row: RequestRow) -> SubjectRequest:
@@ -83,7 +83,7 @@ class SubjectRequest(Node):
                 RequestEvent(at=e.at, status=e.status, note=e.note, actor=e.actor)
                 for e in getattr(row, "loaded_timeline", [])
             ],
-            sealed_export=row.export,
+            stored=row,
         )
 
 

@@ -44,10 +44,13 @@ def keyed_hash(value: str, *, purpose: str) -> str:
 
 
 # Field encryption: AES-256-GCM (authenticated). A token is
-# "v2.<key id>.<base64url(nonce | ciphertext)>": the key id names which encryption key
+# "v3.<key id>.<base64url(nonce | ciphertext)>": the key id names which encryption key
 # sealed it, so old keys keep opening old values until `charter keys rotate` has
-# re-sealed them all. The column's purpose is bound in as associated data, so a
-# ciphertext copied into another column does not decrypt.
+# re-sealed them all. The associated data binds the column's purpose, the tenant and the
+# row (its id, or its unique key) the value belongs to: a ciphertext copied into another
+# column, another tenant's row or another row of the same tenant does not decrypt.
+# v1/v2 tokens (sealed before v3) bound the purpose alone: they still open, and `charter
+# keys rotate` re-seals them as v3; a v3 token relabelled v2 does not open.
 _NONCE_BYTES = 12
 _keyring: dict[str, bytes] = {}  # key id -> AES key; the first is the one that seals
 _current: str | None = None
@@ -74,30 +77,44 @@ def current_key_id() -> str:
     return _current
 
 
-def encrypt(plaintext: str, *, purpose: str) -> str:
+def _bound(purpose: str, tenant_id: object, row_id: object) -> bytes:
+    # NUL cannot occur in a purpose, a UUID or a subject id we store (PostgreSQL text
+    # refuses it), so the three parts cannot run into each other.
+    return f"{purpose}\0{tenant_id}\0{row_id}".encode()
+
+
+def encrypt(plaintext: str, *, purpose: str, tenant_id: object, row_id: object) -> str:
+    """A v3 token of ``plaintext`` that opens only for the same purpose, tenant and row."""
     key_id = current_key_id()
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_ring()[key_id]).encrypt(nonce, plaintext.encode(), purpose.encode())
-    return f"v2.{key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+    associated = _bound(purpose, tenant_id, row_id)
+    sealed = AESGCM(_ring()[key_id]).encrypt(nonce, plaintext.encode(), associated)
+    return f"v3.{key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
-def decrypt(token: str, *, purpose: str) -> str:
+def decrypt(token: str, *, purpose: str, tenant_id: object, row_id: object) -> str:
+    """The plaintext of a token sealed for this purpose, tenant and row; raises
+    ``cryptography.exceptions.InvalidTag`` for one sealed for anything else."""
     version, _, rest = token.partition(".")
+    associated = _bound(purpose, tenant_id, row_id)
     if version == "v1":  # sealed before key ids: the key derived from the secret key
-        key, payload = _subkey("field-encryption:v1"), rest
-    elif version == "v2":
+        key, payload, associated = _subkey("field-encryption:v1"), rest, purpose.encode()
+    elif version in ("v2", "v3"):
         key_id, _, payload = rest.partition(".")
         if key_id not in _ring():
             raise ValueError(f"no encryption key {key_id!r}: add it to the old keys")
         key = _ring()[key_id]
+        if version == "v2":  # sealed before rows were bound: the purpose alone
+            associated = purpose.encode()
     else:
         raise ValueError(f"unknown ciphertext version {version!r}")
     raw = base64.urlsafe_b64decode(payload)
-    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose.encode()).decode()
+    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], associated).decode()
 
 
 def sealed_with_current(token: str) -> bool:
-    return token.startswith(f"v2.{current_key_id()}.")
+    """Sealed as v3 under the current key: nothing for `charter keys rotate` to do."""
+    return token.startswith(f"v3.{current_key_id()}.")
 
 
 def blind_index(value: str, *, purpose: str) -> str:

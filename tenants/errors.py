@@ -61,6 +61,8 @@ class ErrorCode(StrEnum):
     INVALID_COLOR = "INVALID_COLOR"
     LOW_CONTRAST = "LOW_CONTRAST"
     IMPLIED_CONSENT_NOT_ALLOWED = "IMPLIED_CONSENT_NOT_ALLOWED"
+    # startLedgerVerification: one full walk per tenant at a time (tenants/consent/jobs.py)
+    VERIFICATION_IN_PROGRESS = "VERIFICATION_IN_PROGRESS"
 
 
 @dataclass(frozen=True)

@@ -21,36 +21,41 @@ from tenants.subjects.models import SubjectAssertionKey, SubjectContact
 
 CHUNK = 500
 
-# (model, column, purpose): every encrypted column Charter has.
-SEALED: tuple[tuple[type[Model], str, str], ...] = (
-    (SubjectContact, "email", CONTACT_EMAIL),
-    (SubjectRequest, "email", REQUEST_EMAIL),
-    (SubjectRequest, "export", export.EXPORT_PURPOSE),
-    (OutboxMessage, "recipient", RECIPIENT_PURPOSE),
-    (OutboxMessage, "payload", PAYLOAD_PURPOSE),
-    (WebhookEndpoint, "secret", SECRET_PURPOSE),
-    (SubjectAssertionKey, "secret", ASSERTION_SECRET),
+# (model, column, purpose, the column naming the row it is bound to): every encrypted
+# column Charter has. Contacts are bound to their unique key, the subject id: an upsert
+# keeps the old row's id.
+SEALED: tuple[tuple[type[Model], str, str, str], ...] = (
+    (SubjectContact, "email", CONTACT_EMAIL, "subject_id"),
+    (SubjectRequest, "email", REQUEST_EMAIL, "id"),
+    (SubjectRequest, "export", export.EXPORT_PURPOSE, "id"),
+    (OutboxMessage, "recipient", RECIPIENT_PURPOSE, "id"),
+    (OutboxMessage, "payload", PAYLOAD_PURPOSE, "id"),
+    (WebhookEndpoint, "secret", SECRET_PURPOSE, "id"),
+    (SubjectAssertionKey, "secret", ASSERTION_SECRET, "id"),
 )
 
 
 async def rotate() -> dict[str, int]:
     """How many values each column had re-sealed."""
     counts = {"subject_request.export (was plain)": await export.seal_legacy()}
-    for model, column, purpose in SEALED:
-        counts[f"{model._meta.db_table}.{column}"] = await _rotate(model, column, purpose)
+    for model, column, purpose, bound in SEALED:
+        counts[f"{model._meta.db_table}.{column}"] = await _rotate(model, column, purpose, bound)
     return counts
 
 
-async def _rotate(model: type[Model], column: str, purpose: str) -> int:
+async def _rotate(model: type[Model], column: str, purpose: str, bound: str) -> int:
+    """Re-seal what an older key sealed, and what was sealed before values were bound to
+    their tenant and row (v1/v2 tokens): those are read the old way, then bound."""
     done, last = 0, None
     while True:
         query = model.filter(**{f"{column}__isnull": False}).order_by("id").limit(CHUNK)
         if last is not None:
             query = query.filter(id__gt=last)
-        rows = await query.values_list("id", column)
-        for row_id, token in rows:
+        rows = await query.values_list("id", column, "tenant_id", bound)
+        for row_id, token, tenant_id, key in rows:
             if not crypto.sealed_with_current(token):
-                fresh = crypto.encrypt(crypto.decrypt(token, purpose=purpose), purpose=purpose)
+                at = {"purpose": purpose, "tenant_id": tenant_id, "row_id": key}
+                fresh = crypto.encrypt(crypto.decrypt(token, **at), **at)
                 await model.filter(id=row_id, **{column: token}).update(**{column: fresh})
                 done += 1
         if len(rows) < CHUNK:

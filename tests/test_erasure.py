@@ -72,7 +72,7 @@ RECIPES: dict[str, frozenset[str]] = {
     "OutboxMessage": frozenset({"subject id", "email", "other email"}),
     "WebhookEndpoint": NOTHING,
 }
-_CIPHERTEXT = re.compile(r"^v[12]\.")
+_CIPHERTEXT = re.compile(r"^v[123]\.")
 
 
 def models() -> dict[str, type]:
@@ -96,7 +96,7 @@ async def tables() -> list[str]:
 async def storage() -> dict[str, str]:
     """Each table's rows as lower-case text, with every encrypted value opened: encrypted
     personal data is still personal data."""
-    sealed = {(model._meta.db_table, column): purpose for model, column, purpose in SEALED}
+    sealed = {(m._meta.db_table, column): (purpose, bound) for m, column, purpose, bound in SEALED}
     db = connections.get("default")
     out = {}
     for table in await tables():
@@ -105,9 +105,10 @@ async def storage() -> dict[str, str]:
             for column, value in row.items():
                 parts.append(repr(value))
                 if isinstance(value, str) and _CIPHERTEXT.match(value):
-                    purpose = sealed.get((table, column))
-                    assert purpose, f"{table}.{column} is encrypted but not in rotation.SEALED"
-                    parts.append(crypto.decrypt(value, purpose=purpose))
+                    assert (table, column) in sealed, f"{table}.{column} not in rotation.SEALED"
+                    purpose, bound = sealed[(table, column)]
+                    at = {"tenant_id": row["tenant_id"], "row_id": row[bound]}
+                    parts.append(crypto.decrypt(value, purpose=purpose, **at))
         out[table] = "\n".join(parts).lower()
     return out
 

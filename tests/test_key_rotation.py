@@ -42,7 +42,7 @@ async def test_rotation_reencrypts_everything_and_old_keys_read_until_then(api, 
     )
     db = connections.get("default")
     before = await db.execute_query_dict("SELECT email FROM subject_request")
-    assert before[0]["email"].startswith(f"v2.{crypto.current_key_id()}.")
+    assert before[0]["email"].startswith(f"v3.{crypto.current_key_id()}.")
     assert "aziza" not in str(before)
 
     # Off the default key (derived from the secret key) onto a key of our own.

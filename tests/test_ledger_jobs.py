@@ -119,3 +119,30 @@ async def test_consent_verify_refuses_bad_arguments(settings, api, owner):
     )
     code, _, err = await charter(settings, "consent", "checkpoint", "--site", "acme")
     assert code == 1 and "no checkpoint yet" in err
+
+
+START_CODES = """mutation($e: LedgerCheckpointInput) {
+  startLedgerVerification(expect: $e) { verification { id } userErrors { code field } }
+}"""
+
+
+async def test_at_most_one_full_verification_is_active_per_tenant(api, owner):
+    """Requests racing with every mix of `expect` share one job; one that asked for a
+    checkpoint the active job does not check is told VERIFICATION_IN_PROGRESS."""
+    from tenants.consent.models import ConsentVerification
+
+    checkpoints = [None, {"sequence": 1, "hash": "0" * 64}, {"sequence": 1, "hash": "1" * 64}]
+    bodies = await asyncio.gather(
+        *(api(START_CODES, {"e": checkpoints[i % 3]}, token=owner) for i in range(9))
+    )
+    payloads = [body["data"]["startLedgerVerification"] for body in bodies]
+    assert len({p["verification"]["id"] for p in payloads}) == 1, payloads
+    assert await ConsentVerification.filter(status__in=("QUEUED", "RUNNING")).count() == 1
+    job = await ConsentVerification.get(id=payloads[0]["verification"]["id"])
+    for expect, payload in zip(checkpoints * 3, payloads, strict=True):
+        mine = expect is None or (job.expect_sequence, job.expect_hash) == (
+            expect["sequence"],
+            expect["hash"],
+        )
+        wanted = [] if mine else [{"code": "VERIFICATION_IN_PROGRESS", "field": ["expect"]}]
+        assert payload["userErrors"] == wanted, (expect, payload)

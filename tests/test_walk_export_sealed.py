@@ -11,6 +11,7 @@ from tortoise import connections
 
 from tenants import crypto, rotation
 from tenants.subject_requests import export
+from tenants.subject_requests.models import SubjectRequest
 from tests.factories import create_key, create_tenant
 from tests.test_consent import grant, publish_policy, record
 from tests.test_people_told import act, verified
@@ -45,7 +46,7 @@ async def completed_access(api) -> tuple[str, str]:
 async def test_the_export_is_sealed_at_rest_and_opened_through_the_api(api):
     owner, request_id = await completed_access(api)
     stored = await raw_export(request_id)
-    assert stored.startswith("v2.")  # a sealed token, nothing else
+    assert stored.startswith("v3.")  # a sealed token, nothing else
     for trace in ("visitor-1", "aziza", "example.uz", "analytics.reporting", "203.0.113"):
         assert trace not in stored.lower()
     document = (await api(READ, {"id": request_id}, token=owner))["data"]["subjectRequest"][
@@ -55,13 +56,15 @@ async def test_the_export_is_sealed_at_rest_and_opened_through_the_api(api):
     assert document["subject"]["ids"] == ["visitor-1"]
     assert ADDRESS in json.dumps(document)  # what the erasure scan opens and searches
     # Sealed under its own purpose: an outbox or contact key cannot open it.
-    assert json.loads(crypto.decrypt(stored, purpose=export.EXPORT_PURPOSE)) == document
-    assert any(column == "export" for _, column, _ in rotation.SEALED)
+    row = await SubjectRequest.get(id=request_id)
+    at = {"tenant_id": row.tenant_id, "row_id": row.id}
+    assert json.loads(crypto.decrypt(stored, purpose=export.EXPORT_PURPOSE, **at)) == document
+    assert any(column == "export" for _, column, _, _ in rotation.SEALED)
 
 
 async def test_a_copy_from_before_sealing_is_read_then_sealed_by_rotation(api):
     owner, request_id = await completed_access(api)
-    document = export.opened(await raw_export(request_id))
+    document = export.opened(await SubjectRequest.get(id=request_id))
     db = connections.get("default")
     placeholder = ("$1", "$2") if db.capabilities.dialect == "postgres" else ("?", "?")
     await db.execute_query(
@@ -73,7 +76,7 @@ async def test_a_copy_from_before_sealing_is_read_then_sealed_by_rotation(api):
     counts = await rotation.rotate()
     assert counts["subject_request.export (was plain)"] == 1
     stored = await raw_export(request_id)
-    assert stored.startswith("v2.") and ADDRESS not in stored
+    assert stored.startswith("v3.") and ADDRESS not in stored
     shown = (await api(READ, {"id": request_id}, token=owner))["data"]["subjectRequest"]["export"]
     assert shown == document
     assert (await rotation.rotate())["subject_request.export (was plain)"] == 0

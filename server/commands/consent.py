@@ -83,6 +83,11 @@ def cmd_consent_verify(args: argparse.Namespace) -> None:
         if tenant is None:
             raise CommandError(f"no tenant with slug or domain {args.site!r}")
         job = await jobs.request(tenant=tenant, now=now(), expect=expect)
+        if not jobs.expects(job, expect):
+            raise CommandError(
+                f"VERIFICATION_IN_PROGRESS: full verification {job.id} checks another "
+                "--expect; run again once it has finished"
+            )
         bar = tqdm(total=job.through, unit="event", file=sys.stderr, disable=args.quiet)
         with bar:
             if await jobs.claim(job, now=now()):

@@ -28,7 +28,7 @@ def cmd_request_export(args: argparse.Namespace) -> None:
                 f"request {args.id} has no export: only completed ACCESS and PORTABILITY "
                 "requests have one"
             )
-        exported.append(json_text(export.opened(request.export), indent=2) + "\n")
+        exported.append(json_text(export.opened(request), indent=2) + "\n")
 
     exported: list[str] = []
     with_backends(load_settings(), work)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from tenants import crypto, validation
+from tenants import validation
 from tenants.breaches.kinds import ClockKind
 from tenants.breaches.models import Breach, BreachClock, BreachNotice
 from tenants.breaches.service import announce, get, note, open_clocks, refresh_next_due
@@ -20,7 +20,8 @@ from tenants.outbound import events, outbox
 from tenants.policies.locales import choose
 from tenants.scoping import owned
 from tenants.subject_requests.models import SUBJECT_PROOFS, SubjectRequest
-from tenants.subjects.contacts import EMAIL_PURPOSE
+from tenants.subject_requests.records import email_of as request_email
+from tenants.subjects.contacts import contact_email
 from tenants.subjects.models import SubjectContact
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
@@ -241,9 +242,9 @@ async def _addresses(tenant: Tenant, subjects: list[str]) -> dict[str, str]:
         )
         .order_by("submitted_at")
     ):
-        found[row.subject_id] = crypto.decrypt(row.email, purpose=REQUEST_EMAIL)
+        found[row.subject_id] = request_email(row)
     for row in await owned(SubjectContact, tenant=tenant).filter(subject_id__in=subjects):
-        found[row.subject_id] = crypto.decrypt(row.email, purpose=EMAIL_PURPOSE)
+        found[row.subject_id] = contact_email(row)
     return found
 
 

@@ -1,6 +1,7 @@
 """Full verifications of a tenant's ledger as background jobs.
 
-A request queues one (one at a time per tenant: asking again returns the job under way);
+A request queues one (at most one active per tenant: asking again returns the job under
+way, whatever it expects);
 `charter worker` claims queued jobs with a lease and walks the chain from genesis
 (``verification.walk_full``), saving its progress every second, so verifyConsentLedger's
 caller can watch it through GraphQL. A worker that dies mid-walk stops renewing its
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from tenants.consent import verification
 from tenants.consent.models import ConsentChainHead, ConsentVerification
@@ -38,26 +40,43 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 async def request(
     *, tenant: Tenant, now: datetime, expect: tuple[int, str] | None = None
 ) -> ConsentVerification:
-    """A full verification of the ledger as it stands now: the one already under way with
-    the same ``expect``, or a new one, queued."""
-    active = await (
+    """A full verification of the ledger as it stands now: the one already queued or
+    running for the tenant (whatever its ``expect``: at most one is active per tenant, so
+    repeated asking cannot queue unbounded walks from genesis), or a new one, queued.
+
+    The caller compares the job's ``expect_*`` with its own (``expects``) to tell a job
+    that checks its checkpoint from one that does not."""
+    # The tenant's row, locked for the transaction, orders racing requests: the second
+    # sees the first's job (SQLite's transactions are serial already).
+    async with in_transaction():
+        await Tenant.filter(id=tenant.id).select_for_update().first()
+        active = await _oldest_active(tenant)
+        if active is not None:
+            return active
+        head = await ConsentChainHead.get_or_none(tenant_id=tenant.id)
+        wanted = expect or (None, None)
+        return await ConsentVerification.create(
+            tenant_id=tenant.id,
+            status=JobStatus.QUEUED,
+            through=head.sequence if head is not None else 0,
+            expect_sequence=wanted[0],
+            expect_hash=wanted[1],
+            requested_at=now,
+        )
+
+
+async def _oldest_active(tenant: Tenant) -> ConsentVerification | None:
+    return await (
         owned(ConsentVerification, tenant=tenant)
         .filter(status__in=ACTIVE)
-        .order_by("requested_at")
+        .order_by("requested_at", "id")
         .first()
     )
-    wanted = expect or (None, None)
-    if active is not None and (active.expect_sequence, active.expect_hash) == wanted:
-        return active
-    head = await ConsentChainHead.get_or_none(tenant_id=tenant.id)
-    return await ConsentVerification.create(
-        tenant_id=tenant.id,
-        status=JobStatus.QUEUED,
-        through=head.sequence if head is not None else 0,
-        expect_sequence=wanted[0],
-        expect_hash=wanted[1],
-        requested_at=now,
-    )
+
+
+def expects(job: ConsentVerification, expect: tuple[int, str] | None) -> bool:
+    """Whether ``job`` checks ``expect`` (no ``expect``: any full walk will do)."""
+    return expect is None or (job.expect_sequence, job.expect_hash) == tuple(expect)
 
 
 async def claim(job: ConsentVerification, *, now: datetime) -> bool:

@@ -31,16 +31,17 @@ def email(
     subject_id: str | None = None,
 ) -> OutboxMessage:
     """An unsaved e-mail message; ``enqueue`` writes it."""
+    at = {"tenant_id": tenant.id, "row_id": uuid.uuid4()}
     return OutboxMessage(
-        id=uuid.uuid4(),
+        id=at["row_id"],
         tenant_id=tenant.id,
         channel=Channel.EMAIL,
         kind=kind,
-        recipient=crypto.encrypt(recipient, purpose=RECIPIENT_PURPOSE),
+        recipient=crypto.encrypt(recipient, purpose=RECIPIENT_PURPOSE, **at),
         recipient_hint=crypto.mask_email(recipient),
         recipient_index=crypto.blind_index(recipient, purpose=RECIPIENT_PURPOSE),
         locale=locale,
-        payload=sealed(payload),
+        payload=sealed(payload, **at),
         subject_id=subject_id,
     )
 
@@ -66,19 +67,21 @@ def events(
         "channel": Channel.WEBHOOK,
         "kind": kind,
         "locale": payload.get("locale"),
-        "payload": sealed(payload),
         "subject_id": subject_id,
     }
+
+    def message(**fields: Any) -> OutboxMessage:
+        row_id = uuid.uuid4()
+        own = sealed(payload, tenant_id=tenant.id, row_id=row_id)
+        return OutboxMessage(id=row_id, payload=own, **common, **fields)
+
     if not endpoints:
         return [
-            OutboxMessage(
-                id=uuid.uuid4(),
-                status=OutboxStatus.DEAD,
-                last_error=f"no webhook endpoint subscribed to {kind}",
-                **common,
+            message(
+                status=OutboxStatus.DEAD, last_error=f"no webhook endpoint subscribed to {kind}"
             )
         ]
-    return [OutboxMessage(id=uuid.uuid4(), endpoint_id=e, **common) for e in endpoints]
+    return [message(endpoint_id=e) for e in endpoints]
 
 
 async def announce(
@@ -101,13 +104,22 @@ async def enqueue(*messages: OutboxMessage) -> None:
 
 def opened(message: OutboxMessage) -> tuple[str | None, dict[str, Any]]:
     """The recipient and payload in the clear, for the one who delivers the message."""
-    recipient = message.recipient and crypto.decrypt(message.recipient, purpose=RECIPIENT_PURPOSE)
-    payload = json.loads(crypto.decrypt(message.payload, purpose=PAYLOAD_PURPOSE))
+    at = {"tenant_id": message.tenant_id, "row_id": message.id}
+    recipient = message.recipient and crypto.decrypt(
+        message.recipient, purpose=RECIPIENT_PURPOSE, **at
+    )
+    payload = json.loads(crypto.decrypt(message.payload, purpose=PAYLOAD_PURPOSE, **at))
     return recipient, payload
 
 
-def sealed(payload: dict[str, Any]) -> str:
-    return crypto.encrypt(json.dumps(payload, ensure_ascii=False), purpose=PAYLOAD_PURPOSE)
+def sealed(payload: dict[str, Any], *, tenant_id: object, row_id: object) -> str:
+    """A message's payload as stored: bound to its tenant and row (tenants/crypto.py)."""
+    text = json.dumps(payload, ensure_ascii=False)
+    return crypto.encrypt(text, purpose=PAYLOAD_PURPOSE, tenant_id=tenant_id, row_id=row_id)
+
+
+def resealed(message: OutboxMessage, payload: dict[str, Any]) -> str:
+    return sealed(payload, tenant_id=message.tenant_id, row_id=message.id)
 
 
 async def settle(message: OutboxMessage) -> None:
@@ -125,12 +137,14 @@ async def settle(message: OutboxMessage) -> None:
                 recipient=None,
                 recipient_hint=None,
                 recipient_index=None,
-                payload=sealed({"request_id": payload.get("request_id"), "erased": True}),
+                payload=resealed(
+                    message, {"request_id": payload.get("request_id"), "erased": True}
+                ),
             )
     elif message.kind == event_names.CONSENT_RECORDED and message.status == OutboxStatus.SENT:
         _, payload = opened(message)
         kept = {key: payload.get(key) for key in ("from_sequence", "to_sequence")}
-        await OutboxMessage.filter(id=message.id).update(payload=sealed(kept))
+        await OutboxMessage.filter(id=message.id).update(payload=resealed(message, kept))
 
 
 async def messages_page(

@@ -4,6 +4,7 @@ point inside our network."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
@@ -47,13 +48,16 @@ async def create_endpoint(
     ):
         problems.add(ErrorCode.TOO_MANY, f"at most {MAX_ENDPOINTS} endpoints", "url")
     problems.raise_if_any()
-    secret = new_secret()
+    secret, endpoint_id = new_secret(), uuid.uuid4()
     async with in_transaction():
         endpoint = await WebhookEndpoint.create(
+            id=endpoint_id,
             tenant_id=tenant.id,
             url=url.strip(),
             events=sorted(set(kinds)),
-            secret=crypto.encrypt(secret, purpose=SECRET_PURPOSE),
+            secret=crypto.encrypt(
+                secret, purpose=SECRET_PURPOSE, tenant_id=tenant.id, row_id=endpoint_id
+            ),
         )
         await audit.record(
             tenant=tenant,
@@ -91,4 +95,6 @@ async def endpoints(*, tenant: Tenant) -> list[WebhookEndpoint]:
 
 
 def secret_of(endpoint: WebhookEndpoint) -> str:
-    return crypto.decrypt(endpoint.secret, purpose=SECRET_PURPOSE)
+    return crypto.decrypt(
+        endpoint.secret, purpose=SECRET_PURPOSE, tenant_id=endpoint.tenant_id, row_id=endpoint.id
+    )

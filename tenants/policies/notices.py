@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from tenants import crypto
 from tenants.chunks import CHUNK, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.outbound import events, outbox
 from tenants.policies.models import PolicyVersion
 from tenants.scoping import owned
-from tenants.subjects.contacts import EMAIL_PURPOSE
+from tenants.subjects.contacts import contact_email
 from tenants.subjects.models import SubjectContact
 from tenants.tenancy.models import Tenant
 
@@ -72,7 +71,7 @@ async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> i
                     outbox.email(
                         tenant=tenant,
                         kind=events.POLICY_MATERIAL_CHANGE,
-                        recipient=crypto.decrypt(contact.email, purpose=EMAIL_PURPOSE),
+                        recipient=contact_email(contact),
                         locale=locale,
                         payload=payload,
                         subject_id=subject,

@@ -18,7 +18,6 @@ from tenants.scoping import owned
 from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import RequestEvent, SubjectRequest
 from tenants.subjects import contacts as contact_book
-from tenants.subjects.contacts import EMAIL_PURPOSE
 from tenants.subjects.models import SubjectContact, SubjectFlags
 from tenants.tenancy.models import Tenant
 
@@ -29,30 +28,36 @@ EXPORT_PURPOSE = "subject-export"
 REQUEST_EMAIL = "request-email"
 
 
-def seal(document: dict[str, Any]) -> str:
-    """The export as stored (``SubjectRequest.export``): AES-256-GCM under the current
-    encryption key, bound to its purpose, re-sealed by ``charter keys rotate``."""
+def seal(document: dict[str, Any], *, request: SubjectRequest) -> str:
+    """The export as stored (``request.export``): AES-256-GCM under the current encryption
+    key, bound to its purpose, tenant and request, re-sealed by ``charter keys rotate``."""
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return crypto.encrypt(text, purpose=EXPORT_PURPOSE)
+    return crypto.encrypt(
+        text, purpose=EXPORT_PURPOSE, tenant_id=request.tenant_id, row_id=request.id
+    )
 
 
-def opened(stored: str | None) -> dict[str, Any] | None:
-    """The export document from its stored form. A copy written before exports were
-    sealed is plain JSON text until `charter keys rotate` seals it (``sealed_legacy``)."""
+def opened(request: SubjectRequest) -> dict[str, Any] | None:
+    """The export document of ``request`` from its stored form. A copy written before
+    exports were sealed is plain JSON text until `charter keys rotate` seals it
+    (``seal_legacy``). One sealed for another request or tenant does not open: InvalidTag."""
+    stored = request.export
     if stored is None:
         return None
     if stored.startswith("{"):
         return json.loads(stored)
-    return json.loads(crypto.decrypt(stored, purpose=EXPORT_PURPOSE))
+    at = {"tenant_id": request.tenant_id, "row_id": request.id}
+    return json.loads(crypto.decrypt(stored, purpose=EXPORT_PURPOSE, **at))
 
 
 async def seal_legacy() -> int:
     """Seal every export still stored in the clear; returns how many."""
     done = 0
-    rows = await SubjectRequest.filter(export__startswith="{").values_list("id", "export")
-    for row_id, text in rows:
-        sealed = seal(json.loads(text))
-        done += await SubjectRequest.filter(id=row_id, export=text).update(export=sealed)
+    for request in await SubjectRequest.filter(export__startswith="{"):
+        sealed = seal(json.loads(request.export), request=request)
+        done += await SubjectRequest.filter(id=request.id, export=request.export).update(
+            export=sealed
+        )
     return done
 
 
@@ -95,7 +100,7 @@ async def build(*, tenant: Tenant, scope: Scope, proof: str, now: datetime) -> d
                 # An address given for a subject the request does not prove is the
                 # person's; whose id it was given for is not.
                 "subject_id": c.subject_id if c.subject_id in scope.subjects else None,
-                "email": crypto.decrypt(c.email, purpose=EMAIL_PURPOSE),
+                "email": contact_book.contact_email(c),
                 "locale": c.locale,
                 "verified": c.verified,
             }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenants import crypto
 from tenants.consent import processing
 from tenants.consent.models import ConsentState
 from tenants.consent.processing import ProcessingChange
@@ -19,6 +18,7 @@ from tenants.scoping import owned
 from tenants.subject_requests import blocking, export, identity
 from tenants.subject_requests.identity import Scope
 from tenants.subject_requests.models import SubjectRequest
+from tenants.subject_requests.records import email_of
 from tenants.subjects import erasure
 from tenants.tenancy.models import Tenant
 
@@ -32,7 +32,7 @@ async def complete(
 
     Returns what an erasure removed and what stands for it (subject id -> pseudonym,
     address -> a placeholder), for the caller to scrub from notes it writes after."""
-    email = request.email and crypto.decrypt(request.email, purpose=REQUEST_EMAIL)
+    email = email_of(request)
     covered = await identity.scope(tenant=tenant, request=request, email=email)
     subjects = set(covered.subjects)
     kind = RequestType(request.type)
@@ -40,7 +40,7 @@ async def complete(
         document = await export.build(
             tenant=tenant, scope=covered, proof=request.identity_proof, now=now
         )
-        request.export = export.seal(document)
+        request.export = export.seal(document, request=request)
     elif kind == RequestType.ERASURE:
         return await _erase(tenant=tenant, actor=actor, request=request, scope=covered, now=now)
     elif kind == RequestType.WITHDRAW_CONSENT:
@@ -95,7 +95,7 @@ async def _erase(
     # unproven request naming the subject came from someone else's address).
     emails = {scope.email} if scope.email else set()
     emails |= {
-        crypto.decrypt(other.email, purpose=REQUEST_EMAIL)
+        email_of(other)
         for other in theirs
         if other.email and other.identity_proof in identity.SUBJECT_PROOFS
     }

@@ -16,7 +16,9 @@ EMAIL_PURPOSE = "request-email"
 
 
 def email_of(request: SubjectRequest) -> str | None:
-    return request.email and crypto.decrypt(request.email, purpose=EMAIL_PURPOSE)
+    return request.email and crypto.decrypt(
+        request.email, purpose=EMAIL_PURPOSE, tenant_id=request.tenant_id, row_id=request.id
+    )
 
 
 async def load(*, tenant: Tenant, request_id: str, lock: bool = False) -> SubjectRequest:

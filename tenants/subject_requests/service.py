@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -106,12 +107,17 @@ async def submit(
             proof = IdentityProof.STAFF
         elif asserted:
             proof = IdentityProof.ASSERTION
+        request_id = uuid.uuid4()
         request = await SubjectRequest.create(
+            id=request_id,
             tenant_id=tenant.id,
             type=submission.type,
             status=RequestStatus.RECEIVED if verified else RequestStatus.UNVERIFIED,
             subject_id=subject or None,
-            email=email and crypto.encrypt(email, purpose=EMAIL_PURPOSE),
+            email=email
+            and crypto.encrypt(
+                email, purpose=EMAIL_PURPOSE, tenant_id=tenant.id, row_id=request_id
+            ),
             email_index=email and crypto.blind_index(email, purpose=EMAIL_PURPOSE),
             email_hint=email and crypto.mask_email(email),
             jurisdiction=code,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -69,8 +70,13 @@ async def rotate(
             .filter(expires_at__isnull=True)
             .update(expires_at=now + grace)
         )
+        key_id = uuid.uuid4()
         key = await SubjectAssertionKey.create(
-            tenant_id=tenant.id, secret=crypto.encrypt(secret, purpose=SECRET_PURPOSE)
+            id=key_id,
+            tenant_id=tenant.id,
+            secret=crypto.encrypt(
+                secret, purpose=SECRET_PURPOSE, tenant_id=tenant.id, row_id=key_id
+            ),
         )
         await audit.record(
             tenant=tenant,
@@ -157,7 +163,9 @@ async def _key(tenant: Tenant, kid: object, now: datetime) -> bytes:
             row = None
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         raise _refused(ErrorCode.ASSERTION_INVALID, "kid names no current key of this tenant")
-    return crypto.decrypt(row.secret, purpose=SECRET_PURPOSE).encode()
+    return crypto.decrypt(
+        row.secret, purpose=SECRET_PURPOSE, tenant_id=row.tenant_id, row_id=row.id
+    ).encode()
 
 
 async def _spend(tenant: Tenant, jti: str, until: datetime, now: datetime) -> None:

@@ -23,7 +23,7 @@ def sealed_contact(
     return SubjectContact(
         tenant_id=tenant.id,
         subject_id=subject_id,
-        email=crypto.encrypt(email, purpose=EMAIL_PURPOSE),
+        email=crypto.encrypt(email, purpose=EMAIL_PURPOSE, tenant_id=tenant.id, row_id=subject_id),
         email_index=index_of(email),
         locale=locale,
         verified=verified,
@@ -56,7 +56,15 @@ async def save_contacts(rows: list[SubjectContact]) -> None:
 
 async def email_of(*, tenant: Tenant, subject_id: str) -> str | None:
     row = await owned(SubjectContact, tenant=tenant).get_or_none(subject_id=subject_id)
-    return crypto.decrypt(row.email, purpose=EMAIL_PURPOSE) if row else None
+    return contact_email(row) if row else None
+
+
+def contact_email(row: SubjectContact) -> str:
+    """The address in the clear. Bound to the row's unique key (tenant, subject id), not
+    its id: an upsert (``save_contacts``) keeps the old row's id under a new address."""
+    return crypto.decrypt(
+        row.email, purpose=EMAIL_PURPOSE, tenant_id=row.tenant_id, row_id=row.subject_id
+    )
 
 
 async def is_verified_contact(*, tenant: Tenant, subject_id: str, email: str) -> bool:

@@ -21,7 +21,7 @@ from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.consent.withdrawal import withdraw
 from tenants.outbound import events
 from tenants.outbound.models import OutboxMessage, OutboxStatus
-from tenants.outbound.outbox import RECIPIENT_PURPOSE, opened, sealed
+from tenants.outbound.outbox import RECIPIENT_PURPOSE, opened, resealed, sealed
 from tenants.scoping import owned
 from tenants.subject_requests.models import RequestEvent
 from tenants.subjects.contacts import index_of
@@ -70,18 +70,15 @@ async def erase_email(*, tenant: Tenant, email: str) -> None:
 async def _blank_messages(query, alias: str | None) -> None:
     """A message already delivered stays SENT (the record that it went out) with its
     recipient and content gone; one not yet delivered never will be: DEAD."""
-    blank = {
-        "recipient": None,
-        "recipient_hint": None,
-        "recipient_index": None,
-        "payload": sealed({"erased": True}),
-    }
+    blank: dict[str, object] = {"recipient": None, "recipient_hint": None, "recipient_index": None}
     if alias is not None:
         blank["subject_id"] = alias
-    await query.filter(status=OutboxStatus.SENT).update(**blank)
-    await query.exclude(status=OutboxStatus.SENT).update(
-        **blank, status=OutboxStatus.DEAD, last_error=ERASED_NOTE, next_attempt_at=None
-    )
+    undelivered = {"status": OutboxStatus.DEAD, "last_error": ERASED_NOTE, "next_attempt_at": None}
+    # One row at a time: each payload is sealed to its own row (tenants/crypto.py).
+    for row_id, tenant_id, status in await query.values_list("id", "tenant_id", "status"):
+        payload = sealed({"erased": True}, tenant_id=tenant_id, row_id=row_id)
+        more = {} if status == OutboxStatus.SENT else undelivered
+        await OutboxMessage.filter(id=row_id).update(**blank, **more, payload=payload)
 
 
 async def _rewrite_batches(tenant: Tenant, subject_id: str, alias: str) -> None:
@@ -101,7 +98,7 @@ async def _rewrite_batches(tenant: Tenant, subject_id: str, alias: str) -> None:
         for event in payload.get("events", []):
             if event.get("subject_id") == subject_id:
                 event["subject_id"] = alias
-        await OutboxMessage.filter(id=row.id).update(payload=sealed(payload))
+        await OutboxMessage.filter(id=row.id).update(payload=resealed(row, payload))
 
 
 async def scrub_notes(*, tenant: Tenant, values: dict[str, str]) -> None:

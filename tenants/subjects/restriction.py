@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from tenants import crypto
 from tenants.consent import processing
 from tenants.consent.processing import ProcessingChange
 from tenants.consent.writes import EventRow
@@ -30,8 +29,8 @@ from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
 from tenants.scoping import owned
 from tenants.subject_requests.models import SUBJECT_PROOFS, RequestStatus, SubjectRequest
-from tenants.subject_requests.service import EMAIL_PURPOSE as REQUEST_EMAIL
-from tenants.subjects.contacts import EMAIL_PURPOSE
+from tenants.subject_requests.records import email_of
+from tenants.subjects.contacts import contact_email
 from tenants.subjects.models import SubjectContact
 from tenants.tenancy.models import Tenant
 
@@ -95,12 +94,12 @@ async def _address(*, tenant: Tenant, subject_id: str) -> tuple[str, str | None]
         .first()
     )
     if request is not None:
-        return crypto.decrypt(request.email, purpose=REQUEST_EMAIL), request.locale
+        return email_of(request), request.locale
     contact = await owned(SubjectContact, tenant=tenant).get_or_none(
         subject_id=subject_id, verified=True
     )
     if contact is not None:
-        return crypto.decrypt(contact.email, purpose=EMAIL_PURPOSE), contact.locale
+        return contact_email(contact), contact.locale
     return None
 
 
