@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format migrations schema assets bench clean
+.PHONY: serve test test-embedded test-postgres lint format migrations schema assets bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,15 @@ serve: $(STAMP)
 
 # Lint, then the whole suite on the embedded default, then on PostgreSQL + Redis when
 # they answer (CHARTER_TEST_REQUIRE_SERVICES=1, as CI sets, makes their absence a failure).
+# The two backends run side by side (each pytest is mostly one core waiting on servers
+# it started), each one's output printed whole when it ends.
 test: $(STAMP) lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-embedded test-postgres
+
+test-embedded: $(STAMP)
 	CHARTER_TEST_BACKEND=embedded $(BIN)/pytest
+
+test-postgres: $(STAMP)
 	@if $(BIN)/python -m tests.backends; then \
 		echo "== PostgreSQL + Redis pass"; CHARTER_TEST_BACKEND=postgres $(BIN)/pytest; \
 	elif [ "$$CHARTER_TEST_REQUIRE_SERVICES" = "1" ]; then \
