@@ -9,8 +9,9 @@ event loop; a chunk at a time, every database round trip between chunks gives ot
 requests their turn.
 
 Every list-to-SQL query goes through ``fetch_in``; loops over large sets of people use
-``chunks`` and do one chunk's work per step; a loop of CPU-bound steps over a batch
-(a thousand consent events to check and chain) goes through ``paced``.
+``chunks`` (a list in hand) or ``keyset`` (a table) and do one chunk's work per step;
+a loop of CPU-bound steps over a batch (a thousand consent events to check and chain)
+goes through ``paced``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["CHUNK", "PACE", "chunks", "fetch_in", "paced"]
+__all__ = ["CHUNK", "PACE", "chunks", "fetch_in", "keyset", "paced"]
 
 # Ids per statement: far under every driver's cap even with a few other parameters, and
 # small enough that the Python work on one chunk's rows stays a few milliseconds.
@@ -68,3 +69,23 @@ async def paced(items: Iterable[T], every: int = PACE) -> AsyncIterator[T]:
         yield item
         if index % every == 0:
             await asyncio.sleep(0)
+
+
+async def keyset(query: Any, column: str, *, size: int = CHUNK) -> AsyncIterator[list[str]]:
+    """The distinct text values of ``column`` in ``query`` (a Tortoise queryset), in order,
+    at most ``size`` at a time. Each chunk starts after the last value of the one before
+    (keyset paging), so the thousandth chunk costs what the first did, where an OFFSET
+    would scan every row before it."""
+    last = ""
+    while True:
+        part = (
+            await query.filter(**{f"{column}__gt": last})
+            .distinct()
+            .order_by(column)
+            .limit(size)
+            .values_list(column, flat=True)
+        )
+        if not part:
+            return
+        last = part[-1]
+        yield part

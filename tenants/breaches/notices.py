@@ -13,7 +13,7 @@ from tenants import validation
 from tenants.breaches.kinds import ClockKind
 from tenants.breaches.models import Breach, BreachClock, BreachNotice
 from tenants.breaches.service import announce, get, note, open_clocks, refresh_next_due
-from tenants.chunks import CHUNK, chunks, paced
+from tenants.chunks import CHUNK, chunks, keyset, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.outbound import events, outbox
@@ -149,19 +149,7 @@ async def _listed(subjects: list[str]) -> AsyncIterator[list[str]]:
 async def _affected(tenant: Tenant) -> AsyncIterator[list[str]]:
     """Everyone Charter knows for the tenant (every subject with consent records), a chunk
     at a time in subject order: a tenant with a million people is read in steps."""
-    last = ""
-    while True:
-        part = (
-            await owned(ConsentState, tenant=tenant)
-            .filter(subject_id__gt=last)
-            .distinct()
-            .order_by("subject_id")
-            .limit(CHUNK)
-            .values_list("subject_id", flat=True)
-        )
-        if not part:
-            return
-        last = part[-1]
+    async for part in keyset(owned(ConsentState, tenant=tenant), "subject_id"):
         living = [s for s in part if not s.startswith(ERASED)]
         if living:
             yield living

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from tenants.chunks import CHUNK, paced
+from tenants.chunks import keyset, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.outbound import events, outbox
 from tenants.policies.models import PolicyVersion
@@ -107,22 +107,8 @@ async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> i
 
 async def _consented_before(tenant: Tenant, version: PolicyVersion) -> AsyncIterator[list[str]]:
     """Everyone with a live consent given under an earlier version, a chunk at a time."""
-    last = ""
-    while True:
-        part = (
-            await owned(ConsentState, tenant=tenant)
-            .filter(
-                policy_kind=version.kind,
-                policy_version__lt=version.number,
-                granted=True,
-                subject_id__gt=last,
-            )
-            .distinct()
-            .order_by("subject_id")
-            .limit(CHUNK)
-            .values_list("subject_id", flat=True)
-        )
-        if not part:
-            return
-        last = part[-1]
+    earlier = owned(ConsentState, tenant=tenant).filter(
+        policy_kind=version.kind, policy_version__lt=version.number, granted=True
+    )
+    async for part in keyset(earlier, "subject_id"):
         yield part
