@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -130,3 +131,13 @@ def test_linked_events_verify_whatever_the_zone_of_their_times() -> None:
     assert chain.verify(links).ok and head.hash == events[-1].hash
     with pytest.raises(ValueError, match="timezone-aware"):
         encoding.instant(datetime(2025, 1, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.text(min_size=1, max_size=80), purpose=TEXT, value=TEXT | st.text(min_size=200))
+def test_keyed_hash_is_hmac_sha256_under_the_purposes_subkey(secret, purpose, value) -> None:
+    # keyed_hash builds HMAC from pre-padded SHA-256 states; it must be the library's HMAC.
+    crypto.configure(secret)
+    expected = hmac.digest(crypto._subkey(purpose), value.encode(), "sha256").hex()
+    assert crypto.keyed_hash(value, purpose=purpose) == expected
+    crypto.configure("k" * 48)

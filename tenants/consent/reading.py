@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import operator
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import asyncpg
 from tortoise import connections
 
 from tenants.consent import encoding
@@ -66,6 +68,15 @@ class Row(NamedTuple):
     processing: str | None
 
 
+class Record(asyncpg.Record):
+    """A row as asyncpg builds it, in C, with ``Row``'s names: building a ``Row`` from each
+    record cost a tenth of a walk."""
+
+
+for _index, _name in enumerate(COLUMNS):
+    setattr(Record, _name, property(operator.itemgetter(_index)))
+
+
 def spelled(value: datetime | str) -> str:
     return value if type(value) is str else encoding.instant(value)
 
@@ -95,12 +106,13 @@ class Canonical:
         return found
 
 
-async def _chunk(tenant_id: uuid.UUID, after: int, through: int) -> list[Row]:
+async def _chunk(tenant_id: uuid.UUID, after: int, through: int) -> list[Row] | list[Record]:
     client = connections.get("default")
     if client.capabilities.dialect == "postgres":
         async with client.acquire_connection() as connection:
-            records = await connection.fetch(POSTGRES_ROWS, tenant_id, after, through, CHUNK)
-        return [Row(*record) for record in records]
+            return await connection.fetch(
+                POSTGRES_ROWS, tenant_id, after, through, CHUNK, record_class=Record
+            )
     values = (
         await ConsentEvent.filter(tenant_id=tenant_id, sequence__gt=after, sequence__lte=through)
         .order_by("sequence")
