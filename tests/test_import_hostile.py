@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.commands.consent import _text_checked
-from tenants.consent import importing
+from tenants.consent import import_reader, importing
 from tenants.errors import Problem
 
 GOOD = {
@@ -39,7 +39,7 @@ hostile = st.one_of(
     st.sampled_from(FIELDS).map(_surrogate),
     st.integers(9, 20_000).map(lambda n: b'{"subjectId": ' + b"[" * n + b"]" * n + b"}"),
     st.integers(9, 400).map(lambda n: b'{"a": ' + b'{"a": ' * n + b"1" + b"}" * (n + 1)),
-    st.just(b'{"subjectId": "' + b"x" * (importing.MAX_RECORD + 10) + b'"}'),
+    st.just(b'{"subjectId": "' + b"x" * (import_reader.MAX_RECORD + 10) + b'"}'),
     st.sampled_from([b"\xff\xfe", b"[1, 2]", b'"text"', b"{", b"null", b'{"a": NaN']),
 )
 
@@ -51,7 +51,7 @@ def test_each_hostile_line_is_one_refused_record_and_the_rest_are_read(rows):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "hostile.jsonl"
         path.write_bytes(b"\n".join(lines) + b"\n")
-        read = list(_text_checked(importing.records(path, "jsonl")))
+        read = list(_text_checked(import_reader.records(path, "jsonl")))
         assert [number for number, _ in read] == list(range(1, len(lines) + 1))
         for (good, _), (_, record) in zip(rows, read, strict=True):
             if good:
@@ -68,9 +68,9 @@ def test_a_csv_cell_past_the_bound_is_one_record_and_reading_goes_on(tmp_path):
     with path.open("wb") as out:
         out.write(b"subjectId,decisions,occurredAt\n")
         out.write(f'a,"{cell}",{GOOD["occurredAt"]}\n'.encode())
-        out.write(b'b,"' + b"x" * (2 * importing.MAX_RECORD) + b'",2026-11-01T10:00:00Z\n')
+        out.write(b'b,"' + b"x" * (2 * import_reader.MAX_RECORD) + b'",2026-11-01T10:00:00Z\n')
         out.write(f'c,"{cell}",{GOOD["occurredAt"]}\n'.encode())
-    read = list(importing.records(path, "csv"))
+    read = list(import_reader.records(path, "csv"))
     assert [number for number, _ in read] == [2, 3, 4]
     assert isinstance(read[1][1], Problem) and read[1][1].code.value == "TOO_LONG"
     assert read[2][1]["subjectId"] == "c"
@@ -87,10 +87,10 @@ def test_memory_stays_flat_whatever_a_lines_length(tmp_path):
         out.write(b'"}\n' + json.dumps(GOOD).encode() + b"\n")
     tracemalloc.start()
     try:
-        read = list(importing.records(path, "jsonl"))
+        read = list(import_reader.records(path, "jsonl"))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert [number for number, _ in read] == [1, 2, 3]
     assert read[1][1].code.value == "TOO_LONG" and read[2][1]["subjectId"] == "good"
-    assert peak < 4 * importing.MAX_RECORD, peak
+    assert peak < 4 * import_reader.MAX_RECORD, peak

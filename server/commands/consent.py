@@ -134,7 +134,7 @@ def cmd_consent_import(args: argparse.Namespace) -> None:
 
     from server.commands.base import ACTOR
     from server.commands.imports import Resume
-    from tenants.consent import importing
+    from tenants.consent import import_reader, importing
     from tenants.tenancy import service
 
     path = args.file
@@ -170,7 +170,7 @@ def cmd_consent_import(args: argparse.Namespace) -> None:
             totals = await importing.import_records(
                 tenant=tenant,
                 actor=ACTOR,
-                source=_text_checked(importing.records(path, fmt, skip=start)),
+                source=_text_checked(import_reader.records(path, fmt, skip=start)),
                 cache=cache,
                 done=done,
                 start=start,

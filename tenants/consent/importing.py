@@ -6,7 +6,7 @@ event a record, with the fields of recordConsent (camelCase, or the snake_case c
 Each record goes through the same checks (``intake.check``) and the same chain
 (``service.append``) as recordConsents, a thousand to a transaction, with no GraphQL in
 between. A record that fails is reported with its line number and codes and skipped;
-the others land.
+the others land. Reading the file, a record at a time, is ``import_reader``'s.
 
 Idempotent: a record's ``clientEventId`` (or, when it has none, one derived from its
 content) is recorded with its event, so a record imported twice is a duplicate, not a
@@ -18,14 +18,11 @@ duplicates.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from tenants.cache import Cache
@@ -39,10 +36,9 @@ from tenants.policies.catalog import catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.tenancy.models import Tenant
 
-__all__ = ["BATCH", "FORMATS", "Totals", "import_records", "records"]
+__all__ = ["BATCH", "Totals", "import_records", "parse"]
 
 BATCH = 1000  # events per transaction, as recordConsents at most
-FORMATS = ("jsonl", "csv")
 # Accepted spellings (recordConsent's names, the export's columns) -> the field.
 NAMES = {
     "subjectId": "subject_id",
@@ -74,145 +70,6 @@ class Totals:
     duplicates: int = 0
     refused: int = 0
     problems: list[tuple[int, Problem]] = field(default_factory=list)  # this batch's
-
-
-MAX_RECORD = 1 << 20  # bytes a record's line may hold (README "Consent"): memory stays flat
-MAX_DEPTH = 8  # JSON nesting a record may have; a real one has 3 (record, decisions, decision)
-
-
-def records(path: Path, fmt: str, *, skip: int = 0) -> Iterator[tuple[int, Any]]:
-    """(line number, record dict, or a Problem) for each record of the file after the
-    first ``skip``, read as it goes: memory stays flat whatever the file's size (no line
-    is held past ``MAX_RECORD`` bytes: a longer one is one TOO_LONG record)."""
-    with path.open("rb") as raw:
-        lines = _Lines(raw)
-        if fmt == "jsonl":
-            yield from _jsonl(lines, skip)
-        else:
-            yield from _csv(lines, skip)
-
-
-class _TooLong(Exception):
-    """A line past ``MAX_RECORD``: read through to its end, not kept."""
-
-
-class _Lines:
-    """A binary file's lines as text, each at most ``MAX_RECORD`` bytes held; ``number``
-    is the last line's. An iterator object, not a generator, so that raising ``_TooLong``
-    (or a decoding error) for one line lets the next ``next()`` go on to the following."""
-
-    def __init__(self, raw: io.BufferedReader) -> None:
-        self.raw, self.number = raw, 0
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self.raw.readline(MAX_RECORD + 1)
-        if not line:
-            raise StopIteration
-        self.number += 1
-        if len(line) > MAX_RECORD:
-            while line and not line.endswith(b"\n"):  # the rest, a block at a time
-                line = self.raw.readline(1 << 16)
-            raise _TooLong(f"a record of more than {MAX_RECORD} bytes")
-        if self.number == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]  # a byte order mark, as spreadsheets write
-        return line.decode("utf-8")
-
-
-def _too_long(error: Exception) -> Problem:
-    return Problem(None, ErrorCode.TOO_LONG, str(error))
-
-
-def _jsonl(lines: _Lines, skip: int) -> Iterator[tuple[int, Any]]:
-    seen = 0
-    while True:
-        try:
-            line = next(lines)
-        except StopIteration:
-            return
-        except _TooLong as error:
-            line, problem = "", _too_long(error)
-        except UnicodeDecodeError as error:
-            line, problem = "", Problem(None, ErrorCode.INVALID, f"not UTF-8: {error}")
-        else:
-            problem = None
-            if not line.strip():
-                continue
-        seen += 1
-        if seen <= skip:
-            continue
-        yield lines.number, problem or _json_record(line)
-
-
-def _json_record(line: str) -> dict[str, Any] | Problem:
-    try:
-        record = json.loads(line)
-    except RecursionError:
-        return Problem(None, ErrorCode.INVALID, f"nested more than {MAX_DEPTH} deep")
-    except ValueError as error:
-        return Problem(None, ErrorCode.INVALID, f"not a JSON object: {error}")
-    if not isinstance(record, dict):
-        return Problem(None, ErrorCode.INVALID, "not a JSON object")
-    if _depth(record) > MAX_DEPTH:
-        return Problem(None, ErrorCode.INVALID, f"nested more than {MAX_DEPTH} deep")
-    return record
-
-
-def _depth(value: Any) -> int:
-    """How deep containers nest in ``value``, without recursion (the checks after it
-    recurse: they are spared a record too deep for them)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                children = item.values() if isinstance(item, dict) else item
-                stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-def _csv(lines: _Lines, skip: int) -> Iterator[tuple[int, Any]]:
-    # A cell may be as long as a record may; longer lines never reach the reader.
-    csv.field_size_limit(MAX_RECORD)
-    reader = csv.reader(lines)
-    header: list[str] | None = None
-    seen = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except _TooLong as error:
-            row, problem = None, _too_long(error)
-        except UnicodeDecodeError as error:
-            row, problem = None, Problem(None, ErrorCode.INVALID, f"not UTF-8: {error}")
-        except csv.Error as error:
-            row, problem = None, Problem(None, ErrorCode.INVALID, f"not CSV: {error}")
-        else:
-            problem = None
-        if header is None:
-            if problem is not None:  # no columns to read the rest by
-                yield lines.number, problem
-                return
-            header = row
-            continue
-        if row == []:
-            continue
-        seen += 1
-        if seen <= skip:
-            continue
-        if problem is None and len(row) != len(header):
-            problem = Problem(None, ErrorCode.INVALID, "not as many cells as columns")
-        if problem is not None:
-            yield lines.number, problem
-            continue
-        yield (
-            lines.number,
-            {key: value for key, value in zip(header, row, strict=True) if value != ""},
-        )
 
 
 def _decisions(value: Any, problems: Problems) -> list[tuple[str, bool]]:
