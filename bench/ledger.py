@@ -8,6 +8,7 @@ in the same run.
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 import time
@@ -32,6 +33,7 @@ async def open_in_process(env: dict[str, str]) -> None:
     settings = Settings.from_env(env)
     crypto.configure(settings.secret_key, settings.encryption_keys)
     await backends.open_database(settings)
+    gc.freeze()  # as `charter consent import` does before importing
 
 
 async def close_in_process() -> None:

@@ -3,7 +3,6 @@ any other event with that id is refused without a word about the first."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -191,6 +190,6 @@ OTHER = {
     other=st.fixed_dictionaries({}, optional=OTHER),
 )
 def test_a_retry_differs_only_in_time_place_and_evidence(same, other) -> None:
-    stored = dataclasses.replace(ENTRY, decisions=list(reversed(ENTRY.decisions)))
-    retry = dataclasses.replace(ENTRY, **same, **other)
+    stored = ENTRY._replace(decisions=list(reversed(ENTRY.decisions)))
+    retry = ENTRY._replace(**same, **other)
     assert retries.same_event(retry, stored) is (not other)

@@ -129,6 +129,7 @@ def cmd_consent_checkpoint(args: argparse.Namespace) -> None:
 
 def cmd_consent_import(args: argparse.Namespace) -> None:
     import asyncio
+    import gc
 
     from tqdm import tqdm
 
@@ -148,6 +149,10 @@ def cmd_consent_import(args: argparse.Namespace) -> None:
         if tenant is None:
             raise CommandError(f"no tenant with slug or domain {args.site!r}")
         resume = Resume.of(settings.data_dir, tenant_id=tenant.id, path=path)
+        # Everything loaded so far lives as long as the command: out of the collector's
+        # full sweeps, which an import's million short-lived objects trigger again and
+        # again (about a tenth of its CPU, measured).
+        gc.freeze()
         start = 0 if args.restart else resume.records()
         total = await asyncio.to_thread(_count_records, path, fmt)
         if start:
