@@ -8,7 +8,7 @@ to a third party still catches.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tortoise import connections
@@ -226,3 +226,31 @@ async def test_an_exported_head_beyond_the_ledger_fails(api, owner):
     await record(api, owner, 3)
     found = await verify(api, owner, {"sequence": 9, "hash": "a" * 64})
     assert found["ok"] is False and "no event at the exported head" in found["reason"]
+
+
+async def test_checkpoints_kept_are_the_newest_the_full_ones_and_one_a_day(api, owner):
+    await record(api, owner, 30)
+    tenant = await Tenant.get(slug="acme")
+    today = datetime.now(UTC)
+    days_ago = [today - timedelta(days=2), today - timedelta(days=1)]
+
+    async def checkpoint(sequence: int, when: datetime, full: bool = False) -> None:
+        hash = (await ConsentEvent.get(sequence=sequence)).hash
+        await verification.record_checkpoint(
+            tenant=tenant, sequence=sequence, hash=hash, now=when, full=full
+        )
+
+    for sequence, when in [(2, days_ago[0]), (4, days_ago[0]), (6, days_ago[1])]:
+        await checkpoint(sequence, when)
+    await checkpoint(8, days_ago[1])
+    await checkpoint(12, today)
+    await checkpoint(16, today, full=True)
+    await checkpoint(20, today)
+    assert (await verify(api, owner))["checkpoint"]["sequence"] == 30  # walked on from 20
+    kept = await ConsentCheckpoint.filter(tenant_id=tenant.id).order_by("sequence")
+    # 2 and 6 were followed the same day; 12 and 20 today, each before 30 was reached.
+    assert [(c.sequence, c.full) for c in kept] == [(4, False), (8, False), (16, True), (30, False)]
+    job = await run_full(api, owner)  # what is kept still holds the chain
+    assert job["status"] == "PASSED"
+    kept = await ConsentCheckpoint.filter(tenant_id=tenant.id).order_by("sequence")
+    assert [(c.sequence, c.full) for c in kept] == [(4, False), (8, False), (16, True), (30, True)]

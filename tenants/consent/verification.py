@@ -31,6 +31,7 @@ from hashlib import sha256 as _sha256
 from typing import Any, NamedTuple
 
 from tenants.consent import chain, encoding, reading
+from tenants.consent.checkpoints import latest_checkpoint, record_checkpoint
 from tenants.consent.models import ConsentChainHead, ConsentCheckpoint
 from tenants.consent.reading import Row, decoded, moment, spelled
 from tenants.scoping import owned
@@ -204,29 +205,6 @@ async def _check_known(tenant_id: uuid.UUID, known: Known) -> tuple[uuid.UUID | 
         return row.id, reason
     reason = _Links(tenant_id).fault(row, row.previous_hash, known.sequence)
     return (row.id, reason) if reason else (None, None)
-
-
-async def latest_checkpoint(*, tenant: Tenant) -> ConsentCheckpoint | None:
-    return await owned(ConsentCheckpoint, tenant=tenant).order_by("-sequence").first()
-
-
-async def record_checkpoint(
-    *, tenant: Tenant, sequence: int, hash: str, now: datetime, full: bool
-) -> ConsentCheckpoint:
-    """The checkpoint at ``sequence``; two walks reaching it at once record it once."""
-    await ConsentCheckpoint.bulk_create(
-        [
-            ConsentCheckpoint(
-                tenant_id=tenant.id, sequence=sequence, hash=hash, recorded_at=now, full=full
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    found = await owned(ConsentCheckpoint, tenant=tenant).get(sequence=sequence)
-    if full and not found.full:
-        found.full = True
-        await found.save(update_fields=["full"])
-    return found
 
 
 async def _head(tenant: Tenant) -> tuple[int, str | None]:
