@@ -3,6 +3,7 @@ in the same run.
 
     .venv/bin/python -m bench.consent [--batches 10] [--rounds 3] [--singles 300]
                                       [--sizes 10000,100000,1000000]
+                                      [--generated 10000,10000000]
 
 Ingest (issue 17): recordConsents of 500 over HTTP at >= 0.6 of the ledger's own raw
 writes (COPY of the events plus the consent_state fold, one transaction, no checks, no
@@ -11,7 +12,9 @@ and the raw ledger writes take turns, round after round, so a machine that slows
 mid-run slows them all; the median ratio is the figure.
 
 The ledger at size (bench/ledger.py): a full verification at >= 50k events/s,
-verifyConsentLedger under 1 s and consentState flat as the ledger grows to ``--sizes``.
+verifyConsentLedger under 1 s and consentState flat as the ledger grows to ``--sizes``;
+``--generated`` measures consentState alone on ledgers made in SQL (bench/synthetic.py),
+where growing by import would take hours.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from bench import ledger
+from bench import ledger, synthetic
 from bench.common import Timer
 from bench.fixture import charter_server, create_tenant, graphql, stack
 from tenants.consent import writes
@@ -179,7 +182,9 @@ async def raw_ledger_writes(
     return count * BATCH_SIZE / timer.seconds
 
 
-async def main(batch_count: int, rounds: int, single_count: int, sizes: list[int]) -> None:
+async def main(
+    batch_count: int, rounds: int, single_count: int, sizes: list[int], generated: list[int]
+) -> None:
     async with stack() as env:
         database_url = env["CHARTER_DATABASE_URL"]
         key = await create_tenant(env, "bench")
@@ -189,12 +194,14 @@ async def main(batch_count: int, rounds: int, single_count: int, sizes: list[int
         connection = await asyncpg.connect(database_url)
         raw_tenant = await connection.fetchval("SELECT id FROM tenant WHERE slug = 'raw'")
         await connection.close()
+        made = {synthetic.slug_for(size): size for size in generated}
+        made_keys = {slug: await create_tenant(env, slug) for slug in made}
         measured = []  # (COPY, raw ledger writes, recordConsents, import) events/s, per round
         async with (
             charter_server(env) as (base, _pid),
             httpx.AsyncClient(base_url=base, timeout=30) as http,
         ):
-            for owner in (key, importer, scale):
+            for owner in (key, importer, scale, *made_keys.values()):
                 await prepare(http, owner)
             await ledger.open_in_process(env)
             try:
@@ -213,9 +220,13 @@ async def main(batch_count: int, rounds: int, single_count: int, sizes: list[int
                     measured.append((copy_rate, floor_rate, batch_rate, import_rate))
                 verify_rate, walked = await ledger.full_verification_rate("imports")
                 grown = await ledger.growth(http, scale, "scale", sizes)
+                tenants = {slug: (made_keys[slug], size) for slug, size in made.items()}
+                at_size = await synthetic.rows(database_url, http, tenants) if made else []
             finally:
                 await ledger.close_in_process()
     report(measured, single_rate, verify_rate, walked, grown)
+    if at_size:
+        synthetic.report(at_size)
 
 
 def report(measured, single_rate, verify_rate, walked, grown) -> None:
@@ -263,6 +274,13 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--singles", type=int, default=300)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="ledger sizes to grow to")
+    parser.add_argument(
+        "--generated",
+        default="",
+        help="ledger sizes to generate in SQL for consentState alone (bench/synthetic.py), "
+        "the first the baseline: 10000,10000000",
+    )
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",") if size]
-    asyncio.run(main(options.batches, options.rounds, options.singles, sizes))
+    generated = [int(size) for size in options.generated.split(",") if size]
+    asyncio.run(main(options.batches, options.rounds, options.singles, sizes, generated))
