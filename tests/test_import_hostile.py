@@ -11,6 +11,7 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,20 @@ def test_memory_stays_flat_whatever_a_lines_length(tmp_path):
     assert [number for number, _ in read] == [1, 2, 3]
     assert read[1][1].code.value == "TOO_LONG" and read[2][1]["subjectId"] == "good"
     assert peak < 4 * import_reader.MAX_RECORD, peak
+
+
+@pytest.mark.parametrize("spelling", ["²", "1" * 5000, "١٢", 2**31, 0, -3, "0x10", True])
+def test_a_policy_version_python_calls_digits_is_one_refused_record(spelling):
+    """`"policyVersion": "²"` (str.isdigit() says yes, int() raises), thousands of digits
+    (past int()'s conversion limit) or a number past the column are one refused record
+    (INVALID), never an exception that stops the import."""
+    item, _, problems = importing.parse({**GOOD, "policyVersion": spelling})
+    assert item is None
+    assert [p.code.value for p in problems.items] == ["INVALID"]
+
+
+@given(st.one_of(st.text(max_size=20), st.integers()))
+@settings(max_examples=200, deadline=None)
+def test_any_policy_version_is_read_or_refused(value):
+    item, _, problems = importing.parse({**GOOD, "policyVersion": value})
+    assert (item is None) == bool(problems.items)

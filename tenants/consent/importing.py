@@ -128,12 +128,17 @@ def _choice(fields: dict[str, Any], name: str, kind: type, default: Any, problem
 _MEMBERS = {kind: {member.value: member for member in kind} for kind in (ConsentMethod, PolicyKind)}
 
 
+MAX_VERSION = 2**31 - 1  # the policy_version column is a 32-bit integer
+
+
 def _version(value: Any, problems: Problems) -> int | None:
     if value is None:
         return None
-    if isinstance(value, str) and value.isdigit():
+    # ASCII digits only, at most nine: str.isdigit() also admits '²' (int() then raises)
+    # and int() of thousands of digits raises past Python's conversion limit.
+    if isinstance(value, str) and 0 < len(value) <= 9 and value.isascii() and value.isdigit():
         value = int(value)
-    if type(value) is not int or value < 1:
+    if type(value) is not int or not 1 <= value <= MAX_VERSION:
         problems.add(ErrorCode.INVALID, "policyVersion must be a whole number", "policyVersion")
         return None
     return value
