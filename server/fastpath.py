@@ -336,7 +336,7 @@ async def _body(headers: dict, receive: Receive, limit: int) -> bytes | Message 
     if headers.get(b"content-type", b"").lower() not in JSON_BODIES:
         return None
     length = headers.get(b"content-length", b"")
-    if not length.isdigit() or int(length) > limit:
+    if not (0 < len(length) <= 18 and length.isdigit()) or int(length) > limit:
         return None
     chunks = []
     while True:
