@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.redis = backends.redis_client(embedded.url if embedded else settings.redis_url)
         app.state.cache = cache = Cache(app.state.redis)
         app.state.hub = hub = Hub(app.state.redis, channels=(INVALIDATIONS,))
+        cache.hear(hub)  # remembered facts (published versions, domains) without a GET
         limiter = RateLimiter(app.state.redis)
         principals = Principals(app.state.redis, hub, cache)
         app.state.principals = principals

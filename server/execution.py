@@ -5,44 +5,73 @@ By the time ``server.edge`` has admitted an operation, the request's body is dec
 operation picked, its document parsed, measured and validated (``server.gate``). The view
 (``CharterGraphQL.run``) would then read the request again, decide once more whether it
 is the IDE, a batch or a multipart upload, and pick the operation again. ``respond`` goes
-straight to ``schema.execute`` with what the gate found, and answers through the view's
+straight to graphql-core's executor with what the gate found, and answers through the view's
 own hooks (context, result processing, response), so the answer is the same, byte for
 byte. Anything but a plain query or mutation whose operation the gate picked goes to the
 view as before (``None``).
+
+Strawberry's ``Schema.execute`` would, per request, build its execution context, an
+instance of each schema extension and their hook runners, then parse and validate (which
+``schema.documents.GateDocuments`` turns into taking the gate's document): about a tenth
+of a secret-key read's CPU, for nothing the gate has not already done. What its
+extensions do to a result is done here the same way: ``Schema.process_errors`` sees the
+errors first (the log), then ``schema.errors.CodedErrors`` masks and codes them.
 """
 
 from __future__ import annotations
 
+from inspect import isawaitable
+
+from graphql import execute
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.types.graphql import OperationType
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.types import ExecutionResult
 
 from schema import schema
+from schema.context import Context
+from schema.errors import CodedErrors
 from server.gate import Admission
 from server.http_spec import GRAPHQL_RESPONSE, is_request_error
 
-_KINDS = {"query": {OperationType.QUERY}, "mutation": {OperationType.MUTATION}}
+_KINDS = {"query", "mutation"}
+_MASK = CodedErrors()  # holds no state between results outside a stream
 
 
 async def respond(view, request: Request, admission: Admission) -> Response | None:
     """The view's answer to this admitted request, or None when the view must give it."""
-    allowed = _KINDS.get(admission.kind)
-    if allowed is None:
+    if admission.kind not in _KINDS:
         return None
     if request.method == "GET" and admission.kind != "query":
         return None  # the view answers a mutation over GET with its 405
     if request.method == "POST" and "json" not in request.headers.get("content-type", ""):
         return None  # multipart and other bodies: the view's own reading
-    operation = admission.operation
     sub_response = await view.get_sub_response(request)
     context = await view.get_context(request, sub_response)
-    result = await schema.execute(
-        operation.query,
-        variable_values=operation.variables,
-        context_value=context,
-        operation_name=operation.operation_name,
-        allowed_operation_types=allowed,
-    )
+    result = await run(admission, context)
     if sub_response.media_type == GRAPHQL_RESPONSE and is_request_error(result):
         sub_response.status_code = 400
     return view.create_response(await view.process_result(request, result), sub_response)
+
+
+async def run(admission: Admission, context: Context) -> ExecutionResult:
+    """The admitted operation executed on the gate's document, its errors logged, masked
+    and coded as strawberry's ``Schema.execute`` with Charter's extensions would."""
+    operation = admission.operation
+    result = execute(
+        schema._schema,
+        admission.checked.document,
+        context_value=context,
+        variable_values=operation.variables,
+        operation_name=operation.operation_name,
+        executor_class=schema.execution_context_class,
+        is_awaitable=optimized_is_awaitable,
+        operation_extensions=None,
+    )
+    if isawaitable(result):
+        result = await result
+    errors = result.errors
+    if errors:
+        schema._process_errors(errors)  # before masking: the log sees the original
+        errors = _MASK._process_errors(errors)
+    return ExecutionResult(data=result.data, errors=errors)

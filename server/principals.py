@@ -20,7 +20,6 @@ its tenant or key object (``updateTenant``) never changes the cached one.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import time
@@ -152,6 +151,15 @@ class Principals:
 
 def _copy(principal: Principal) -> Principal:
     # Shallow: requests replace a field's value (setattr), never mutate it in place.
-    key, tenant = copy.copy(principal.key), copy.copy(principal.tenant)
+    key, tenant = _shallow(principal.key), _shallow(principal.tenant)
     object.__setattr__(key, "_tenant", tenant)
     return Principal(tenant=tenant, key=key)
+
+
+def _shallow(model):
+    # What copy.copy makes of a model (its class's __new__, then its __dict__; Tortoise
+    # models define no __copy__ or __getstate__) without the trip through __reduce_ex__
+    # and copyreg, which cost a quarter of the cache hit it serves.
+    twin = type(model).__new__(type(model))
+    twin.__dict__.update(model.__dict__)
+    return twin

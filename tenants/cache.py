@@ -13,7 +13,11 @@ other processes either.
 
 Facts of a tenant that change only with a bump (its published versions, its domains) can
 also be kept in this process's memory under the generation they were read at
-(`remember`): each use then costs one Redis GET instead of the database queries.
+(`remember`): each use then costs one Redis GET instead of the database queries. Once the
+process hears the invalidations (`hear`, the app's live feed), a kept fact costs nothing:
+every bump, this process's or another's, drops the tenant's facts the moment it is heard,
+and the feed's silence or loss drops them all, so the GET is only needed to keep a fact
+read while the feed was not trusted, or while an invalidation was on its way.
 
 Every bump is also published on `INVALIDATIONS`, so processes that keep answers in their
 own memory (server.local_answers) drop that tenant's at once; this process's listeners
@@ -28,10 +32,13 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from tenants.live import SILENCE_SECONDS, Hub
 
 log = logging.getLogger("charter.cache")
 
@@ -59,7 +66,9 @@ class Cache:
         self._owed: set[str] = set()  # tenants whose generation bump did not reach Redis
         self._owed_keys: set[str] = set()  # keys a forget could not delete
         self.listeners: list[Callable[[str], None]] = []  # told of every bump, in-process
-        self._memo: dict[tuple[str, str], tuple[int, float, Any]] = {}
+        self._memo: dict[tuple[str, str], _Fact] = {}
+        self._hub: Hub | None = None
+        self._memo_epoch = 0  # moves with every drop: a fill that saw an older one is unheard
 
     @property
     def owed(self) -> bool:
@@ -72,7 +81,31 @@ class Cache:
     def failed(self, error: Exception, doing: str) -> None:
         log.warning("cache: %s failed (%s); using the database for a while", doing, error)
         self._down_until = time.monotonic() + COOLDOWN_SECONDS
-        self._memo.clear()  # Redis may come back without the generations they match
+        self.forget_facts()  # Redis may come back without the generations they match
+
+    def hear(self, hub: Hub) -> None:
+        """Lets remembered facts be used without asking Redis while ``hub`` (subscribed
+        to INVALIDATIONS) hears every bump; its loss drops them all."""
+        self._hub = hub
+        hub.on(INVALIDATIONS, self._forget_tenant_facts)
+        hub.on_lost(self.forget_facts)
+
+    def _hearing(self) -> bool:
+        return (
+            self._hub is not None
+            and self._hub.heard_within(SILENCE_SECONDS)
+            and self.available()
+            and not self.owed
+        )
+
+    def _forget_tenant_facts(self, tenant_id: str) -> None:
+        self._memo_epoch += 1
+        for key in [key for key in self._memo if key[0] == tenant_id]:
+            del self._memo[key]
+
+    def forget_facts(self) -> None:
+        self._memo_epoch += 1
+        self._memo.clear()
 
     async def ready(self) -> bool:
         """Usable now: Redis answers and every invalidation owed has been made."""
@@ -124,23 +157,32 @@ class Cache:
     async def remember(self, tenant_id: object, name: str, load: Loader) -> Any:
         """``load()``'s value, kept in memory while the tenant's generation stands (at most
         MEMO_SECONDS). Only for facts every change to which bumps the generation. The value
-        is shared by every request that asks: callers must not change it."""
-        generation = await self.generation(tenant_id)
-        if generation is None:
-            return await load()
+        is shared by every request that asks: callers must not change it. A fact marked
+        heard (no bump arrived between its generation's read and now) is used as it is."""
         key = (str(tenant_id), name)
         now = time.monotonic()
         held = self._memo.get(key)
-        if held is not None and held[0] == generation and now < held[1]:
-            return held[2]
-        value = await load()  # read after the generation: never older than what it names
+        if held is not None and held.heard and now < held.until and self._hearing():
+            return held.value
+        epoch, hearing = self._memo_epoch, self._hearing()
+        generation = await self.generation(tenant_id)
+        if generation is None:
+            return await load()
+        now = time.monotonic()
+        held = self._memo.get(key)
+        if held is not None and held.generation == generation and now < held.until:
+            until, value = held.until, held.value  # MEMO_SECONDS from the load, not from now
+        else:
+            until, value = now + MEMO_SECONDS, await load()  # read after the generation
         if len(self._memo) >= MEMO_ENTRIES:
-            self._memo.clear()
-        self._memo[key] = (generation, now + MEMO_SECONDS, value)
+            self.forget_facts()
+        heard = hearing and epoch == self._memo_epoch  # no bump came in meanwhile
+        self._memo[key] = _Fact(generation, until, value, heard)
         return value
 
     async def bump(self, tenant_id: object) -> None:
         """Make every cached entry of this tenant stale, now (or as soon as Redis answers)."""
+        self._forget_tenant_facts(str(tenant_id))
         for listener in self.listeners:
             listener(str(tenant_id))
         try:
@@ -241,3 +283,11 @@ class Cache:
                 await self.redis.delete(lock)
         except RedisError:
             pass  # the lock expires by itself
+
+
+@dataclass(frozen=True)
+class _Fact:
+    generation: int  # the tenant's generation, read before the value was
+    until: float  # monotonic: MEMO_SECONDS after the load
+    value: Any
+    heard: bool  # read while the feed was trusted, and no bump came in meanwhile

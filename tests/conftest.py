@@ -64,6 +64,7 @@ async def clean_state(request):
     application.state.cache._down_until = 0.0  # a test that broke Redis leaves no trace
     application.state.cache._owed.clear()
     application.state.cache._owed_keys.clear()
+    application.state.cache.forget_facts()  # a flushed Redis publishes nothing either
     application.state.pipeline.local.forget_all()  # a flushed Redis publishes nothing
     application.state.principals.forget_all()  # nor do truncated keys
     await application.state.principals.check()  # the flushed generation, seen now

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tortoise import connections
 
+from tenants import crypto
 from tenants.tenancy.models import ApiKey
 from tests.factories import CREATE_KEY, create_key, create_tenant, error_codes
 
@@ -122,3 +127,21 @@ async def test_unusable_authorization_headers_are_unauthenticated(client, header
     )
     assert response.status_code == 200
     assert error_codes(response.json()) == ["UNAUTHENTICATED"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    value=st.text(st.characters(blacklist_categories=("Cs",)), max_size=80),
+    purpose=st.sampled_from(["api-key", "subject", "other"]),
+)
+def test_a_keyed_hash_is_hmac_sha256_under_its_purposes_subkey(value, purpose):
+    saved = crypto._master, crypto._subkeys
+    try:
+        for secret in ("a" * 40, "b" * 40):  # the hash follows the configured key
+            crypto.configure(secret)
+            subkey = hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+            expected = hmac.new(subkey, value.encode(), hashlib.sha256).hexdigest()
+            assert crypto.keyed_hash(value, purpose=purpose) == expected
+            assert crypto.keyed_hash(value, purpose=purpose) == expected  # the copy, again
+    finally:
+        crypto._master, crypto._subkeys = saved

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tenants.cache import Cache
 from tests.factories import create_draft, create_tenant, publish
 
 QUERY = """query($site: String!, $locale: String) {
@@ -137,3 +138,79 @@ async def test_remembered_facts_follow_the_generation_and_leave_with_redis(app, 
     await cache.bump("t-1")
     # Nothing is kept longer than MEMO_SECONDS, generation or not.
     assert [await cache.remember("t-1", "fact", load) for _ in range(2)] == [5, 6]
+
+
+async def _hearing(cache) -> None:
+    for _ in range(100):  # until the invalidation feed is up
+        if cache._hearing():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the invalidation feed never came up")
+
+
+async def test_heard_facts_ask_redis_nothing_until_a_bump_is_heard(app, monkeypatch):
+    cache, loads, reads = app.state.cache, [], []
+    await _hearing(cache)
+
+    async def load():
+        loads.append(len(loads) + 1)
+        return loads[-1]
+
+    real = cache.generation
+
+    async def generation(tenant_id):
+        reads.append(tenant_id)
+        return await real(tenant_id)
+
+    monkeypatch.setattr(cache, "generation", generation)
+    assert [await cache.remember("t-1", "fact", load) for _ in range(5)] == [1] * 5
+    assert len(reads) == 1  # the fill; every later use is memory alone
+    # Another process's bump (its INCR and publish, none of this process's listeners)
+    # drops the fact as soon as the message is heard.
+    await Cache(cache.redis).bump("t-1")
+    for _ in range(100):
+        if await cache.remember("t-1", "fact", load) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert loads == [1, 2]
+    assert await cache.remember("t-2", "fact", load) == 3  # facts are kept per tenant
+    assert await cache.remember("t-1", "fact", load) == 2
+
+
+async def test_a_fact_loaded_across_a_bump_is_checked_again(app):
+    cache, loads = app.state.cache, []
+    await _hearing(cache)
+    other = Cache(cache.redis)  # another process
+
+    async def load():
+        loads.append(len(loads) + 1)
+        if len(loads) == 1:  # the bump lands while the first value is being read
+            epoch = cache._memo_epoch
+            await other.bump("t-1")
+            for _ in range(100):
+                if cache._memo_epoch != epoch:
+                    break
+                await asyncio.sleep(0.01)
+        return loads[-1]
+
+    assert await cache.remember("t-1", "fact", load) == 1
+    assert await cache.remember("t-1", "fact", load) == 2  # not trusted: Redis was asked
+
+
+async def test_a_silent_feed_sends_every_use_back_to_redis(app):
+    cache, loads = app.state.cache, []
+    await _hearing(cache)
+
+    async def load():
+        loads.append(len(loads) + 1)
+        return loads[-1]
+
+    assert [await cache.remember("t-1", "fact", load) for _ in range(2)] == [1, 1]
+    hub = app.state.hub
+    heard, hub._heard = hub._heard, float("-inf")  # no word from Redis for too long
+    try:
+        # A bump whose message never arrives: only the generation can tell.
+        await cache.redis.incr(Cache.key("gen", "t-1"))
+        assert await cache.remember("t-1", "fact", load) == 2
+    finally:
+        hub._heard = max(heard, hub._heard)

@@ -6,10 +6,12 @@ bound; a tenant's change reaches requests that authenticate from memory."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from datetime import UTC, datetime
 
 from server.principals import TRUST_SECONDS
+from tenants.tenancy import keys
 from tenants.tenancy.models import ApiKey
 from tenants.tenancy.revocations import GENERATION
 from tests.factories import create_key, create_tenant, error_codes
@@ -108,3 +110,20 @@ async def test_a_socket_on_another_process_is_refused_and_its_subscriptions_end(
         assert time.monotonic() - started < 5
         refused = await socket.run("{ viewer { key { role } } }")
         assert error_codes(refused) == ["UNAUTHENTICATED"]
+
+
+async def test_a_cache_hit_is_a_copy_as_copy_copy_would_make_it(app, api):
+    _, owner = await create_tenant(api)
+    principals = app.state.principals
+    key_hash = keys.digest(owner)
+    cached = principals.put(
+        key_hash, await keys.authenticate_hash(key_hash), epoch=principals.epoch
+    )
+    held = principals._entries[key_hash].principal
+    for twin, model in ((cached.key, held.key), (cached.tenant, held.tenant)):
+        assert type(twin) is type(model) and twin is not model
+        assert twin.__dict__.keys() == copy.copy(model).__dict__.keys()
+    assert cached.key._tenant is cached.tenant  # the key names its own copy of the tenant
+    cached.tenant.name = "changed by a request"
+    cached.key.name = "changed too"
+    assert (held.tenant.name, held.key.name) == ("acme Ltd", "owner")
