@@ -359,3 +359,24 @@ async def test_a_new_choice_or_a_new_subject_is_a_new_event(api, client, shop):
     assert changed.status_code == 303
     state = (await api(STATE, {"s": other}, token=shop))["data"]["consentState"]
     assert {"purpose": "analytics.reporting", "granted": True, "method": "FORM"} in state
+
+
+# Text Python calls digits but int() refuses ("²"), or refuses past 4,300 digits; and
+# digits of other scripts, which no version is spelled in.
+NOT_A_VERSION = ["²", "1²", "1" * 5000, "\u0661", "\uff11", "+1", "1_0"]
+
+
+@pytest.mark.parametrize("spelling", NOT_A_VERSION)
+async def test_a_version_that_is_no_number_is_the_current_page_or_a_refusal(client, shop, spelling):
+    """`?version=` and the choices form's `version` are read as ASCII digits only: any
+    other spelling shows the version in force (GET) or refuses the form (422), never 500."""
+    shown = await client.get("/t/shop/privacy", params={"version": spelling, "lang": "en"})
+    assert shown.status_code == 200
+    assert "no longer in force" not in shown.text
+    page = await client.get("/t/shop/privacy")
+    form = {k: hidden(page.text, k) for k in ("locale", "event")}
+    posted = await client.post(
+        "/t/shop/privacy/choices",
+        data={**form, "csrf": form_token(page.text), "version": spelling},
+    )
+    assert posted.status_code == 422

@@ -96,9 +96,18 @@ async def page(request: Request) -> Response:
         request,
         found,
         ctx,
-        version=request.query_params.get("version"),
+        version=version_number(request.query_params.get("version")),
         saved=request.query_params.get("saved") == "1",
     )
+
+
+def version_number(text: str | None) -> int | None:
+    """A version number as a link or a form spells it: ASCII digits, at most nine.
+    ``str.isdigit`` alone takes "²" (which ``int`` refuses) and other scripts' digits,
+    and ``int`` refuses more than 4,300 digits: each was a 500."""
+    if text and len(text) <= 9 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 async def show(
@@ -106,7 +115,7 @@ async def show(
     found: Visit,
     ctx: Context,
     *,
-    version: str | None = None,
+    version: int | None = None,
     saved: bool = False,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
@@ -116,10 +125,10 @@ async def show(
     cache = request.app.state.cache
     now = datetime.now(UTC)
     shown = ctx.current
-    if ctx.current and version and version.isdigit() and int(version) != ctx.current.version:
+    if ctx.current and version is not None and version != ctx.current.version:
         older = await published_policy(
             cache=cache, site=found.site, kind=KIND, now=now, locale=ctx.page.locale,
-            version=int(version),
+            version=version,
         )  # fmt: skip
         # A scheduled version is not history yet: it stays private until it takes effect.
         if older is not None and older.effective_at <= now:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from server.site import csrf, operations, record
-from server.site.center import KIND, Context, context, finish, show
+from server.site.center import KIND, Context, context, finish, show, version_number
 from server.site.pages import render
 from server.site.visits import Visit, not_found, visit
 from tenants.branding.rights import rights_offered
@@ -94,8 +94,8 @@ async def choices(request: Request) -> Response:
     if not _token_ok(request, found, form):
         return await show(request, found, ctx, errors={"choices": "FORM_EXPIRED"}, status=403)
     versions = await catalog(tenant=found.tenant, cache=request.app.state.cache)
-    version = _one(form, "version")
-    facts = versions.get(KIND, int(version)) if version.isdigit() else None
+    version = version_number(_one(form, "version"))
+    facts = versions.get(KIND, version) if version is not None else None
     event = _one(form, "event")
     if facts is None or not EVENT.match(event):
         return await show(request, found, ctx, errors={"choices": "GENERIC"}, status=422)
