@@ -11,6 +11,7 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,18 @@ def test_memory_stays_flat_whatever_a_lines_length(tmp_path):
     assert [number for number, _ in read] == [1, 2, 3]
     assert read[1][1].code.value == "TOO_LONG" and read[2][1]["subjectId"] == "good"
     assert peak < 4 * importing.MAX_RECORD, peak
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tenants/consent/importing.py (being changed by another engineer): _version "
+    "reads policyVersion with str.isdigit() then int(), which raises ValueError for '²' "
+    "and past 4,300 digits; the whole import stops with a traceback. Fix: ASCII digits only, "
+    "bounded length (as server.site.center.version_number), else INVALID.",
+)
+@pytest.mark.parametrize("spelling", ["²", "1" * 5000])
+def test_a_policy_version_python_calls_digits_is_one_refused_record(spelling):
+    """`"policyVersion": "²"` is one refused record (INVALID), never a ValueError."""
+    item, _, problems = importing.parse({**GOOD, "policyVersion": spelling})
+    assert item is None
+    assert [p.code.value for p in problems.items] == ["INVALID"]
