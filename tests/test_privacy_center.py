@@ -380,3 +380,29 @@ async def test_a_version_that_is_no_number_is_the_current_page_or_a_refusal(clie
         data={**form, "csrf": form_token(page.text), "version": spelling},
     )
     assert posted.status_code == 422
+
+
+async def test_the_confirmed_due_date_is_the_day_the_tenants_calendar_counted(api, client):
+    """An EU tenant established in Ireland: the period ends 23:59:59 in Dublin, which is
+    already the next day in Brussels; the page names the Dublin day."""
+    _, owner = await create_tenant(
+        api, slug="west", locales=["en"], jurisdictions=["EU"], mainEstablishment="IE"
+    )
+    await publish_policy(api, owner)
+    page = await client.get("/t/west/privacy?lang=en")
+    sent = await client.post(
+        "/t/west/privacy/requests",
+        data={"csrf": form_token(page.text), "type": "ACCESS", "email": "niamh@example.ie"},
+    )
+    verify_url = sent.headers["location"]
+    request_id = re.search(r"/privacy/requests/([0-9a-f-]{36})", verify_url).group(1)
+    code, _ = await mailed_code()
+    form = await client.get(verify_url)
+    done = await client.post(
+        verify_url.split("?")[0], data={"csrf": form_token(form.text), "code": code, "lang": "en"}
+    )
+    seen = (await api(REQUEST, {"id": request_id}, token=owner))["data"]["subjectRequest"]
+    due = datetime.fromisoformat(seen["dueAt"]).astimezone(ZoneInfo("Europe/Dublin")).date()
+    later = datetime.fromisoformat(seen["dueAt"]).astimezone(ZoneInfo("Europe/Brussels")).date()
+    assert later != due  # the case this test is about
+    assert due.isoformat() in done.text and later.isoformat() not in done.text

@@ -25,6 +25,7 @@ from tenants.policies.kinds import PolicyKind
 from tenants.policies.locales import negotiate
 from tenants.policies.published import PublishedView, published_policy
 from tenants.rules import JURISDICTIONS
+from tenants.rules.calendar import calendar_for
 
 KIND = PolicyKind.PRIVACY
 
@@ -70,7 +71,7 @@ async def context(request: Request, found: Visit, lang: str | None) -> Context:
         languages=list(current.available_locales if current else tenant.locales),
         colors=branding.colors,
         logo_url=branding.logo_url,
-        timezone=first.timezone if first else "UTC",
+        timezone=calendar_for(first, tenant.main_establishment).zone.key if first else "UTC",
         controller=(current.disclosures.get("controller") if current else None),
     )
     value, new = csrf.visitor_value(request)
