@@ -157,7 +157,10 @@ def _context(
         kind_label=labels.policy_kinds.get(context.get("kind"), context.get("kind")),
     )
     if kind == "policy.material_change":
-        context["effective_on"] = _effective_on(payload["effective_at"])
+        # The day where the tenant counts days, when the notice was queued with it.
+        context["effective_on"] = payload.get("effective_on") or _effective_on(
+            payload["effective_at"]
+        )
     return context
 
 
