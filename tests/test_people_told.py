@@ -133,3 +133,24 @@ async def test_the_extension_names_the_last_day_where_it_was_counted(api, state,
     _, payload = opened(message)
     last_day = datetime.fromisoformat(extended["dueAt"]).astimezone(ZoneInfo(zone)).date()
     assert payload["due_on"] == last_day.isoformat()
+
+
+async def test_a_tenant_name_with_line_breaks_still_reaches_the_inbox(api):
+    """The tenant's name is the From header's display name: a name holding CR/LF (the API
+    takes any text) made every e-mail of the tenant fail to build, retried to a dead
+    letter, so no requester got a code. It is written on one line instead, and never
+    becomes a header of its own."""
+    _, owner = await create_tenant(api, slug="multi", name="Shop\r\nBcc: spy@evil.example")
+    body = await api(
+        'mutation { updateTenant(input: {mailFrom: "privacy@shop.example"}) { userErrors { code } } }',
+        token=owner,
+    )
+    assert body["data"]["updateTenant"]["userErrors"] == []
+    await publish_policy(api, owner)
+    _, site = await create_key(api, owner, name="site", publishable=True)
+    with smtp_server() as (port, mailbox):
+        await submit(api, site, type="ACCESS", email="person@example.uz")
+        await drain(smtp_port=port)
+        [mail] = mailbox.received()
+    assert mail["From"] == '"Shop Bcc: spy@evil.example" <privacy@shop.example>'
+    assert mail["Bcc"] is None
