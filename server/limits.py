@@ -12,15 +12,25 @@ import ipaddress
 from functools import lru_cache
 
 from server.ratelimit import Limit
-from server.settings import Edge, Rate
+from server.settings import MAX_BURST, MAX_RATE, Edge, Rate
 from tenants.tenancy.principal import Principal
 
 
 def _limit(name: str, rate: Rate, override: list | None) -> Limit:
-    if override:
+    if override and _sane(override):
         per_second, burst = override
         return Limit(rate=float(per_second), burst=int(burst), name=name)
+    # No plan, or one stored before rates were checked (0, inf, NaN, a burst below 1):
+    # the default, rather than every request of the tenant failing.
     return Limit(rate=rate.per_second, burst=rate.burst, name=name)
+
+
+def _sane(override: list) -> bool:
+    try:
+        per_second, burst = override
+        return 0 < float(per_second) <= MAX_RATE and 1 <= int(burst) <= MAX_BURST
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 @lru_cache(maxsize=4096)
