@@ -20,7 +20,11 @@ async def principal_for(
     """The caller a raw token stands for, from ``principals`` (this process's memory)
     when it holds the key, else from the database; raises Rejected. Unknown tokens are
     never remembered: a caller inventing tokens would only fill memory."""
-    if settings.admin_token and hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+    try:
+        raw = token.encode()
+    except UnicodeEncodeError:  # a lone surrogate: a socket's JSON can send one, no header can
+        raise Rejected from None
+    if settings.admin_token and hmac.compare_digest(raw, settings.admin_token.encode()):
         return PLATFORM
     key_hash = keys.digest(token)
     if key_hash is None:

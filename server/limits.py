@@ -1,28 +1,60 @@
 """Who pays for a request: the buckets, from the caller. How much is ``schema.costs``.
 
 Secret keys pay per key; publishable keys and anonymous callers per (tenant site, client
-IP); every key of a tenant also pays into the tenant's ceiling. A tenant's plan may set
-its own rates (``Tenant.limits``).
+network: the IPv4 address, or the IPv6 /64 every IPv6 host is handed); every key of a
+tenant also pays into the tenant's ceiling. A tenant's plan may set its own rates
+(``Tenant.limits``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+from functools import lru_cache
+
 from server.ratelimit import Limit
-from server.settings import Edge, Rate
+from server.settings import MAX_BURST, MAX_RATE, Edge, Rate
 from tenants.tenancy.principal import Principal
 
 
 def _limit(name: str, rate: Rate, override: list | None) -> Limit:
-    if override:
+    if override and _sane(override):
         per_second, burst = override
         return Limit(rate=float(per_second), burst=int(burst), name=name)
+    # No plan, or one stored before rates were checked (0, inf, NaN, a burst below 1):
+    # the default, rather than every request of the tenant failing.
     return Limit(rate=rate.per_second, burst=rate.burst, name=name)
+
+
+def _sane(override: list) -> bool:
+    try:
+        per_second, burst = override
+        return 0 < float(per_second) <= MAX_RATE and 1 <= int(burst) <= MAX_BURST
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+@lru_cache(maxsize=4096)
+def client_network(ip: str) -> str:
+    """What one client is to a per-IP limit: an IPv4 address, or the /64 of an IPv6 one
+    (RFC 6177: a host gets a whole /64, so counting its addresses one by one would hand it
+    2**64 buckets). An IPv4-mapped IPv6 address is its IPv4 client; anything that is not
+    an address (a test client's name) is itself."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
 
 
 def buckets(
     principal: Principal, *, ip: str, site: str | None, edge: Edge
 ) -> list[tuple[str, Limit]]:
     """The buckets this request draws from, all of which must allow it."""
+    ip = client_network(ip)
     tenant = principal.tenant
     plan = (tenant.limits or {}) if tenant is not None else {}
     if principal.platform:

@@ -278,19 +278,37 @@ def _edge(get) -> Edge:
     )
 
 
+MAX_RATE = 1_000_000.0  # units per second: past this a limit means nothing
+MAX_BURST = 1_000_000_000
+
+
+def parse_rate(text: str) -> Rate:
+    """ "20" (burst twice the rate) or "20:60" (rate:burst), per second: a finite rate
+    above zero, and a burst of ASCII digits, at least 1. Raises ValueError saying so.
+    The one parser for the settings and `charter tenant limits`: a rate of 0, inf or NaN,
+    or a burst below 1, stored in a plan made every request of the tenant a 503."""
+    rate, colon, burst = text.strip().partition(":")
+    try:
+        per_second = float(rate) if rate.strip().replace(".", "", 1).isdigit() else -1.0
+    except ValueError:
+        per_second = -1.0
+    if not 0 < per_second <= MAX_RATE:
+        raise ValueError(f"the rate must be a number above 0 and at most {MAX_RATE:.0f}")
+    if colon and not (burst.isascii() and burst.isdigit() and len(burst) <= 10):
+        raise ValueError("the burst must be a whole number, like 20:60")
+    allowed = int(burst) if colon else max(1, int(per_second * 2))
+    if not 1 <= allowed <= MAX_BURST:
+        raise ValueError(f"the burst must be at least 1 and at most {MAX_BURST}")
+    return Rate(per_second, allowed)
+
+
 def _rate(value: str | None, name: str, default: Rate) -> Rate:
-    """ "20" (burst twice the rate) or "20:60" (rate:burst), per second."""
     if value is None:
         return default
-    rate, _, burst = value.partition(":")
     try:
-        per_second = float(rate)
-        allowed = int(burst) if burst else max(1, int(per_second * 2))
-    except ValueError:
-        raise SettingsError(f"{name} must look like 20 or 20:60 (rate per second:burst)") from None
-    if per_second <= 0 or allowed < 1:
-        raise SettingsError(f"{name} must be positive")
-    return Rate(per_second, allowed)
+        return parse_rate(value)
+    except ValueError as error:
+        raise SettingsError(f"{name}: {error} (rate per second:burst, like 20:60)") from None
 
 
 def _encryption_keys(get) -> tuple[str, ...]:

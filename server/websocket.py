@@ -41,6 +41,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from server import limits
 from server.gate import Caller, Gate, Operation, Refused
 
 log = logging.getLogger("charter.websocket")
@@ -178,7 +179,7 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
             return
         if admission.kind != "subscription":
             return await self._execute(operation, admission)
-        who = self.key_id or f"ip:{self.caller.ip}"
+        who = self.key_id or f"ip:{limits.client_network(self.caller.ip)}"
         if not self.sockets.take(who):
             message = f"at most {MAX_SUBSCRIPTIONS_PER_CALLER} subscriptions per key or address"
             await operation.send_initial_errors([_coded("RATE_LIMITED", message)])

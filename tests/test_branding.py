@@ -152,11 +152,36 @@ async def test_the_wcag_boundary_passes(api, shop):
         "data:image/png;base64,AAAA",
         "https:///logo.png",
         "https://" + "a" * 2050 + ".example/x.png",
+        # The logo's origin goes into the privacy center's CSP header: a "port" that is
+        # not a port would write directives of its own there.
+        "https://cdn.example:1;script-src 'unsafe-inline' */logo.png",
+        "https://cdn.example:443 'unsafe-inline'/logo.png",
+        "https://cdn.example:1,script-src/logo.png",
+        "https://cdn.example:99999/logo.png",
+        "https://cdn.example:1\r\nSet-Cookie: a=b/logo.png",
+        "https://cdn.example\t/logo.png",  # urlsplit drops tabs and line breaks unseen
     ],
 )
 async def test_logo_must_be_https_on_a_host_name(api, shop, url):
     result = await update(api, shop, logoUrl=url)
     assert [e["code"] for e in result["userErrors"]] == ["INVALID_URL"]
+
+
+async def test_the_logos_origin_is_one_csp_source(api, client, shop):
+    """The privacy center's CSP names the logo's origin, scheme://host[:port], and nothing
+    else of what the tenant typed."""
+    result = await update(api, shop, logoUrl="https://cdn.shop.example:8443/a;b%20c/logo.svg")
+    assert result["userErrors"] == []
+    page = await client.get("/t/shop/privacy")
+    policy = page.headers["content-security-policy"]
+    assert "img-src 'self' https://cdn.shop.example:8443;" in policy, policy
+    assert policy.count(";") == 5, policy
+    # A Unicode host is a host all the same; the header names it as DNS does.
+    result = await update(api, shop, logoUrl="https://сайт.example/logo.svg")
+    assert result["branding"]["logoUrl"] == "https://xn--80aswg.example/logo.svg"
+    page = await client.get("/t/shop/privacy")
+    assert page.status_code == 200
+    assert "img-src 'self' https://xn--80aswg.example;" in page.headers["content-security-policy"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

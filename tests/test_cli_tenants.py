@@ -50,3 +50,21 @@ async def test_update_sets_refuses_and_clears_the_main_establishment(cli_env, tm
 
     code, _, err = await update()
     assert code == 1 and err.strip() == "charter: nothing to change: give at least one option"
+
+
+async def test_charter_tenant_limits_refuses_a_rate_with_one_line(cli_env, tmp_path):  # noqa: F811
+    code, _, err = await charter(
+        "tenant", "create", "--slug", "shop", "--name", "Shop", "--locale", "en",
+        "--jurisdiction", "EU", env=cli_env, cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    for text in ("nan", "0:0"):
+        code, out, err = await charter(
+            "tenant", "limits", "--slug", "shop", "--key-rate", text, env=cli_env, cwd=tmp_path
+        )
+        assert code == 2 and "Traceback" not in err, err
+        assert "argument --key-rate" in err and out == ""
+    code, _, err = await charter(
+        "tenant", "limits", "--slug", "shop", "--max-cost", "-5", env=cli_env, cwd=tmp_path
+    )
+    assert code == 2 and "argument --max-cost" in err and "Traceback" not in err, err

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import redis.asyncio as aioredis
 from starlette.requests import Request
 
 from server.client_ip import client_ip
 from server.ratelimit import RateLimiter
+from server.settings import Rate, parse_rate
+from tests import backends as tb
 from tests.backends import ADMIN_TOKEN
 from tests.factories import create_tenant, error_codes, set_plan
 
@@ -134,3 +137,34 @@ async def test_datetimes_outside_any_meaningful_range_are_refused(client, api):
     for body, code in ((literal, "GRAPHQL_VALIDATION_FAILED"), (variable, "BAD_USER_INPUT")):
         response = await post(client, body, owner)
         assert error_codes(response.json()) == [code], response.json()
+
+
+# Spellings an operator may type for a rate: each is refused with one line, never a
+# traceback, and none reaches a tenant's plan (0:0, 5:-1 and inf:5 were stored, and every
+# request of the tenant's keys then answered 503).
+NOT_A_RATE = ["nan", "inf", "inf:5", "1e400", "0:0", "0", "5:-1", "5:0", "5:1e9", "5:²", "²:5",
+              "-1:5", "5:5:5", "", ":5", "5:" + "9" * 30]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", NOT_A_RATE)
+def test_a_rate_is_a_positive_finite_rate_and_a_whole_burst(text):
+    with pytest.raises(ValueError):
+        parse_rate(text)
+
+
+def test_the_spellings_of_a_rate_that_are_rates():
+    assert parse_rate("20") == Rate(20.0, 40)
+    assert parse_rate("20:60") == Rate(20.0, 60)
+    assert parse_rate("0.1:6") == Rate(0.1, 6)
+
+
+@pytest.mark.parametrize("plan", [[0.0, 0], [5.0, -1], [float("inf"), 5], [float("nan"), 5]])
+async def test_a_plan_stored_before_it_was_checked_never_breaks_the_tenant(app, client, api, plan):
+    """Plans written before rates were checked hold such values: the tenant's keys then
+    pay the default rate, rather than every request failing."""
+    if tb.BACKEND == "postgres" and any(v != v or v == float("inf") for v in plan):
+        pytest.skip("PostgreSQL's json refuses NaN and Infinity: such a plan was never stored")
+    _, alpha = await create_tenant(api, slug="alpha")
+    await set_plan(app, "alpha", {"key_rate": plan})
+    answer = await post(client, VIEWER, alpha)
+    assert answer.status_code == 200, answer.text

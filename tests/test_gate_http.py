@@ -401,3 +401,54 @@ async def test_the_fast_path_answers_only_what_the_gate_would(app, client, api):
     assert any(s["hashed"] and s["validator"] for s in shortcuts)
     assert any(s["library"] and not s["hashed"] for s in shortcuts)  # Apollo's plain GET
     assert {s["validator"] for s in revalidated} >= {"weak", "list"}  # 304s, weakly compared
+
+
+async def test_one_ipv6_network_is_one_client_for_every_limit(app, api):
+    """An IPv6 host is handed a whole /64 (RFC 6177; home routers and cloud machines
+    alike), so each of its 2**64 addresses minting a fresh anonymous bucket would make
+    per-IP limits mean nothing. Addresses of one /64 share a bucket, over POST (the
+    gate), GET (the hot path) and the site pages; another /64 has its own; an IPv4
+    client seen as an IPv4-mapped IPv6 address is that IPv4 client."""
+    import dataclasses
+
+    import httpx
+
+    from server.settings import Rate
+
+    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await publish(api, owner, (await create_draft(api, owner))["id"])
+    pipeline = app.state.pipeline
+    normal = pipeline.settings
+    strict = dataclasses.replace(normal.edge, public_rate=Rate(0.001, 8))
+    pipeline.settings = dataclasses.replace(normal, edge=strict)
+    app.state.settings, state_settings = pipeline.settings, app.state.settings
+
+    async def statuses(addresses, road) -> list[int]:
+        seen = []
+        for address in addresses:
+            transport = httpx.ASGITransport(app=app, client=(address, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                if road == "post":
+                    answer = await post(http, {"query": POLICY, "variables": {"site": "acme"}})
+                elif road == "get":
+                    answer = await http.get(
+                        "/graphql", params={"query": POLICY, "variables": '{"site":"acme"}'}
+                    )
+                else:
+                    answer = await http.get("/t/acme/consent.js")
+                seen.append(answer.status_code)
+        return seen
+
+    try:
+        for number, road in enumerate(("post", "get", "site")):
+            one_network = [f"2001:db8:{number}:1::{n:x}" for n in range(1, 17)]
+            seen = await statuses(one_network, road)
+            assert seen.count(200) == 8 and seen.count(429) == 8, (road, seen)
+            assert await statuses([f"2001:db8:{number}:2::1"], road) == [200], road
+        await app.state.redis.flushdb()
+        mapped = ["192.0.2.7", "::ffff:192.0.2.7"] * 8
+        seen = await statuses(mapped, "post")
+        assert seen.count(200) == 8 and seen.count(429) == 8, seen
+    finally:
+        pipeline.settings = normal
+        app.state.settings = state_settings

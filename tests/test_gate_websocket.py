@@ -175,6 +175,23 @@ async def test_sockets_bound_their_messages_and_speak_one_protocol(settings):
                 await asyncio.wait_for(legacy.recv(), 5)
 
 
+@pytest.mark.parametrize("token", ["\ud800", "sk_\udfff" + "a" * 40, "pk_a\ud800b"])
+async def test_a_key_no_http_header_could_carry_is_refused_like_any_unknown_key(settings, token):
+    """connection_init is JSON, so its Authorization may hold a lone surrogate, which no
+    HTTP header can: the socket is refused as for any unknown key (4403), never dropped
+    by an exception in authentication."""
+    async with serve(settings) as http:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{http.base_url.port}/graphql", subprotocols=["graphql-transport-ws"]
+        ) as ws:
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            await ws.send(json.dumps(init))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+        assert (await http.get("/healthz")).status_code == 200
+
+
 async def _clients(redis) -> int:
     """Connections to this Redis other than the probe's own."""
     return len(await redis.client_list()) - 1

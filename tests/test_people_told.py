@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tenants.outbound.models import OutboxMessage
+from tenants.outbound.outbox import opened
 from tests.factories import create_key, create_tenant
 from tests.outbound import drain, smtp_server
 from tests.test_consent import grant, publish_policy, record
@@ -114,3 +115,42 @@ async def test_the_erasure_confirmation_is_the_last_use_of_the_address(api, shop
         ("subject_request.completed", None, "SENT"),
         ("subject_request.verification", None, "SENT"),
     ]
+
+
+@pytest.mark.parametrize(("state", "zone"), [("IE", "Europe/Dublin"), ("PT", "Europe/Lisbon")])
+async def test_the_extension_names_the_last_day_where_it_was_counted(api, state, zone):
+    """A tenant established in Ireland or Portugal counts EU periods in its own zone: the
+    period ends at 23:59:59 Dublin time, already the next day in Brussels. The e-mail
+    must name the day the law counted, not the day after."""
+    _, owner = await create_tenant(
+        api, slug="west", jurisdictions=["EU"], mainEstablishment=state, locales=["en"]
+    )
+    await publish_policy(api, owner)
+    _, site = await create_key(api, owner, name="site", publishable=True)
+    request_id = await verified(api, site, "person@example.ie", type="ACCESS")
+    extended = await act(api, owner, request_id, "EXTEND", "An archive must be restored.")
+    [message] = await OutboxMessage.filter(kind="subject_request.extended")
+    _, payload = opened(message)
+    last_day = datetime.fromisoformat(extended["dueAt"]).astimezone(ZoneInfo(zone)).date()
+    assert payload["due_on"] == last_day.isoformat()
+
+
+async def test_a_tenant_name_with_line_breaks_still_reaches_the_inbox(api):
+    """The tenant's name is the From header's display name: a name holding CR/LF (the API
+    takes any text) made every e-mail of the tenant fail to build, retried to a dead
+    letter, so no requester got a code. It is written on one line instead, and never
+    becomes a header of its own."""
+    _, owner = await create_tenant(api, slug="multi", name="Shop\r\nBcc: spy@evil.example")
+    body = await api(
+        'mutation { updateTenant(input: {mailFrom: "privacy@shop.example"}) { userErrors { code } } }',
+        token=owner,
+    )
+    assert body["data"]["updateTenant"]["userErrors"] == []
+    await publish_policy(api, owner)
+    _, site = await create_key(api, owner, name="site", publishable=True)
+    with smtp_server() as (port, mailbox):
+        await submit(api, site, type="ACCESS", email="person@example.uz")
+        await drain(smtp_port=port)
+        [mail] = mailbox.received()
+    assert mail["From"] == '"Shop Bcc: spy@evil.example" <privacy@shop.example>'
+    assert mail["Bcc"] is None

@@ -359,3 +359,50 @@ async def test_a_new_choice_or_a_new_subject_is_a_new_event(api, client, shop):
     assert changed.status_code == 303
     state = (await api(STATE, {"s": other}, token=shop))["data"]["consentState"]
     assert {"purpose": "analytics.reporting", "granted": True, "method": "FORM"} in state
+
+
+# Text Python calls digits but int() refuses ("²"), or refuses past 4,300 digits; and
+# digits of other scripts, which no version is spelled in.
+NOT_A_VERSION = ["²", "1²", "1" * 5000, "\u0661", "\uff11", "+1", "1_0"]
+
+
+@pytest.mark.parametrize("spelling", NOT_A_VERSION)
+async def test_a_version_that_is_no_number_is_the_current_page_or_a_refusal(client, shop, spelling):
+    """`?version=` and the choices form's `version` are read as ASCII digits only: any
+    other spelling shows the version in force (GET) or refuses the form (422), never 500."""
+    shown = await client.get("/t/shop/privacy", params={"version": spelling, "lang": "en"})
+    assert shown.status_code == 200
+    assert "no longer in force" not in shown.text
+    page = await client.get("/t/shop/privacy")
+    form = {k: hidden(page.text, k) for k in ("locale", "event")}
+    posted = await client.post(
+        "/t/shop/privacy/choices",
+        data={**form, "csrf": form_token(page.text), "version": spelling},
+    )
+    assert posted.status_code == 422
+
+
+async def test_the_confirmed_due_date_is_the_day_the_tenants_calendar_counted(api, client):
+    """An EU tenant established in Ireland: the period ends 23:59:59 in Dublin, which is
+    already the next day in Brussels; the page names the Dublin day."""
+    _, owner = await create_tenant(
+        api, slug="west", locales=["en"], jurisdictions=["EU"], mainEstablishment="IE"
+    )
+    await publish_policy(api, owner)
+    page = await client.get("/t/west/privacy?lang=en")
+    sent = await client.post(
+        "/t/west/privacy/requests",
+        data={"csrf": form_token(page.text), "type": "ACCESS", "email": "niamh@example.ie"},
+    )
+    verify_url = sent.headers["location"]
+    request_id = re.search(r"/privacy/requests/([0-9a-f-]{36})", verify_url).group(1)
+    code, _ = await mailed_code()
+    form = await client.get(verify_url)
+    done = await client.post(
+        verify_url.split("?")[0], data={"csrf": form_token(form.text), "code": code, "lang": "en"}
+    )
+    seen = (await api(REQUEST, {"id": request_id}, token=owner))["data"]["subjectRequest"]
+    due = datetime.fromisoformat(seen["dueAt"]).astimezone(ZoneInfo("Europe/Dublin")).date()
+    later = datetime.fromisoformat(seen["dueAt"]).astimezone(ZoneInfo("Europe/Brussels")).date()
+    assert later != due  # the case this test is about
+    assert due.isoformat() in done.text and later.isoformat() not in done.text

@@ -170,3 +170,28 @@ async def test_tenant_email_wording_and_sender_are_used(api):
     assert f"Your code: {token}" in mail.get_body(("plain",)).get_content()
     message = await OutboxMessage.get(kind="subject_request.verification")
     assert opened(message)[1]["token"] == token
+
+
+async def test_a_change_notice_names_the_day_it_takes_effect_where_the_tenant_is(api):
+    """A version effective at midnight in Tashkent is effective on that day, which in UTC
+    is still the day before: the notice names the Tashkent day."""
+    from tenants.outbound.templates import render
+    from tenants.policies.models import PolicyVersion
+    from tenants.policies.notices import queue_material_notices
+    from tenants.tenancy.models import Tenant
+
+    _, owner = await create_tenant(api, slug="uz", jurisdictions=["UZ"], locales=["en"])
+    await publish_policy(api, owner)
+    await record(
+        api, owner, subjectId="ana", method="FORM", email="ana@example.uz",
+        decisions=grant("analytics.reporting"),
+    )  # fmt: skip
+    draft = await create_draft(api, owner, material=True)
+    await publish(api, owner, draft["id"], effective_at="2030-01-01T00:00:00+05:00")
+    tenant = await Tenant.get(slug="uz")
+    version = await PolicyVersion.get(id=draft["id"])
+    assert await queue_material_notices(tenant=tenant, version=version) == 1
+    [message] = await OutboxMessage.filter(kind="policy.material_change")
+    _, payload = opened(message)
+    text = render(kind=message.kind, locale="en", payload=payload, tenant_name="Uz").text
+    assert "takes effect on 2030-01-01" in text, text

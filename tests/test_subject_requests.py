@@ -346,3 +346,33 @@ async def test_bad_submissions(api, acme):
     assert error_codes(
         await api("{ subjectRequests { edges { cursor } } }", token=acme["site"])
     ) == ["FORBIDDEN"]
+
+
+async def test_one_address_gets_a_bounded_number_of_codes(api, acme):
+    """Anyone holding the site's publishable key can type a stranger's address: without a
+    bound, one client sent it a verification e-mail per request, four a second per IP,
+    for ever. At most MAX_UNVERIFIED_PER_ADDRESS requests per address and hour wait for
+    verification; past that, TOO_MANY and no e-mail, while other addresses go on."""
+    from tenants.subject_requests.service import MAX_UNVERIFIED_PER_ADDRESS
+
+    site = acme["site"]
+    spellings = ["victim@example.org", "Victim@Example.org"]  # one address, two spellings
+    for n in range(MAX_UNVERIFIED_PER_ADDRESS):
+        body = await api(
+            SUBMIT, {"input": {"type": "ACCESS", "email": spellings[n % 2]}}, token=site
+        )
+        assert body["data"]["submitSubjectRequest"]["userErrors"] == []
+    body = await api(
+        SUBMIT, {"input": {"type": "ERASURE", "email": "victim@example.org"}}, token=site
+    )
+    result = body["data"]["submitSubjectRequest"]
+    assert result["subjectRequest"] is None
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["input", "email"], "TOO_MANY")
+    ]
+    codes = await OutboxMessage.filter(kind="subject_request.verification").count()
+    assert codes == MAX_UNVERIFIED_PER_ADDRESS
+    other = await api(
+        SUBMIT, {"input": {"type": "ACCESS", "email": "other@example.org"}}, token=site
+    )
+    assert other["data"]["submitSubjectRequest"]["userErrors"] == []

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests import backends as tb
 from tests.factories import create_tenant
 from tests.test_subject_requests import SUBMIT, UPDATE
@@ -76,3 +78,13 @@ async def test_the_rule_table_is_public_data(api):
     undue = {o["name"]: o["undueDelay"] for o in table["EU"]["obligations"]}
     assert undue["breach_subjects"] is True
     assert all(row["access"]["source"] for row in table.values())
+
+
+@pytest.mark.parametrize("text", ["99999999999d", "1e9d", "infd", "nanh", "99999999999999999999h"])
+def test_a_window_past_what_a_date_can_hold_is_one_line(text):
+    """`--within` past timedelta's range was an OverflowError traceback."""
+    from server.commands.base import CommandError
+    from server.commands.requests import _duration
+
+    with pytest.raises(CommandError, match="--within"):
+        _duration(text)

@@ -66,7 +66,8 @@ def _duration(text: str) -> timedelta:
     units = {"h": "hours", "d": "days", "w": "weeks"}
     try:
         return timedelta(**{units[text[-1]]: float(text[:-1])})
-    except (KeyError, ValueError, IndexError) as error:
+    # OverflowError: past what a timedelta holds (999,999,999 days), or infinite.
+    except (KeyError, ValueError, IndexError, OverflowError) as error:
         raise CommandError(
             f"--within takes a number and h, d or w (like 3d), not {text!r}"
         ) from error

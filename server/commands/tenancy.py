@@ -145,10 +145,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     update.set_defaults(func=cmd_tenant_update)
     plan = tenant_commands.add_parser("limits", help="set a tenant's plan (rates, query cost)")
     plan.add_argument("--slug", required=True)
-    plan.add_argument("--key-rate", help="per secret key, like 50:100 (rate/s:burst)")
-    plan.add_argument("--public-rate", help="per client IP, like 20:40")
-    plan.add_argument("--tenant-rate", help="the tenant's ceiling, like 500:1000")
-    plan.add_argument("--max-cost", type=int, help="the largest query cost allowed")
+    plan.add_argument("--key-rate", type=_rate, help="per secret key, like 50:100 (rate/s:burst)")
+    plan.add_argument("--public-rate", type=_rate, help="per client IP, like 20:40")
+    plan.add_argument("--tenant-rate", type=_rate, help="the tenant's ceiling, like 500:1000")
+    plan.add_argument("--max-cost", type=_cost, help="the largest query cost allowed")
     plan.set_defaults(func=cmd_tenant_limits)
 
     key = commands.add_parser("key", help="manage API keys")
@@ -177,6 +177,24 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     with_backends(load_settings(), work)
 
 
+def _rate(text: str):
+    """argparse's type for a rate: one line naming the flag when it is not one."""
+    from server.settings import parse_rate
+
+    try:
+        return parse_rate(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _cost(text: str) -> int:
+    """argparse's type for --max-cost: a whole number from 1 (0 or less would refuse
+    every query of the tenant)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1):
+        raise argparse.ArgumentTypeError("a whole number of at least 1")
+    return int(text)
+
+
 def cmd_tenant_limits(args: argparse.Namespace) -> None:
     from tenants.tenancy import service
 
@@ -187,9 +205,8 @@ def cmd_tenant_limits(args: argparse.Namespace) -> None:
         plan = dict(tenant.limits or {})
         for name in ("key_rate", "public_rate", "tenant_rate"):
             value = getattr(args, name)
-            if value:
-                rate, _, burst = value.partition(":")
-                plan[name] = [float(rate), int(burst or max(1, int(float(rate) * 2)))]
+            if value is not None:
+                plan[name] = [value.per_second, value.burst]
         if args.max_cost:
             plan["max_cost"] = args.max_cost
         await service.set_limits(tenant=tenant, cache=cache, plan=plan)

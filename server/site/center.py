@@ -25,6 +25,7 @@ from tenants.policies.kinds import PolicyKind
 from tenants.policies.locales import negotiate
 from tenants.policies.published import PublishedView, published_policy
 from tenants.rules import JURISDICTIONS
+from tenants.rules.calendar import calendar_for
 
 KIND = PolicyKind.PRIVACY
 
@@ -70,7 +71,7 @@ async def context(request: Request, found: Visit, lang: str | None) -> Context:
         languages=list(current.available_locales if current else tenant.locales),
         colors=branding.colors,
         logo_url=branding.logo_url,
-        timezone=first.timezone if first else "UTC",
+        timezone=calendar_for(first, tenant.main_establishment).zone.key if first else "UTC",
         controller=(current.disclosures.get("controller") if current else None),
     )
     value, new = csrf.visitor_value(request)
@@ -96,9 +97,18 @@ async def page(request: Request) -> Response:
         request,
         found,
         ctx,
-        version=request.query_params.get("version"),
+        version=version_number(request.query_params.get("version")),
         saved=request.query_params.get("saved") == "1",
     )
+
+
+def version_number(text: str | None) -> int | None:
+    """A version number as a link or a form spells it: ASCII digits, at most nine.
+    ``str.isdigit`` alone takes "²" (which ``int`` refuses) and other scripts' digits,
+    and ``int`` refuses more than 4,300 digits: each was a 500."""
+    if text and len(text) <= 9 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 async def show(
@@ -106,7 +116,7 @@ async def show(
     found: Visit,
     ctx: Context,
     *,
-    version: str | None = None,
+    version: int | None = None,
     saved: bool = False,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
@@ -116,10 +126,10 @@ async def show(
     cache = request.app.state.cache
     now = datetime.now(UTC)
     shown = ctx.current
-    if ctx.current and version and version.isdigit() and int(version) != ctx.current.version:
+    if ctx.current and version is not None and version != ctx.current.version:
         older = await published_policy(
             cache=cache, site=found.site, kind=KIND, now=now, locale=ctx.page.locale,
-            version=int(version),
+            version=version,
         )  # fmt: skip
         # A scheduled version is not history yet: it stays private until it takes effect.
         if older is not None and older.effective_at <= now:

@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from server.site import csrf, operations, record
-from server.site.center import KIND, Context, context, finish, show
+from server.site.center import KIND, Context, context, finish, show, version_number
 from server.site.pages import render
 from server.site.visits import Visit, not_found, visit
 from tenants.branding.rights import rights_offered
 from tenants.policies.catalog import catalog
 from tenants.rules import JURISDICTIONS
+from tenants.rules.deadlines import local_day
 
 MAX_FORM_BYTES = 64 * 1024
 EVENT = re.compile(r"^ce_[0-9a-f]{32}$")
@@ -94,8 +95,8 @@ async def choices(request: Request) -> Response:
     if not _token_ok(request, found, form):
         return await show(request, found, ctx, errors={"choices": "FORM_EXPIRED"}, status=403)
     versions = await catalog(tenant=found.tenant, cache=request.app.state.cache)
-    version = _one(form, "version")
-    facts = versions.get(KIND, int(version)) if version.isdigit() else None
+    version = version_number(_one(form, "version"))
+    facts = versions.get(KIND, version) if version is not None else None
     event = _one(form, "event")
     if facts is None or not EVENT.match(event):
         return await show(request, found, ctx, errors={"choices": "GENERIC"}, status=422)
@@ -240,11 +241,14 @@ async def verify(request: Request) -> Response:
         return _verify_page(request, found, ctx, request_id, error=error, status=422)
     verified = payload["subjectRequest"]
     law = JURISDICTIONS.get(verified["jurisdiction"])
-    due = datetime.fromisoformat(verified["dueAt"]).astimezone(
-        ZoneInfo(law.timezone if law else ctx.page.timezone)
+    moment = datetime.fromisoformat(verified["dueAt"])
+    due = (
+        local_day(moment, law, found.tenant.main_establishment)
+        if law
+        else moment.astimezone(ZoneInfo(ctx.page.timezone)).date()
     )
     response = render(
         request, ctx.page, "confirmed.html", request_id=request_id,
-        request_type=verified["type"], due=due.date().isoformat(),
+        request_type=verified["type"], due=due.isoformat(),
     )  # fmt: skip
     return finish(response, ctx, found)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from server.site.assets import ASSETS
 from server.site.hosts import Place
 from server.site.responses import PAGE_CSP, PRIVATE_PAGE, cached, strong_etag
+from tenants import sites
 from tenants.branding.texts import fill, language_name
 from tenants.tenancy.models import Tenant
 
@@ -61,6 +62,22 @@ class Page:
         return moment.astimezone(ZoneInfo(self.timezone)).date().isoformat()
 
 
+def _image_source(logo_url: str | None) -> str:
+    """The logo's origin as a CSP source (" https://host[:port]"), built from its parsed
+    parts, never copied: a stored URL is trusted with nothing in a header."""
+    if not logo_url:
+        return ""
+    parts = urlsplit(logo_url)
+    host = sites.host(parts.hostname or "")
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme != "https" or not host or not all(c.isalnum() or c in ".-" for c in host):
+        return ""
+    return f" https://{host}" + (f":{port}" if port is not None else "")
+
+
 def render(
     request: Request,
     page: Page,
@@ -88,8 +105,7 @@ def render(
         )
         .encode()
     )
-    logo = page.logo_url and urlsplit(page.logo_url)
-    images = f" {logo.scheme}://{logo.netloc}" if logo else ""
+    images = _image_source(page.logo_url)
     return cached(
         request,
         body,

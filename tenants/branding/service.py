@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from tenants import validation
 from tenants.branding import colors as palette
@@ -160,16 +160,29 @@ def _colors(
 
 
 def _logo_url(problems: Problems, value: str) -> str | None:
+    """The logo's URL with its host in ASCII (IDNA). Its origin goes into the privacy
+    center's CSP header, so the authority must be exactly host[:port]: a "port" such as
+    `1;script-src *` would write directives there, and a Unicode host cannot be sent in
+    a header at all. Whitespace and control characters are refused, not dropped unseen
+    (as urlsplit does with tabs and line breaks)."""
     url = value.strip()
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    host = validation.domain(Problems(), parts.hostname or "")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = -1
+    authority = f"{parts.hostname}:{port}" if port is not None else parts.hostname
     ok = (
         parts.scheme == "https"
         and len(url) <= MAX_URL
+        and not any(char <= " " or char == "\x7f" for char in url)
         and not parts.username
         and not parts.password
-        and validation.domain(Problems(), host) is not None
-        and not _ip_literal(host)
+        and host is not None
+        and port != -1
+        and parts.netloc.lower() == authority
+        and not _ip_literal(parts.hostname or "")
     )
     if not ok:
         problems.add(
@@ -179,7 +192,7 @@ def _logo_url(problems: Problems, value: str) -> str | None:
             "logoUrl",
         )
         return None
-    return url
+    return urlunsplit(parts._replace(netloc=f"{host}:{port}" if port is not None else host))
 
 
 def _ip_literal(host: str) -> bool:

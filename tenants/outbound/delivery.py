@@ -138,7 +138,9 @@ async def _send_email(message: OutboxMessage, mailer: Mailer) -> None:
     )
     email = EmailMessage()
     email["From"] = (
-        formataddr((tenant.name, tenant.mail_from)) if tenant.mail_from else mailer.sender
+        formataddr((templates.one_line(tenant.name), tenant.mail_from))
+        if tenant.mail_from
+        else mailer.sender
     )
     email["To"] = recipient
     email["Subject"] = rendered.subject

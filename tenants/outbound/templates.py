@@ -157,7 +157,10 @@ def _context(
         kind_label=labels.policy_kinds.get(context.get("kind"), context.get("kind")),
     )
     if kind == "policy.material_change":
-        context["effective_on"] = _effective_on(payload["effective_at"])
+        # The day where the tenant counts days, when the notice was queued with it.
+        context["effective_on"] = payload.get("effective_on") or _effective_on(
+            payload["effective_at"]
+        )
     return context
 
 
@@ -173,9 +176,11 @@ def _sandboxed(env: _Sandbox, source: str, context: dict[str, Any], where: str) 
         raise OverrideError(f"{where}: {error}") from error
 
 
-def _one_line(subject: str) -> str:
-    # A line break in a header would start a new header: collapse all whitespace.
-    return " ".join(subject.split())
+def one_line(text: str) -> str:
+    """Text for a header (a subject, a display name): a line break there would start a
+    header of its own, and the e-mail library refuses to build one, so all whitespace,
+    line breaks included, collapses to single spaces."""
+    return " ".join(text.split())
 
 
 def _page(*, lang: str, subject: str, **sections: list[Markup]) -> str:
@@ -225,8 +230,8 @@ def render(
             )
         where = f"{chosen} text"
         main = _html_paragraphs(_sandboxed(_SANDBOX_HTML, override["text"], context, where))
-        html = _page(lang=chosen, subject=_one_line(subject), main=main)
-        return Rendered(subject=_one_line(subject), text=text + "\n", html=html, locale=chosen)
+        html = _page(lang=chosen, subject=one_line(subject), main=main)
+        return Rendered(subject=one_line(subject), text=text + "\n", html=html, locale=chosen)
 
     frame = f"{builtin}/_frame.jinja"
     text_parts = [_block(_TEXT, frame, "greeting", context)]
@@ -236,13 +241,13 @@ def render(
     sections = {block: _html_paragraphs(_block(_HTML, name, block, context)) for block in _BLOCKS}
     html = _page(
         lang=chosen,
-        subject=_one_line(subject),
+        subject=one_line(subject),
         greeting=_html_paragraphs(_block(_HTML, frame, "greeting", context)),
         signoff=_html_paragraphs(_block(_HTML, frame, "signoff", context)),
         **sections,
     )
     text = "\n\n".join(part for part in text_parts if part) + "\n"
-    return Rendered(subject=_one_line(subject), text=text, html=html, locale=chosen)
+    return Rendered(subject=one_line(subject), text=text, html=html, locale=chosen)
 
 
 def check_overrides(*, kind: str, overrides: dict[str, dict[str, str]]) -> str | None:

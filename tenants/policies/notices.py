@@ -5,12 +5,14 @@ the tenant's webhook."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tenants.chunks import keyset, paced
 from tenants.consent.models import ConsentEvent, ConsentState
 from tenants.outbound import events, outbox
 from tenants.policies.models import PolicyVersion
+from tenants.rules import JURISDICTIONS
+from tenants.rules.deadlines import local_day
 from tenants.scoping import owned
 from tenants.subjects.contacts import contact_email
 from tenants.subjects.models import SubjectContact
@@ -36,6 +38,15 @@ async def announce(*, tenant: Tenant, version: PolicyVersion, now: datetime) -> 
     await PolicyVersion.filter(id=version.id).update(announced_at=now)
 
 
+def _local_day(tenant: Tenant, moment: datetime) -> str:
+    """The day a version takes effect where the tenant counts days (a version effective at
+    midnight in Tashkent takes effect that day, though UTC still shows the day before)."""
+    if not tenant.jurisdictions:
+        return moment.astimezone(UTC).date().isoformat()
+    rules = JURISDICTIONS[tenant.jurisdictions[0]]
+    return local_day(moment, rules, tenant.main_establishment).isoformat()
+
+
 async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> int:
     """Runs in the caller's transaction; returns how many notices were queued."""
     endpoints = await outbox.subscribers(tenant=tenant, kind=events.POLICY_MATERIAL_CHANGE)
@@ -45,6 +56,7 @@ async def queue_material_notices(*, tenant: Tenant, version: PolicyVersion) -> i
         "version": version.number,
         "change_summary": version.change_summary,
         "effective_at": version.effective_at.isoformat(),
+        "effective_on": _local_day(tenant, version.effective_at),
     }
     queued = unreachable = 0
     # A chunk of people at a time (tenants.chunks): queries stay under the driver's

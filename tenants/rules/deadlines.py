@@ -76,6 +76,13 @@ def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=zone).replace(fold=1).astimezone(UTC)
 
 
+def local_day(moment: datetime, jurisdiction: Jurisdiction, establishment: str | None) -> date:
+    """The date ``moment`` falls on where the jurisdiction's periods count for a tenant (its
+    main establishment's zone, in the EU). A period ends at 23:59:59 there, which is the
+    next day in Brussels for an Irish or Portuguese tenant: name a due day with this."""
+    return moment.astimezone(calendar_for(jurisdiction, establishment).zone).date()
+
+
 def _last_day(*, start: datetime, amount: int, unit: Unit, calendar: Calendar) -> date:
     """The local date a day-based period of `amount` `unit` from `start` ends on, unrolled."""
     day = start.astimezone(calendar.zone).date()

@@ -17,12 +17,11 @@ once the message is delivered (``forget_recipient``).
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from tenants.outbound import outbox
 from tenants.outbound.models import OutboxMessage
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
+from tenants.rules.deadlines import local_day
 from tenants.subject_requests.lifecycle import RequestAction
 from tenants.subject_requests.models import SUBJECT_PROOFS, SubjectRequest
 from tenants.tenancy.models import Tenant
@@ -50,7 +49,7 @@ def message(
     if action == RequestAction.EXTEND:
         kind = EXTENDED
         payload["due_at"] = request.due_at.isoformat()
-        payload["due_on"] = _local_day(request)
+        payload["due_on"] = _due_day(tenant, request)
     else:
         kind = COMPLETED
         payload["status"] = request.status
@@ -66,8 +65,7 @@ def message(
     )
 
 
-def _local_day(request: SubjectRequest) -> str:
-    """The last day, as the jurisdiction counts it: a period ends at 23:59:59 local time,
-    which is often the next day in UTC."""
-    zone = ZoneInfo(JURISDICTIONS[request.jurisdiction].timezone)
-    return request.due_at.astimezone(zone).date().isoformat()
+def _due_day(tenant: Tenant, request: SubjectRequest) -> str:
+    """The last day, in the calendar the period was counted in."""
+    rules = JURISDICTIONS[request.jurisdiction]
+    return local_day(request.due_at, rules, tenant.main_establishment).isoformat()

@@ -34,6 +34,10 @@ from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_DETAILS = 10_000
+# Anyone with the site's publishable key may type any address: each unverified request
+# e-mails it a code. A person needs a few tries; an attacker wanted thousands an hour.
+MAX_UNVERIFIED_PER_ADDRESS = 10
+UNVERIFIED_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,8 @@ async def submit(
     problems.raise_if_any()
 
     verified = submission.verified
+    if not verified and email:
+        await _bound_codes(tenant, email, now)
     token = None if verified else tokens.mint()
     async with in_transaction():
         asserted = submission.subject_assertion and await assertions.check(
@@ -165,6 +171,28 @@ async def submit(
             details={"type": request.type, "jurisdiction": code},
         )
     return request, token
+
+
+async def _bound_codes(tenant: Tenant, email: str, now: datetime) -> None:
+    """Refuses a request whose address already waits on MAX_UNVERIFIED_PER_ADDRESS codes
+    sent within the hour (TOO_MANY): the address's owner is not flooded with codes."""
+    waiting = (
+        await owned(SubjectRequest, tenant=tenant)
+        .filter(
+            email_index=crypto.blind_index(email, purpose=EMAIL_PURPOSE),
+            status=RequestStatus.UNVERIFIED,
+            submitted_at__gte=now - UNVERIFIED_WINDOW,
+        )
+        .count()
+    )
+    if waiting >= MAX_UNVERIFIED_PER_ADDRESS:
+        raise DomainError.one(
+            ErrorCode.TOO_MANY,
+            f"at most {MAX_UNVERIFIED_PER_ADDRESS} requests an hour may wait for this "
+            "address's code: use a code already sent, or try again later",
+            "input",
+            "email",
+        )
 
 
 async def act(

@@ -15,8 +15,7 @@ supposed owner's data was restricted; with nobody to tell, the caller hears so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -27,6 +26,7 @@ from tenants.errors import DomainError, ErrorCode
 from tenants.outbound import outbox
 from tenants.rights import RequestType
 from tenants.rules import JURISDICTIONS
+from tenants.rules.deadlines import local_day
 from tenants.scoping import owned
 from tenants.subject_requests.models import SUBJECT_PROOFS, RequestStatus, SubjectRequest
 from tenants.subject_requests.records import email_of
@@ -104,5 +104,7 @@ async def _address(*, tenant: Tenant, subject_id: str) -> tuple[str, str | None]
 
 
 def _local_day(tenant: Tenant, now: datetime) -> str:
-    zone = JURISDICTIONS[tenant.jurisdictions[0]].timezone if tenant.jurisdictions else "UTC"
-    return now.astimezone(ZoneInfo(zone)).date().isoformat()
+    if not tenant.jurisdictions:
+        return now.astimezone(UTC).date().isoformat()
+    rules = JURISDICTIONS[tenant.jurisdictions[0]]
+    return local_day(now, rules, tenant.main_establishment).isoformat()
