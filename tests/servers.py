@@ -57,7 +57,9 @@ async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
         CHARTER, "serve", "--port", str(port), env=env, stdout=log, stderr=log
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        # 120 s: beside two suites and two CPU hogs, a hostile request of the loop-lag test
+        # took over 30 s; only a hang should fail on time here.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
             http.server_pid = process.pid  # its main thread runs the loop (tests/lag.py)
             await wait_until_serving(http, process)
             yield http
