@@ -40,6 +40,15 @@ def _schedstat(path: str) -> tuple[int, int]:
         return 0, 0
 
 
+def queued(pid: int) -> float:
+    """Seconds the loop thread of server ``pid`` and the calling thread have spent runnable
+    but waiting for a CPU, so far: what the probe takes out of a sample, for a whole call.
+    (Not every thread of the server: threads waiting side by side counted several times
+    over, and took out more than a loaded call's whole wall time.)"""
+    server = _schedstat(f"/proc/{pid}/task/{pid}/schedstat")[1]
+    return (server + _schedstat("/proc/thread-self/schedstat")[1]) / 1e9
+
+
 def _run(base_url: str, pid: int | None, samples, stop) -> None:
     server = f"/proc/{pid}/task/{pid}/schedstat" if pid else None
     me = "/proc/thread-self/schedstat"

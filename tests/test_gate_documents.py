@@ -95,9 +95,22 @@ def documents(draw):
     return document[: 10 * 1024]
 
 
+def test_every_document_up_to_10_kb_is_judged_within_50_ms_of_cpu():
+    # Each example collects garbage first (below). Over the whole heap of the suite's
+    # process that was 85% of this test's time (10.5 of 12.4 s of CPU alone, 103 s in a
+    # loaded run); the heap from before the test is frozen instead (gc.freeze: left out
+    # of every collection until unfrozen), so each collection scans only what came since.
+    gc.collect()
+    gc.freeze()
+    try:
+        _judged_within_budget()
+    finally:
+        gc.unfreeze()
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(documents())
-def test_every_document_up_to_10_kb_is_judged_within_50_ms_of_cpu(document):
+def _judged_within_budget(document):
     from schema import documents as cache
 
     for memo in (cache.PARSED, cache.VERDICTS, cache.MEASURES):
@@ -204,10 +217,13 @@ async def test_introspection_in_production_is_for_secret_keys(app, client, api):
 
 
 async def test_exponential_documents_are_refused_over_http_without_holding_the_loop(client):
-    started = time.monotonic()
+    # CPU time of this process, which runs the in-process server and its loop: two
+    # million paths would take far more than a second of it, while a loaded machine's
+    # scheduling stalls (which wall time counts) take none.
+    started = time.process_time()
     answer = await client.post("/graphql", json={"query": fan_out(21)})
     assert error_codes(answer.json()) == ["QUERY_TOO_COMPLEX"]
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 async def test_the_charge_is_read_from_the_table_for_the_operation_run(app, client, api):

@@ -22,6 +22,9 @@ PUBLISH = "mutation($id: ID!) { publishPolicyVersion(id: $id) { policyVersion { 
 # (server.backends.REDIS_TIMEOUT_SECONDS) before the database answers.
 BOUND_SECONDS = 4.0
 SLACK_SECONDS = 1.5  # two busy cores and two servers: scheduling, not staleness
+# A retry every 0.25 s (tenants.cache.PAY_SECONDS) after a reconnect; what is proven is
+# that A pays by itself, so the deadline only has to outlast a loaded machine's stalls.
+PAID_SECONDS = 15.0
 
 
 async def version(http) -> int:
@@ -71,11 +74,13 @@ async def test_a_publish_during_a_redis_stall_is_never_served_stale_past_the_bou
 
             # Redis answers again, holding v1's entries: A pays what it owes by itself.
             back = time.monotonic()
-            while await probe.get(key) == generation:
-                assert time.monotonic() - back < 3, "the owed invalidation was never paid"
+            while await probe.get(key) == generation:  # no request to A meanwhile
+                assert time.monotonic() - back < PAID_SECONDS, (
+                    "the owed invalidation was never paid"
+                )
                 await asyncio.sleep(0.1)
-            after = []
-            while time.monotonic() - back < 4:  # and no process falls back to v1
+            after, paid = [], time.monotonic()
+            while time.monotonic() - paid < 4 or len(after) < 5:  # no process falls back to v1
                 after.append(await version(b))
                 await asyncio.sleep(0.2)
             assert set(after) == {2}, after

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -71,13 +70,15 @@ async def test_a_scheduled_material_version_is_announced_when_it_takes_effect(ap
     await record(api, owner, subjectId="bek", method="FORM", decisions=grant("analytics.reporting"))
     async with webhook_receiver() as receiver:
         await endpoint(api, owner, receiver.url, EVENTS)
-        soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
         draft = await create_draft(api, owner, material=True, changeSummary="new purposes")
-        await publish(api, owner, draft["id"], effective_at=soon)
-        assert await schedule.effective_policies(now=datetime.now(UTC)) == []  # not yet
-        await asyncio.sleep(1.2)
-        assert [v.number for v in await schedule.effective_policies(now=datetime.now(UTC))] == [2]
-        assert await schedule.effective_policies(now=datetime.now(UTC)) == []
+        # The worker's clock is given, so the effective time can lie a minute ahead: a
+        # second ahead, a stall between the publish and the check made it "due" already.
+        soon = datetime.now(UTC) + timedelta(minutes=1)
+        await publish(api, owner, draft["id"], effective_at=soon.isoformat())
+        just_before = soon - timedelta(milliseconds=1)
+        assert await schedule.effective_policies(now=just_before) == []  # not yet
+        assert [v.number for v in await schedule.effective_policies(now=soon)] == [2]
+        assert await schedule.effective_policies(now=soon) == []
         with smtp_server() as (port, mailbox):
             await drain(smtp_port=port)
             [mail] = mailbox.received()

@@ -82,10 +82,12 @@ async def test_nobody_consents_to_a_scheduled_version(api, scheduled):
 async def test_a_version_is_public_from_its_effective_time(api, client):
     _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
     await publish_policy(api, owner)
-    soon = datetime.now(UTC) + timedelta(seconds=1.5)
     draft = await create_draft(
         api, owner, translations=[{"locale": "en", "title": "Next", "body": "B"}]
     )
+    # The publish and six reads must fit before `soon`: 3 s of room for a loaded machine's
+    # stalls (at 1.5 s, with the draft made inside the window, one stall was enough).
+    soon = datetime.now(UTC) + timedelta(seconds=3)
     await publish(api, owner, draft["id"], effective_at=soon.isoformat())
     for how in ("POST", "GET", "APQ"):
         assert await read(client, 2, how) is None

@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from tests.factories import create_draft, create_tenant
+from tests.live import until_heard
 from tests.servers import serve
 from tests.test_subject_requests import SUBMIT
 
@@ -25,7 +26,7 @@ async def subscription(port: int, query: str, token: str | None = None):
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-        await asyncio.sleep(0.5)  # the server subscribes to Redis before events flow
+        await asyncio.sleep(0.5)  # usually live by now; tests.live.until_heard when it matters
         yield ws
 
 
@@ -50,24 +51,27 @@ async def test_an_event_on_one_process_reaches_a_subscriber_on_another(api, sett
         port_b = http_b.base_url.port
         query = 'subscription { policyPublished(site: "acme") { version title locale } }'
         async with subscription(port_b, query) as ws:
-            await post(http_a, PUBLISH, {"id": draft["id"]}, owner)
-            event = await next_event(ws)
-            assert event["type"] == "next"
-            assert event["payload"]["data"]["policyPublished"] == {
-                "version": 1,
-                "title": "Privacy",
-                "locale": "en",
-            }
+            drafts = [draft["id"]]
+
+            async def publish(attempt: int) -> None:
+                if attempt:  # the subscription was not live yet: another version
+                    drafts.append((await create_draft(api, owner))["id"])
+                await post(http_a, PUBLISH, {"id": drafts[-1]}, owner)
+
+            [event] = await until_heard([ws], publish)
+            assert event["type"] == "next", event
+            heard = event["payload"]["data"]["policyPublished"]
+            assert heard["version"] in range(1, len(drafts) + 1), (heard, len(drafts))
+            assert heard == {"version": heard["version"], "title": "Privacy", "locale": "en"}
 
         requests = "subscription { subjectRequestUpdated { type status } }"
         async with subscription(port_b, requests, token=owner) as ws:
-            await post(
-                http_a,
-                SUBMIT,
-                {"input": {"type": "ACCESS", "subjectId": "v", "verified": True}},
-                owner,
-            )
-            event = await next_event(ws)
+
+            async def submit(attempt: int) -> None:
+                subject = {"type": "ACCESS", "subjectId": f"v{attempt}", "verified": True}
+                await post(http_a, SUBMIT, {"input": subject}, owner)
+
+            [event] = await until_heard([ws], submit)
             assert event["payload"]["data"]["subjectRequestUpdated"] == {
                 "type": "ACCESS",
                 "status": "RECEIVED",
