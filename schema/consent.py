@@ -127,13 +127,22 @@ def evidence(info: Info) -> Evidence:
     )
 
 
-async def receipt_context(info: Info, tenant: Tenant, subject_ids) -> ReceiptContext:
+async def receipt_context(
+    info: Info,
+    tenant: Tenant,
+    subject_ids,
+    standing: Mapping[str, decisions.Standing] | None = None,
+) -> ReceiptContext:
+    """``standing``: the subjects' standing when the caller has read it already (a
+    recordConsent reads it in its write's transaction)."""
     cache = info.context.cache
+    if standing is None:
+        standing = await decisions.standing(tenant=tenant, subject_ids=subject_ids)
     return ReceiptContext(
         tenant=tenant,
         versions=await catalog(tenant=tenant, cache=cache),
         domains=await tenancy.domains_of(tenant=tenant, cache=cache),
-        standing=await decisions.standing(tenant=tenant, subject_ids=subject_ids),
+        standing=dict(standing),
         lookups=Lookups(tenant=tenant, cache=cache),
     )
 
@@ -198,7 +207,7 @@ class ConsentMutation:
         tenant, principal = require(info, Capability.COLLECT)
 
         async def record() -> RecordConsentPayload:
-            event, _ = await service.record_consent(
+            recorded = await service.record_consent(
                 tenant=tenant,
                 actor=principal.actor,
                 item=input.item(),
@@ -206,8 +215,10 @@ class ConsentMutation:
                 cache=info.context.cache,
                 trusted=not principal.publishable,
             )
-            # Read after the write: the receipt says what holds now, as consentState does.
-            context = await receipt_context(info, tenant, [event.subject_id])
+            # The receipt says what holds as the event is written, as consentState does.
+            event = recorded.event
+            standing = {event.subject_id: recorded.standing}
+            context = await receipt_context(info, tenant, [event.subject_id], standing)
             return RecordConsentPayload(receipt=ConsentReceipt.of(event, context))
 
         return await mutate(RecordConsentPayload, record)
