@@ -188,9 +188,7 @@ async def _append_locked(
             tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
         )
     if fresh:
-        await writes.insert_events(fresh)
-        await writes.fold_into_state(tenant_id=tenant.id, events=fresh)
-        await head.save(update_fields=["sequence", "hash"])
+        await writes.append_rows(events=fresh, head=head)
         await save_contacts(list(contacts.values()))
         # One entry per call, not per event: the ledger itself is the per-event record,
         # and subject ids stay out of the audit log (erasure does not reach it).
