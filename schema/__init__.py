@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.audit import AuditQuery
 from schema.branding import BrandingMutation, BrandingQuery
 from schema.breaches import BreachesMutation, BreachesQuery
+from schema.coerced import CoercedExecution
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
@@ -77,6 +78,7 @@ schema = CharterSchema(
     subscription=Subscription,
     extensions=EXTENSIONS,
     config=CONFIG,
+    execution_context_class=CoercedExecution,
 )
 
 

@@ -25,9 +25,8 @@ from tenants.consent.history import Lookups
 from tenants.consent.intake import ConsentInput as Item
 from tenants.consent.intake import Evidence
 from tenants.errors import DomainError
-from tenants.policies.catalog import catalog
+from tenants.policies.catalog import Catalog, catalog
 from tenants.subjects import restriction
-from tenants.tenancy import service as tenancy
 from tenants.tenancy.models import Tenant
 from tenants.tenancy.roles import Capability
 
@@ -127,13 +126,24 @@ def evidence(info: Info) -> Evidence:
     )
 
 
-async def receipt_context(info: Info, tenant: Tenant, subject_ids) -> ReceiptContext:
+async def receipt_context(
+    info: Info,
+    tenant: Tenant,
+    subject_ids,
+    standing: Mapping[str, decisions.Standing] | None = None,
+    versions: Catalog | None = None,
+) -> ReceiptContext:
+    """``standing``, ``versions``: when the caller has read them already (a recordConsent
+    reads the standing in its write's transaction, the catalog to check its input)."""
     cache = info.context.cache
+    if standing is None:
+        standing = await decisions.standing(tenant=tenant, subject_ids=subject_ids)
+    if versions is None:
+        versions = await catalog(tenant=tenant, cache=cache)
     return ReceiptContext(
         tenant=tenant,
-        versions=await catalog(tenant=tenant, cache=cache),
-        domains=await tenancy.domains_of(tenant=tenant, cache=cache),
-        standing=await decisions.standing(tenant=tenant, subject_ids=subject_ids),
+        versions=versions,
+        standing=dict(standing),
         lookups=Lookups(tenant=tenant, cache=cache),
     )
 
@@ -198,7 +208,7 @@ class ConsentMutation:
         tenant, principal = require(info, Capability.COLLECT)
 
         async def record() -> RecordConsentPayload:
-            event, _ = await service.record_consent(
+            recorded = await service.record_consent(
                 tenant=tenant,
                 actor=principal.actor,
                 item=input.item(),
@@ -206,8 +216,12 @@ class ConsentMutation:
                 cache=info.context.cache,
                 trusted=not principal.publishable,
             )
-            # Read after the write: the receipt says what holds now, as consentState does.
-            context = await receipt_context(info, tenant, [event.subject_id])
+            # The receipt says what holds as the event is written, as consentState does.
+            event = recorded.event
+            standing = {event.subject_id: recorded.standing}
+            context = await receipt_context(
+                info, tenant, [event.subject_id], standing, recorded.versions
+            )
             return RecordConsentPayload(receipt=ConsentReceipt.of(event, context))
 
         return await mutate(RecordConsentPayload, record)

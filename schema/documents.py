@@ -38,11 +38,12 @@ from graphql import (
     validate,
 )
 from graphql.error import GraphQLSyntaxError
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from schema import limits
+from schema.coerced import Coerced
 from schema.costs import MAX_COST
 from tenants.memory import Bounded
 
@@ -76,6 +77,7 @@ class Checked:
     document: DocumentNode
     operation: OperationDefinitionNode  # GraphQL spec §6.1 GetOperation's pick
     measured: limits.Measured
+    variables: VariableValues | None = None  # coerced, when they were (``schema.coerced``)
 
 
 def check(
@@ -113,14 +115,15 @@ def check(
         verdict = _verdict(schema, query, document, introspection=True)
     if verdict:
         raise Refusal(verdict if introspection else _without_suggestions(verdict))
+    coerced = None
     if coerce and operation.variable_definitions:
         try:
-            _coerce(schema, operation, variables)
+            coerced = _coerce(schema, operation, variables)
         except Refusal as refusal:
             if introspection:
                 raise
             raise Refusal(_without_suggestions(refusal.errors)) from None
-    return Checked(document, operation, measured)
+    return Checked(document, operation, measured, coerced)
 
 
 UNRESOLVED = "OPERATION_RESOLUTION_FAILURE"  # Apollo Server's code for it
@@ -156,16 +159,19 @@ def _without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
     ]
 
 
-def _coerce(schema, operation: OperationDefinitionNode, variables: dict | None) -> None:
-    """Refuses variables that do not coerce to the operation's declared types
-    (GraphQL spec §6.1.2 CoerceVariableValues), as execution would, but coded."""
+def _coerce(
+    schema, operation: OperationDefinitionNode, variables: dict | None
+) -> VariableValues | None:
+    """The variables coerced to the operation's declared types (GraphQL spec §6.1.2
+    CoerceVariableValues), as execution would; refused, coded, when they do not."""
     if variables is not None and not isinstance(variables, dict):
-        return  # the transport's to refuse: not a map at all
+        return None  # the transport's to refuse: not a map at all
     coerced = get_variable_values(
         schema, operation.variable_definitions, variables or {}, max_errors=MAX_VALIDATION_ERRORS
     )
     if isinstance(coerced, list):
         raise Refusal([_coded(error, "BAD_USER_INPUT") for error in coerced])
+    return coerced
 
 
 def _parsed(query: str) -> DocumentNode:
@@ -218,6 +224,9 @@ class GateDocuments(SchemaExtension):
         admission = getattr(context.context, "admission", None)
         if admission is not None:
             context.graphql_document = admission.checked.document
+            coerced = admission.checked.variables
+            if coerced is not None and context.variables is admission.operation.variables:
+                context.variables = Coerced(context.variables, coerced)  # not coerced twice
         else:
             try:
                 context.graphql_document = check(

@@ -69,7 +69,6 @@ class ReceiptContext:
 
     tenant: Tenant
     versions: Catalog
-    domains: list[str]
     standing: dict[str, decisions.Standing]
     lookups: Lookups
 
@@ -96,12 +95,12 @@ class ConsentReceipt(Node):
     context: strawberry.Private[ReceiptContext]
 
     @strawberry.field(description="Kantara Consent Receipt v1.1 document.")
-    def kantara(self) -> JSON:
+    async def kantara(self) -> JSON:
         return receipts.kantara(
             event=self.event,
             tenant=self.context.tenant,
             versions=self.context.versions,
-            domains=self.context.domains,
+            domains=await self.context.lookups.domains(),
         )
 
     @strawberry.field(
@@ -114,7 +113,7 @@ class ConsentReceipt(Node):
             event=self.event,
             tenant=context.tenant,
             versions=context.versions,
-            domains=context.domains,
+            domains=await context.lookups.domains(),
             earlier=receipts.earlier_decisions(
                 self.event, await context.lookups.earlier(self.event)
             ),

@@ -15,6 +15,7 @@ from tenants.tenancy.models import Tenant
 from tests.factories import create_key, create_tenant
 from tests.test_consent import RECORD, publish_policy
 from tests.test_consent_ledger import VERIFY, _audit
+from tests.test_restriction import complete
 
 VISITORS = 200
 BAD = VISITORS // 2  # in the middle, so good events share its write on both sides
@@ -47,10 +48,10 @@ async def test_a_bad_event_in_the_group_fails_only_its_own_caller(api, site, bad
             decisions=[("analytics.reporting", True)],
             method=ConsentMethod.BANNER,
         )
-        event, _ = await service.record_consent(
+        recorded = await service.record_consent(
             tenant=tenant, actor="key:site", item=item, evidence=Evidence(), cache=None
         )
-        return event
+        return recorded.event
 
     outcomes = await asyncio.gather(*(one(i) for i in range(VISITORS)), return_exceptions=True)
     failed = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)]
@@ -93,3 +94,51 @@ async def test_over_http_concurrent_visitors_lose_nothing_to_one_hostile_one(cli
         assert result["userErrors"] == [] and result["receipt"]["subjectId"] == f"visitor-{index}"
     verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
     assert verified == {"ok": True, "checked": VISITORS - 1, "firstBrokenId": None}
+
+
+SHARED = 40
+RESTRICTED = 7  # one of the group, under a restriction before it consents
+RECEIPT = """mutation($input: ConsentInput!) {
+  recordConsent(input: $input) {
+    receipt { subjectId sequence decisions { purpose granted restricted } }
+    userErrors { code }
+  }
+}"""
+
+
+async def test_concurrent_visitors_share_transactions_and_each_gets_its_own_receipt(
+    client, api, site, queries
+):
+    owner, publishable = site
+    await complete(api, owner, "RESTRICTION", subject=f"visitor-{RESTRICTED}")
+    headers = {"Authorization": f"Bearer {publishable}", "Origin": "https://acme.example"}
+
+    async def one(index: int):
+        variables = {
+            "input": {
+                "subjectId": f"visitor-{index}",
+                "method": "BANNER",
+                "decisions": _decisions(),
+            }
+        }
+        return await client.post(
+            "/graphql", json={"query": RECEIPT, "variables": variables}, headers=headers
+        )
+
+    earlier = len(await _audit(api, owner))  # newest first: the restriction's are older
+    queries.reset()
+    answers = await asyncio.gather(*(one(i) for i in range(SHARED)))
+    receipts = [answer.json()["data"]["recordConsent"] for answer in answers]
+    assert all(r["userErrors"] == [] for r in receipts)
+    assert [r["receipt"]["subjectId"] for r in receipts] == [f"visitor-{i}" for i in range(SHARED)]
+    assert len({r["receipt"]["sequence"] for r in receipts}) == SHARED
+    # Each receipt reads its own subject's standing, though the group read them together.
+    restricted = [i for i, r in enumerate(receipts) if r["receipt"]["decisions"][0]["restricted"]]
+    assert restricted == [RESTRICTED]
+    fresh = (await _audit(api, owner))[: -earlier or None]
+    writes = [e for e in fresh if e["action"] == "consent.record"]
+    assert sum(e["details"]["events"] for e in writes) == SHARED
+    assert len(writes) < SHARED // 4  # shared transactions, not one per visitor
+    # The standing is read once per transaction, not once per visitor.
+    flag_reads = [s for s in queries.statements if "subject_flags" in s and "SELECT" in s]
+    assert len(flag_reads) == len(writes)

@@ -116,17 +116,17 @@ async def test_a_failed_group_write_fails_each_of_its_callers_and_loses_nothing(
 ):
     from tenants.consent import writes
 
-    original = writes.insert_events
+    original = writes.append_rows
 
-    async def failing(rows):
+    async def failing(*, events, head):
         raise ConnectionError("the database went away")
 
-    monkeypatch.setattr(writes, "insert_events", failing)
+    monkeypatch.setattr(writes, "append_rows", failing)
     bodies = await asyncio.gather(
         *(api(RECORD, {"input": item(i, method="BANNER")}, token=owner) for i in range(5))
     )
     assert all(b["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR" for b in bodies)
-    monkeypatch.setattr(writes, "insert_events", original)
+    monkeypatch.setattr(writes, "append_rows", original)
     retried = await api(RECORD, {"input": item(0, method="BANNER")}, token=owner)
     assert retried["data"]["recordConsent"]["receipt"]["sequence"] == 1  # nothing half-written
     verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]

@@ -1,6 +1,6 @@
-"""What a consent record needs beyond its own event, read once per request: the
-subject's earlier decisions (a "no" after a "yes" is a withdrawal, not a refusal) and the
-hash of the exact notice text shown."""
+"""What a consent record needs beyond its own event, read once per request and only when
+asked for: the subject's earlier decisions (a "no" after a "yes" is a withdrawal, not a
+refusal), the hash of the exact notice text shown, the tenant's domains."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tenants.policies.catalog import Catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.policies.published import version_content
 from tenants.scoping import owned
+from tenants.tenancy import service as tenancy
 from tenants.tenancy.models import Tenant
 
 Earlier = list[tuple[int, datetime, list]]
@@ -25,6 +26,14 @@ class Lookups:
         self._cache = cache
         self._events: dict[str, tuple[int, Earlier]] = {}
         self._contents: dict[str, dict] = {}
+        self._domains: list[str] | None = None
+
+    async def domains(self) -> list[str]:
+        """The tenant's domains, sorted (the receipts' "collected on" sites). A receipt
+        that shows neither document (a banner asks for its id) never reads them."""
+        if self._domains is None:
+            self._domains = await tenancy.domains_of(tenant=self._tenant, cache=self._cache)
+        return self._domains
 
     async def earlier(self, event: ConsentEvent) -> Earlier:
         """The subject's events before ``event`` (sequence, occurred_at, decisions)."""

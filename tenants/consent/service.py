@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from tenants.cache import Cache
 from tenants.chunks import paced
 from tenants.consent import decisions, grouping, ledger, lookup, retries, writes
-from tenants.consent.decisions import Decision
+from tenants.consent.decisions import Decision, Standing
 from tenants.consent.intake import ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentEvent
@@ -33,6 +33,16 @@ class BatchResult:
     problems: tuple[Problem, ...]
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """One recordConsent's outcome: its event, the catalog it was checked against, and
+    the subject's standing (restriction, objection) read in the event's transaction."""
+
+    event: ConsentEvent
+    versions: Catalog
+    standing: Standing
+
+
 async def record_consent(
     *,
     tenant: Tenant,
@@ -41,9 +51,12 @@ async def record_consent(
     evidence: Evidence,
     cache: Cache | None,
     trusted: bool = False,
-) -> tuple[ConsentEvent, Catalog]:
+) -> Recorded:
     """Record one decision set; a retry of the same event returns the first (``retries``).
-    ``trusted``: a secret key, whose e-mail addresses are verified contacts."""
+    ``trusted``: a secret key, whose e-mail addresses are verified contacts.
+
+    Concurrent calls for one (tenant, actor) share a transaction (``grouping``), which also
+    reads their subjects' standing for the receipts: one query per group, not per call."""
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
@@ -52,16 +65,22 @@ async def record_consent(
     )
     problems.raise_if_any()
 
-    async def write(items: list) -> list[ConsentEvent | None]:
-        events, _ = await append(
-            tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
-        )
-        return events
+    async def write(items: list) -> list[tuple[ConsentEvent | None, Standing]]:
+        async with in_transaction():
+            events, _ = await _append_locked(
+                tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
+            )
+            subjects = [event.subject_id for event in events if event is not None]
+            found = await decisions.standing(tenant=tenant, subject_ids=subjects)
+        return [(e, found.get(e.subject_id, NO_STANDING) if e else NO_STANDING) for e in events]
 
-    event = await grouping.submit((tenant.id, actor), (entry, email), write)
+    event, standing = await grouping.submit((tenant.id, actor), (entry, email), write)
     if event is None:
         raise DomainError(retries.reused("input", "clientEventId"))
-    return event, versions
+    return Recorded(event=event, versions=versions, standing=standing)
+
+
+NO_STANDING = Standing()
 
 
 async def record_consents(
@@ -130,43 +149,56 @@ async def append(
     (``retries``), and the item is not recorded. ``prelinked``: the items already chained
     (``ledger.prelink``), used when they still fit."""
     async with in_transaction():
-        head = await ledger.locked_head(tenant=tenant)
-        ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
-        seen = {
-            event.client_event_id: event
-            for event in await writes.events_with_client_ids(tenant.id, ids)
+        return await _append_locked(
+            tenant=tenant, items=items, now=now, actor=actor, trusted=trusted, prelinked=prelinked
+        )
+
+
+async def _append_locked(
+    *,
+    tenant: Tenant,
+    items: list[tuple[ledger.Entry, str | None]],
+    now: datetime,
+    actor: str,
+    trusted: bool,
+    prelinked: ledger.Prelinked | None = None,
+) -> tuple[list[ConsentEvent | None], int]:
+    """``append``'s work, inside the caller's transaction."""
+    head = await ledger.locked_head(tenant=tenant)
+    ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
+    seen = {
+        event.client_event_id: event
+        for event in await writes.events_with_client_ids(tenant.id, ids)
+    }
+    if (
+        prelinked is not None
+        and not seen
+        and prelinked.after == (head.sequence, head.hash)
+        and len(prelinked.rows) == len(items)
+    ):
+        events, fresh, duplicates = list(prelinked.rows), prelinked.rows, 0
+        head.sequence, head.hash = prelinked.head
+        contacts = {
+            entry.subject_id: _contact(tenant, entry, email, trusted)
+            for entry, email in items
+            if email
         }
-        if (
-            prelinked is not None
-            and not seen
-            and prelinked.after == (head.sequence, head.hash)
-            and len(prelinked.rows) == len(items)
-        ):
-            events, fresh, duplicates = list(prelinked.rows), prelinked.rows, 0
-            head.sequence, head.hash = prelinked.head
-            contacts = {
-                entry.subject_id: _contact(tenant, entry, email, trusted)
-                for entry, email in items
-                if email
-            }
-        else:
-            events, fresh, contacts, duplicates = await _link(
-                tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
-            )
-        if fresh:
-            await writes.insert_events(fresh)
-            await writes.fold_into_state(tenant_id=tenant.id, events=fresh)
-            await head.save(update_fields=["sequence", "hash"])
-            await save_contacts(list(contacts.values()))
-            # One entry per call, not per event: the ledger itself is the per-event record,
-            # and subject ids stay out of the audit log (erasure does not reach it).
-            await audit.record(
-                tenant=tenant,
-                actor=actor,
-                action="consent.record",
-                target=f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
-                details={"events": len(fresh), "first_sequence": fresh[0].sequence},
-            )
+    else:
+        events, fresh, contacts, duplicates = await _link(
+            tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
+        )
+    if fresh:
+        await writes.append_rows(events=fresh, head=head)
+        await save_contacts(list(contacts.values()))
+        # One entry per call, not per event: the ledger itself is the per-event record,
+        # and subject ids stay out of the audit log (erasure does not reach it).
+        await audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="consent.record",
+            target=f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
+            details={"events": len(fresh), "first_sequence": fresh[0].sequence},
+        )
     return events, duplicates
 
 

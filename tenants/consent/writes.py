@@ -16,7 +16,7 @@ from uuid import UUID
 from tortoise import connections
 
 from tenants import ids
-from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.consent.models import ConsentChainHead, ConsentEvent, ConsentState
 
 
 @dataclass(slots=True)
@@ -116,7 +116,7 @@ async def insert_events(rows: list[EventRow]) -> None:
 
 # The newest decision per (subject, purpose) among the events just written, unless the
 # stored one was made later. Ties go to the later event, as in _latest below.
-FOLD_SQL = """
+_FOLD = """
 INSERT INTO consent_state (
     id, tenant_id, subject_id, purpose, granted, method, policy_kind, policy_version,
     decided_at, event_id
@@ -124,8 +124,7 @@ INSERT INTO consent_state (
 SELECT DISTINCT ON (e.subject_id, d ->> 'purpose')
     gen_random_uuid(), e.tenant_id, e.subject_id, d ->> 'purpose', (d ->> 'granted')::bool,
     coalesce(d ->> 'method', e.method), e.policy_kind, e.policy_version, e.occurred_at, e.id
-FROM consent_event e CROSS JOIN LATERAL jsonb_array_elements(e.decisions) d
-WHERE e.tenant_id = $1 AND e.sequence BETWEEN $2 AND $3
+FROM {events} e CROSS JOIN LATERAL jsonb_array_elements(e.decisions) d{where}
 ORDER BY e.subject_id, d ->> 'purpose', e.occurred_at DESC, e.sequence DESC
 ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET
     granted = EXCLUDED.granted, method = EXCLUDED.method, policy_kind = EXCLUDED.policy_kind,
@@ -133,6 +132,9 @@ ON CONFLICT (tenant_id, subject_id, purpose) DO UPDATE SET
     event_id = EXCLUDED.event_id
 WHERE consent_state.decided_at <= EXCLUDED.decided_at
 """
+FOLD_SQL = _FOLD.format(
+    events="consent_event", where="\nWHERE e.tenant_id = $1 AND e.sequence BETWEEN $2 AND $3"
+)
 
 
 async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
@@ -142,6 +144,46 @@ async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
         await _upsert_states_orm(_latest(tenant_id, events))
         return
     await raw.execute(FOLD_SQL, tenant_id, events[0].sequence, events[-1].sequence)
+
+
+# A small write (a group of recordConsent visitors) is one statement on PostgreSQL: the
+# rows as arrays, their fold into consent_state and the head's move. COPY takes two round
+# trips before the fold and the head's update take theirs; under load every round trip
+# of a write is waited for by all the visitors queued behind it (``grouping``). Past this
+# many rows COPY's cheaper encoding wins, and the write is its three steps.
+ONE_STATEMENT_ROWS = 64
+_ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
+                "policy_version": "int", "occurred_at": "timestamptz",
+                "recorded_at": "timestamptz"}  # fmt: skip
+_UNNEST = ", ".join(
+    f"${n}::{_ARRAY_TYPES.get(c, 'text')}[]" for n, c in enumerate(EVENT_COLUMNS, start=1)
+)
+_AFTER = len(EVENT_COLUMNS)
+APPEND_SQL = f"""
+WITH new AS (
+    INSERT INTO consent_event ({", ".join(EVENT_COLUMNS)})
+    SELECT {", ".join(f"{c}::jsonb" if c == "decisions" else c for c in EVENT_COLUMNS)}
+    FROM unnest({_UNNEST}) AS u({", ".join(EVENT_COLUMNS)})
+    RETURNING id, tenant_id, sequence, subject_id, policy_kind, policy_version, method,
+        decisions, occurred_at
+), moved AS (
+    UPDATE consent_chain_head SET sequence = ${_AFTER + 1}, hash = ${_AFTER + 2}
+    WHERE id = ${_AFTER + 3}
+)
+{_FOLD.format(events="new", where="")}"""
+
+
+async def append_rows(*, events: list[EventRow], head: ConsentChainHead) -> None:
+    """Insert ``events`` (chained onto ``head``, in sequence order), fold them into
+    consent_state and move the locked ``head`` past them, in the caller's transaction."""
+    raw = _raw_postgres()
+    if raw is not None and len(events) <= ONE_STATEMENT_ROWS:
+        columns = zip(*map(_COPY_VALUES, events), strict=True)
+        await raw.execute(APPEND_SQL, *map(list, columns), head.sequence, head.hash, head.id)
+        return
+    await insert_events(events)
+    await fold_into_state(tenant_id=head.tenant_id, events=events)
+    await head.save(update_fields=["sequence", "hash"])
 
 
 def _latest(tenant_id: UUID, events: list[EventRow]) -> list[StateRow]:
