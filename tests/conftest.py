@@ -12,6 +12,7 @@ from tortoise import Tortoise, connections
 from server import backends
 from server.app import create_app
 from server.settings import Settings
+from tenants import crypto
 from tests import backends as tb
 
 
@@ -50,6 +51,20 @@ async def app(settings):
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+
+
+_CRYPTO_STATE = ("_master", "_subkeys", "_keyring", "_current")
+
+
+@pytest.fixture(autouse=True)
+def crypto_restored():
+    """The process-wide keys as they were before the test: a test that calls
+    ``crypto.configure`` and restores only the secret left this process sealing with a
+    key no worker or CLI process of the run holds ("no encryption key")."""
+    saved = [getattr(crypto, name) for name in _CRYPTO_STATE]
+    yield
+    for name, value in zip(_CRYPTO_STATE, saved, strict=True):
+        setattr(crypto, name, value)
 
 
 @pytest.fixture(autouse=True)

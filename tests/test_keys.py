@@ -135,7 +135,9 @@ async def test_unusable_authorization_headers_are_unauthenticated(client, header
     purpose=st.sampled_from(["api-key", "subject", "other"]),
 )
 def test_a_keyed_hash_is_hmac_sha256_under_its_purposes_subkey(value, purpose):
-    saved = crypto._master, crypto._subkeys
+    # configure() also rebuilds the encryption keyring from the secret: restore it too, or
+    # this process seals with a key no worker or CLI process of the same test run holds.
+    saved = crypto._master, crypto._subkeys, crypto._keyring, crypto._current
     try:
         for secret in ("a" * 40, "b" * 40):  # the hash follows the configured key
             crypto.configure(secret)
@@ -144,4 +146,4 @@ def test_a_keyed_hash_is_hmac_sha256_under_its_purposes_subkey(value, purpose):
             assert crypto.keyed_hash(value, purpose=purpose) == expected
             assert crypto.keyed_hash(value, purpose=purpose) == expected  # the copy, again
     finally:
-        crypto._master, crypto._subkeys = saved
+        crypto._master, crypto._subkeys, crypto._keyring, crypto._current = saved
