@@ -29,6 +29,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.types import ExecutionResult
 
 from schema import schema
+from schema.coerced import Coerced
 from schema.context import Context
 from schema.errors import CodedErrors
 from server.gate import Admission
@@ -58,11 +59,14 @@ async def run(admission: Admission, context: Context) -> ExecutionResult:
     """The admitted operation executed on the gate's document, its errors logged, masked
     and coded as strawberry's ``Schema.execute`` with Charter's extensions would."""
     operation = admission.operation
+    variables = operation.variables
+    if admission.checked.variables is not None:  # the gate coerced them: not a second pass
+        variables = Coerced(variables or {}, admission.checked.variables)
     result = execute(
         schema._schema,
         admission.checked.document,
         context_value=context,
-        variable_values=operation.variables,
+        variable_values=variables,
         operation_name=operation.operation_name,
         executor_class=schema.execution_context_class,
         is_awaitable=optimized_is_awaitable,
