@@ -40,6 +40,7 @@ POSTGRES_SCHEMES = ("postgres://", "asyncpg://")  # Tortoise's names for its asy
 # above the longest write transaction (a 1000-event batch), well below the request limit.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_ENGINE = "server.sqlite_engine"  # BEGIN IMMEDIATE for write transactions
+POOL_MAXSIZE = 16  # PostgreSQL connections per process, at most
 MIGRATION_LOCK = 0x43484152  # "CHAR": the advisory lock migrating PostgreSQL takes turns on
 
 
@@ -84,6 +85,10 @@ def _connection(url: str) -> str | dict[str, Any]:
         return url
     config = expand_db_url(url)
     config["credentials"]["reset"] = keep_session
+    # Tortoise's default pool is 5: under load, requests queued for a connection and each
+    # hand-over cost the server more CPU than the query (consentState at 32 connections,
+    # server CPU per request 605 -> 533 us with 16). ?maxsize=N in the URL still decides.
+    config["credentials"].setdefault("maxsize", POOL_MAXSIZE)
     return config
 
 

@@ -41,3 +41,20 @@ async def test_a_connection_released_mid_transaction_comes_back_rolled_back(app)
     finally:
         for connection in held:
             await pool.release(connection)
+
+
+def test_the_pool_holds_up_to_sixteen_unless_the_url_says_otherwise(tmp_path) -> None:
+    # At 5 (Tortoise's default) requests queued for a connection under load, and each
+    # hand-over cost the server more CPU than the query did.
+    postgres = Settings.from_env(tb.environment("postgres", str(tmp_path), tb.PG_URL))
+    connection = backends.tortoise_config(postgres)["connections"]["default"]
+    assert int(connection["credentials"]["maxsize"]) == backends.POOL_MAXSIZE == 16
+    chosen = tb.PG_URL + ("&" if "?" in tb.PG_URL else "?") + "maxsize=3"
+    own = Settings.from_env(tb.environment("postgres", str(tmp_path), chosen))
+    connection = backends.tortoise_config(own)["connections"]["default"]
+    assert int(connection["credentials"]["maxsize"]) == 3
+
+
+@pytest.mark.skipif(tb.BACKEND != "postgres", reason="the pool is asyncpg's")
+async def test_the_live_pool_has_the_configured_size(app) -> None:
+    assert connections.get("default")._pool._maxsize == backends.POOL_MAXSIZE
