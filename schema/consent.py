@@ -56,7 +56,8 @@ class ConsentInput:
             decisions=[(d.purpose, d.granted) for d in self.decisions],
             method=self.method,
             policy_kind=self.policy_kind or PolicyKind.PRIVACY,
-            policy_version=self.policy_version or None,
+            # 0 is a version number (one that does not exist), not "absent".
+            policy_version=None if self.policy_version is strawberry.UNSET else self.policy_version,
             locale=self.locale or None,
             occurred_at=self.occurred_at or None,
             client_event_id=self.client_event_id or None,
