@@ -223,6 +223,12 @@ async def test_implied_consent_is_told_apart(api):
             ["input", "policyVersion"],
             "NOT_FOUND",
         ),
+        # An empty id is no id: retries sent with it would each be recorded.
+        (
+            {"clientEventId": "", "decisions": grant("analytics.reporting")},
+            ["input", "clientEventId"],
+            "INVALID",
+        ),
         (
             {"locale": "not a tag", "decisions": grant("analytics.reporting")},
             ["input", "locale"],
