@@ -56,13 +56,19 @@ class ConsentInput:
             decisions=[(d.purpose, d.granted) for d in self.decisions],
             method=self.method,
             policy_kind=self.policy_kind or PolicyKind.PRIVACY,
-            policy_version=self.policy_version or None,
+            policy_version=_given(self.policy_version),
             locale=self.locale or None,
             occurred_at=self.occurred_at or None,
-            client_event_id=self.client_event_id or None,
+            client_event_id=_given(self.client_event_id),
             source_url=self.source_url or None,
             email=self.email or None,
         )
+
+
+def _given(value):
+    # An optional field the client left out (UNSET) or sent as null is absent; anything
+    # else, falsy or not (0, ""), is the client's value for the ledger to judge.
+    return None if value is strawberry.UNSET else value
 
 
 def _consent_input(cls: type[ConsentInput], raw: Mapping[str, Any], _context) -> ConsentInput:

@@ -18,7 +18,21 @@ def _trusted(address: str, networks: tuple[ipaddress._BaseNetwork, ...]) -> bool
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    # A dual-stack listener (uvicorn on "::", nginx on [::]:80 ipv6only=off) sees an IPv4
+    # proxy as ::ffff:a.b.c.d: it is the same proxy as the IPv4 network names.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return any(ip in network or ip.ipv4_mapped in network for network in networks)
     return any(ip in network for network in networks)
+
+
+def _host(hop: str) -> str:
+    """A hop without the port some proxies append (Azure's "203.0.113.7:5555",
+    "[2001:db8::1]:443"): the client's source port is its own to choose, one bucket each."""
+    if hop.startswith("["):
+        return hop[1:].partition("]")[0]
+    if hop.count(":") == 1:
+        return hop.partition(":")[0]
+    return hop
 
 
 def client_ip(request: Request, trusted: tuple[str, ...]) -> str:
@@ -32,7 +46,7 @@ def client_ip_of(peer: str, forwarded: str, trusted: tuple[str, ...]) -> str:
     networks = _networks(trusted)
     if not networks or not _trusted(peer, networks):
         return peer
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    hops = [_host(hop.strip()) for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _trusted(hop, networks):
             return hop

@@ -9,7 +9,7 @@ import logging
 import uuid
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -76,6 +76,8 @@ class CharterGraphQL(GraphQL):
             response = error_response(request, 413, TOO_LARGE, "PAYLOAD_TOO_LARGE")
         except BadBody as error:
             response = error_response(request, 400, str(error), "BAD_USER_INPUT")
+        except ClientDisconnect:
+            return  # the caller hung up mid-body: no one to answer, nothing that failed
         except TimeoutError:
             response = error_response(
                 request, 503, "the request took too long", "INTERNAL_SERVER_ERROR"

@@ -216,6 +216,19 @@ async def test_implied_consent_is_told_apart(api):
             ["input", "policyVersion"],
             "NOT_FOUND",
         ),
+        # Version 0 names no version: it must not be read as "the one in force" (the
+        # receipt would claim consent to a text the caller never named).
+        (
+            {"policyVersion": 0, "decisions": grant("analytics.reporting")},
+            ["input", "policyVersion"],
+            "NOT_FOUND",
+        ),
+        # An empty id is no id: retries sent with it would each be recorded.
+        (
+            {"clientEventId": "", "decisions": grant("analytics.reporting")},
+            ["input", "clientEventId"],
+            "INVALID",
+        ),
         (
             {"locale": "not a tag", "decisions": grant("analytics.reporting")},
             ["input", "locale"],

@@ -108,6 +108,22 @@ def test_forwarded_for_counts_only_from_trusted_proxies():
     assert client_ip(_request("10.0.0.5", "1.2.3.4"), ()) == "10.0.0.5"
 
 
+def test_a_trusted_proxy_is_trusted_in_every_spelling_of_its_address():
+    """A dual-stack listener sees an IPv4 proxy as ::ffff:a.b.c.d (in the socket's peer
+    and in the hops an earlier dual-stack proxy appends): its clients must not all share
+    the proxy's one bucket. A hop with the port a proxy appended (Azure Application
+    Gateway) is its address: a source port per bucket would be free to choose."""
+    trusted = ("10.0.0.0/8",)
+    assert client_ip(_request("::ffff:10.0.0.5", "203.0.113.7"), trusted) == "203.0.113.7"
+    forwarded = "203.0.113.7, ::ffff:10.0.0.6"
+    assert client_ip(_request("10.0.0.5", forwarded), trusted) == "203.0.113.7"
+    assert client_ip(_request("10.0.0.5", "203.0.113.7:5555"), trusted) == "203.0.113.7"
+    forwarded = "[2001:db8::1]:443"
+    assert client_ip(_request("10.0.0.5", forwarded), trusted) == "2001:db8::1"
+    assert client_ip(_request("10.0.0.5", "2001:db8::1"), trusted) == "2001:db8::1"
+    assert client_ip(_request("::ffff:203.0.113.9", "1.2.3.4"), trusted) == "::ffff:203.0.113.9"
+
+
 async def test_nul_characters_are_refused_up_front(client, api):
     _, owner = await create_tenant(api, slug="alpha")
     raw = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 import websockets
@@ -17,7 +18,7 @@ from starlette.requests import Request
 
 from server.site import record
 from tenants import untrusted_json
-from tests.factories import error_codes
+from tests.factories import create_draft, create_tenant, error_codes, publish
 from tests.servers import serve
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -146,3 +147,39 @@ async def test_socket_messages_of_any_shape_are_answered_not_dropped(settings):
             assert await exchange(text) == 4400
     log = (settings.data_dir / f"serve-{http.base_url.port}.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("path", "media"),
+    [
+        ("/graphql", b"application/json"),
+        ("/t/acme/privacy/choices", b"application/x-www-form-urlencoded"),
+    ],
+)
+async def test_a_caller_gone_mid_body_is_not_logged_as_a_failure(app, api, caplog, path, media):
+    """A client that hangs up half way through its body (a dropped connection, or anyone
+    at will) is nothing the operator must look at: not an ERROR with a traceback per
+    request, which a caller could repeat to flood the log and hide real failures."""
+    _, owner = await create_tenant(api, slug="acme")
+    await publish(api, owner, (await create_draft(api, owner))["id"])
+    messages = [{"type": "http.request", "body": b'{"query": "{ viewer', "more_body": True}]
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-type", media), (b"host", b"testserver")]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": headers, "client": ("203.0.113.9", 1234),
+        "server": ("testserver", 80),
+    }  # fmt: skip
+    caplog.clear()
+    await app(scope, receive, send)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert sent or path == "/graphql"  # the site's page was reached, not refused before

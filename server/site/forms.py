@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from server.site import csrf, operations, record
@@ -41,10 +41,13 @@ async def read_form(request: Request) -> dict[str, list[str]]:
     if media != "application/x-www-form-urlencoded":
         raise BadForm
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise BadForm
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise BadForm
+    except ClientDisconnect:
+        raise BadForm from None  # gone mid-body: answered (to no one), not a server failure
     fields: dict[str, list[str]] = {}
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=300)
