@@ -21,6 +21,23 @@ CHARTER = str(Path(sys.executable).with_name("charter"))
 # A deadline, not a count of tries: on a loaded machine (two suites on two cores) each try
 # takes longer and start-up takes seconds; a server that never comes up still fails.
 STARTUP_SECONDS = 120.0
+STOP_SECONDS = 15.0
+
+
+async def stop(process: asyncio.subprocess.Process, seconds: float = STOP_SECONDS) -> None:
+    """Stops a process a test started, for sure: SIGTERM, then SIGKILL past ``seconds``.
+    A worker that outlives its test (one left by a failed assertion, or one ignoring
+    SIGTERM while its Redis is gone) keeps taking jobs from the shared Redis database,
+    and every later test's worker finds its outbox already claimed."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), seconds)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+    await process.wait()
 
 
 async def wait_until_serving(http: httpx.AsyncClient, process, seconds: float = STARTUP_SECONDS):
@@ -64,6 +81,5 @@ async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
             await wait_until_serving(http, process)
             yield http
     finally:
-        process.terminate()
-        await process.wait()
+        await stop(process)
         log.close()

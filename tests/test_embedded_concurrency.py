@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from tests import backends as tb
 from tests.conftest import Api
 from tests.factories import create_key, create_tenant
 from tests.outbound import smtp_server
-from tests.servers import serve
+from tests.servers import serve, stop
 from tests.test_consent import grant, publish_policy
 from tests.test_subject_requests import SUBMIT, UPDATE, VERIFY
 
@@ -159,9 +158,7 @@ async def test_serve_and_worker_side_by_side_lose_nothing(tmp_path):
                         await asyncio.sleep(0.1)
                     assert len(mailbox.received()) >= ROUNDS
             finally:
-                if worker.returncode is None:
-                    worker.send_signal(signal.SIGTERM)
-                await worker.wait()
+                await stop(worker)
                 log.close()
             server_log = next(settings.data_dir.glob("serve-*.log")).read_text()
             worker_log = (settings.data_dir / "worker.log").read_text()

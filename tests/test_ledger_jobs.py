@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests import backends as tb
+from tests.servers import stop
 from tests.test_ledger_checkpoints import JOB, START, event_id, record, tamper, verify
 
 CHARTER = str(Path(sys.executable).with_name("charter"))
@@ -65,8 +65,7 @@ async def test_the_worker_runs_a_queued_verification(api, settings, owner):
                 break
             await asyncio.sleep(0.1)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        await worker.wait()
+        await stop(worker)
     assert job == {
         "status": "PASSED",
         "checked": 3000,

@@ -21,6 +21,7 @@ from tenants.outbound.models import OutboxMessage, OutboxStatus
 from tests import backends as tb
 from tests.factories import create_tenant
 from tests.outbound import free_port
+from tests.servers import stop
 from tests.test_breaches import report
 from tests.test_consent import grant, publish_policy
 from tests.test_outbound import OUTBOX
@@ -212,8 +213,11 @@ async def test_a_refused_recipient_is_masked_in_last_error_and_the_worker_log(ap
             raise AssertionError("the worker never tried the message")
     finally:
         worker.terminate()
-        log = (await asyncio.wait_for(worker.communicate(), 30))[0].decode()
-        controller.stop()
+        try:
+            log = (await asyncio.wait_for(worker.communicate(), 30))[0].decode()
+        finally:
+            await stop(worker)  # killed if it ignored SIGTERM: never left taking jobs
+            controller.stop()
 
     edges = (await api(OUTBOX, {"status": None}, token=owner))["data"]["outboxMessages"]["edges"]
     [shown] = [edge["node"] for edge in edges if edge["node"]["channel"] == "email"]

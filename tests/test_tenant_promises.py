@@ -34,7 +34,7 @@ import pytest
 
 from tests import backends as tb
 from tests.outbound import smtp_server
-from tests.servers import CHARTER, serve
+from tests.servers import CHARTER, serve, stop
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 if not CORPUS.is_dir():  # a worktree sits one level deeper than the main checkout
@@ -325,8 +325,7 @@ async def worker(settings, smtp_port: int):
     try:
         yield
     finally:
-        process.terminate()
-        await process.wait()
+        await stop(process)
         log.close()
 
 

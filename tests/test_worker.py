@@ -13,6 +13,7 @@ from tortoise import connections
 from tests import backends as tb
 from tests.factories import create_tenant
 from tests.outbound import smtp_server
+from tests.servers import stop
 from tests.test_breaches import NOTIFY, report
 from tests.test_consent import publish_policy
 
@@ -69,9 +70,12 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_unmarked(api, s
 
     with smtp_server() as (port, mailbox):
         worker = await start_worker(settings, port)
-        assert await wait_for(lambda: len(mailbox.received()) >= 15, 60), "the worker sent nothing"
-        worker.send_signal(signal.SIGKILL)  # no goodbye: mid-delivery, leases still held
-        await worker.wait()
+        try:
+            sent = await wait_for(lambda: len(mailbox.received()) >= 15, 60)
+        finally:
+            worker.send_signal(signal.SIGKILL)  # no goodbye: mid-delivery, leases still held
+            await worker.wait()
+        assert sent, "the worker sent nothing"
         # Time passes: the dead worker's leases run out.
         await connections.get("default").execute_script(
             "UPDATE outbox_message SET claimed_until = NULL WHERE claimed_until IS NOT NULL"
@@ -81,8 +85,7 @@ async def test_a_killed_worker_loses_nothing_and_repeats_nothing_unmarked(api, s
             assert await wait_for(lambda: len({m["To"] for m in mailbox.received()}) >= 100, 90)
             await asyncio.sleep(1.5)  # anything still to come would be a repeat
         finally:
-            worker.terminate()
-            await worker.wait()
+            await stop(worker)
         received = mailbox.received()
 
     recipients = {m["To"] for m in received}
