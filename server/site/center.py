@@ -24,6 +24,7 @@ from tenants.policies.history import history
 from tenants.policies.kinds import PolicyKind
 from tenants.policies.locales import negotiate
 from tenants.policies.published import PublishedView, published_policy
+from tenants.policies.versions import version_number
 from tenants.rules import JURISDICTIONS
 from tenants.rules.calendar import calendar_for
 
@@ -100,15 +101,6 @@ async def page(request: Request) -> Response:
         version=version_number(request.query_params.get("version")),
         saved=request.query_params.get("saved") == "1",
     )
-
-
-def version_number(text: str | None) -> int | None:
-    """A version number as a link or a form spells it: ASCII digits, at most nine.
-    ``str.isdigit`` alone takes "²" (which ``int`` refuses) and other scripts' digits,
-    and ``int`` refuses more than 4,300 digits: each was a 500."""
-    if text and len(text) <= 9 and text.isascii() and text.isdigit():
-        return int(text)
-    return None
 
 
 async def show(

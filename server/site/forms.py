@@ -16,11 +16,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from server.site import csrf, operations, record
-from server.site.center import KIND, Context, context, finish, show, version_number
+from server.site.center import KIND, Context, context, finish, show
 from server.site.pages import render
 from server.site.visits import Visit, not_found, visit
 from tenants.branding.rights import rights_offered
 from tenants.policies.catalog import catalog
+from tenants.policies.versions import version_number
 from tenants.rules import JURISDICTIONS
 from tenants.rules.deadlines import local_day
 

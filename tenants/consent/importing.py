@@ -34,6 +34,7 @@ from tenants.consent.models import ConsentChainHead
 from tenants.errors import ErrorCode, Problem, Problems
 from tenants.policies.catalog import catalog
 from tenants.policies.kinds import PolicyKind
+from tenants.policies.versions import version_number
 from tenants.tenancy.models import Tenant
 
 __all__ = ["BATCH", "Totals", "import_records", "parse"]
@@ -134,10 +135,8 @@ MAX_VERSION = 2**31 - 1  # the policy_version column is a 32-bit integer
 def _version(value: Any, problems: Problems) -> int | None:
     if value is None:
         return None
-    # ASCII digits only, at most nine: str.isdigit() also admits '²' (int() then raises)
-    # and int() of thousands of digits raises past Python's conversion limit.
-    if isinstance(value, str) and 0 < len(value) <= 9 and value.isascii() and value.isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        value = version_number(value)
     if type(value) is not int or not 1 <= value <= MAX_VERSION:
         problems.add(ErrorCode.INVALID, "policyVersion must be a whole number", "policyVersion")
         return None
