@@ -1,4 +1,5 @@
-"""Checks shared by every domain: text, locales, e-mail addresses, domains, slugs.
+"""Checks shared by every domain: text, whole numbers, locales, e-mail addresses, domains,
+slugs.
 
 Each returns the normalised value or ``None`` after adding a problem, so a service can
 run them all and report every mistake at once.
@@ -29,6 +30,15 @@ def text(problems: Problems, value: str | None, *field: str, max_length: int) ->
         problems.add(ErrorCode.TOO_LONG, f"{field[-1]} is longer than {max_length}", *field)
         return None
     return cleaned
+
+
+def whole_number(text: str | None, *, digits: int = 9) -> int | None:
+    """``text`` as an int when it is ASCII digits, at most ``digits`` of them; else None.
+    ``str.isdigit`` alone takes "²" (which ``int`` refuses) and other scripts' digits,
+    and ``int`` refuses more than 4,300 digits: each was a 500 or a stopped import."""
+    if text and len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def slug(problems: Problems, value: str, *field: str) -> str | None:

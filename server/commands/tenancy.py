@@ -190,9 +190,12 @@ def _rate(text: str):
 def _cost(text: str) -> int:
     """argparse's type for --max-cost: a whole number from 1 (0 or less would refuse
     every query of the tenant)."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1):
+    from tenants.validation import whole_number
+
+    cost = whole_number(text)
+    if cost is None or cost < 1:
         raise argparse.ArgumentTypeError("a whole number of at least 1")
-    return int(text)
+    return cost
 
 
 def cmd_tenant_limits(args: argparse.Namespace) -> None:

@@ -24,9 +24,9 @@ from tenants.policies.history import history
 from tenants.policies.kinds import PolicyKind
 from tenants.policies.locales import negotiate
 from tenants.policies.published import PublishedView, published_policy
-from tenants.policies.versions import version_number
 from tenants.rules import JURISDICTIONS
 from tenants.rules.calendar import calendar_for
+from tenants.validation import whole_number
 
 KIND = PolicyKind.PRIVACY
 
@@ -98,7 +98,7 @@ async def page(request: Request) -> Response:
         request,
         found,
         ctx,
-        version=version_number(request.query_params.get("version")),
+        version=whole_number(request.query_params.get("version")),
         saved=request.query_params.get("saved") == "1",
     )
 

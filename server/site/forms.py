@@ -21,9 +21,9 @@ from server.site.pages import render
 from server.site.visits import Visit, not_found, visit
 from tenants.branding.rights import rights_offered
 from tenants.policies.catalog import catalog
-from tenants.policies.versions import version_number
 from tenants.rules import JURISDICTIONS
 from tenants.rules.deadlines import local_day
+from tenants.validation import whole_number
 
 MAX_FORM_BYTES = 64 * 1024
 EVENT = re.compile(r"^ce_[0-9a-f]{32}$")
@@ -99,7 +99,7 @@ async def choices(request: Request) -> Response:
     if not _token_ok(request, found, form):
         return await show(request, found, ctx, errors={"choices": "FORM_EXPIRED"}, status=403)
     versions = await catalog(tenant=found.tenant, cache=request.app.state.cache)
-    version = version_number(_one(form, "version"))
+    version = whole_number(_one(form, "version"))
     facts = versions.get(KIND, version) if version is not None else None
     event = _one(form, "event")
     if facts is None or not EVENT.match(event):

@@ -34,8 +34,8 @@ from tenants.consent.models import ConsentChainHead
 from tenants.errors import ErrorCode, Problem, Problems
 from tenants.policies.catalog import catalog
 from tenants.policies.kinds import PolicyKind
-from tenants.policies.versions import version_number
 from tenants.tenancy.models import Tenant
+from tenants.validation import whole_number
 
 __all__ = ["BATCH", "Totals", "import_records", "parse"]
 
@@ -136,7 +136,7 @@ def _version(value: Any, problems: Problems) -> int | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = version_number(value)
+        value = whole_number(value)
     if type(value) is not int or not 1 <= value <= MAX_VERSION:
         problems.add(ErrorCode.INVALID, "policyVersion must be a whole number", "policyVersion")
         return None
