@@ -27,6 +27,12 @@ class Coerced(dict):
         self.values = values
 
 
+def handed(raw: dict | None, values: VariableValues | None) -> dict | None:
+    """The variables execution is given: ``raw`` with the gate's coercion of them when
+    the gate coerced them (``values``), else ``raw`` for the executor to coerce."""
+    return raw if values is None else Coerced(raw or {}, values)
+
+
 class CoercedExecution(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, taking ``Coerced`` variables as already coerced."""
 

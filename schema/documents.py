@@ -43,7 +43,7 @@ from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionC
 from strawberry.extensions import SchemaExtension
 
 from schema import limits
-from schema.coerced import Coerced
+from schema.coerced import handed
 from schema.costs import MAX_COST
 from tenants.memory import Bounded
 
@@ -224,9 +224,8 @@ class GateDocuments(SchemaExtension):
         admission = getattr(context.context, "admission", None)
         if admission is not None:
             context.graphql_document = admission.checked.document
-            coerced = admission.checked.variables
-            if coerced is not None and context.variables is admission.operation.variables:
-                context.variables = Coerced(context.variables, coerced)  # not coerced twice
+            if context.variables is admission.operation.variables:  # not coerced twice
+                context.variables = handed(context.variables, admission.checked.variables)
         else:
             try:
                 context.graphql_document = check(

@@ -28,8 +28,7 @@ from starlette.responses import Response
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.types import ExecutionResult
 
-from schema import schema
-from schema.coerced import Coerced
+from schema import coerced, schema
 from schema.context import Context
 from schema.errors import CodedErrors
 from server.gate import Admission
@@ -59,9 +58,7 @@ async def run(admission: Admission, context: Context) -> ExecutionResult:
     """The admitted operation executed on the gate's document, its errors logged, masked
     and coded as strawberry's ``Schema.execute`` with Charter's extensions would."""
     operation = admission.operation
-    variables = operation.variables
-    if admission.checked.variables is not None:  # the gate coerced them: not again
-        variables = Coerced(variables or {}, admission.checked.variables)
+    variables = coerced.handed(operation.variables, admission.checked.variables)
     result = execute(
         schema._schema,
         admission.checked.document,
