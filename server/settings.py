@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tenants.validation import whole_number
+
 ENV_VARS = (
     "CHARTER_ENV",
     "CHARTER_DATABASE_URL",
@@ -284,19 +286,23 @@ MAX_BURST = 1_000_000_000
 
 def parse_rate(text: str) -> Rate:
     """ "20" (burst twice the rate) or "20:60" (rate:burst), per second: a finite rate
-    above zero, and a burst of ASCII digits, at least 1. Raises ValueError saying so.
+    above zero in ASCII digits and at most one point, and a burst of ASCII digits, at
+    least 1. Raises ValueError saying so. ``float`` alone reads "١٢" (Arabic-Indic digits)
+    as 12, and an operator's typo in another script must be refused, not guessed.
     The one parser for the settings and `charter tenant limits`: a rate of 0, inf or NaN,
     or a burst below 1, stored in a plan made every request of the tenant a 503."""
     rate, colon, burst = text.strip().partition(":")
     try:
-        per_second = float(rate) if rate.strip().replace(".", "", 1).isdigit() else -1.0
+        number = rate.strip()
+        plain = number.isascii() and number.replace(".", "", 1).isdigit()
+        per_second = float(number) if plain else -1.0
     except ValueError:
         per_second = -1.0
     if not 0 < per_second <= MAX_RATE:
         raise ValueError(f"the rate must be a number above 0 and at most {MAX_RATE:.0f}")
-    if colon and not (burst.isascii() and burst.isdigit() and len(burst) <= 10):
+    allowed = whole_number(burst, digits=10) if colon else max(1, int(per_second * 2))
+    if allowed is None:
         raise ValueError("the burst must be a whole number, like 20:60")
-    allowed = int(burst) if colon else max(1, int(per_second * 2))
     if not 1 <= allowed <= MAX_BURST:
         raise ValueError(f"the burst must be at least 1 and at most {MAX_BURST}")
     return Rate(per_second, allowed)

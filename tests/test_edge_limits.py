@@ -6,11 +6,13 @@ import contextlib
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.requests import Request
 
 from server.client_ip import client_ip
 from server.ratelimit import RateLimiter
-from server.settings import Rate, parse_rate
+from server.settings import MAX_BURST, MAX_RATE, Rate, parse_rate
 from tests import backends as tb
 from tests.backends import ADMIN_TOKEN
 from tests.factories import create_tenant, error_codes, set_plan
@@ -160,13 +162,26 @@ async def test_datetimes_outside_any_meaningful_range_are_refused(client, api):
 # traceback, and none reaches a tenant's plan (0:0, 5:-1 and inf:5 were stored, and every
 # request of the tenant's keys then answered 503).
 NOT_A_RATE = ["nan", "inf", "inf:5", "1e400", "0:0", "0", "5:-1", "5:0", "5:1e9", "5:²", "²:5",
-              "-1:5", "5:5:5", "", ":5", "5:" + "9" * 30]  # fmt: skip
+              "-1:5", "5:5:5", "", ":5", "5:" + "9" * 30,
+              "١٢", "١٢:5", "5:١٢", "\uff12\uff10", "1_0", "5.5.5"]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", NOT_A_RATE)
 def test_a_rate_is_a_positive_finite_rate_and_a_whole_burst(text):
     with pytest.raises(ValueError):
         parse_rate(text)
+
+
+@given(st.text(max_size=12))
+def test_whatever_is_typed_is_refused_or_a_usable_ascii_rate(text):
+    """The kind behind the list above: anything accepted is ASCII and inside the limits
+    (a rate another script's digits spell was read as that number)."""
+    try:
+        rate = parse_rate(text)
+    except ValueError:
+        return
+    assert text.strip().isascii()
+    assert 0 < rate.per_second <= MAX_RATE and 1 <= rate.burst <= MAX_BURST
 
 
 def test_the_spellings_of_a_rate_that_are_rates():
