@@ -65,6 +65,7 @@ def _expected(text: str | None) -> tuple[int, str] | None:
 
 def cmd_consent_verify(args: argparse.Namespace) -> None:
     import asyncio
+    import gc
     from datetime import UTC, datetime
 
     from tqdm import tqdm
@@ -82,6 +83,9 @@ def cmd_consent_verify(args: argparse.Namespace) -> None:
         tenant = await service.tenant_by_site(args.site)
         if tenant is None:
             raise CommandError(f"no tenant with slug or domain {args.site!r}")
+        # Out of the collector's full sweeps, which a walk's million records set off again
+        # and again (as `charter consent import` and the worker freeze theirs).
+        gc.freeze()
         job = await jobs.request(tenant=tenant, now=now(), expect=expect)
         if not jobs.expects(job, expect):
             raise CommandError(

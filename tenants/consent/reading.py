@@ -27,11 +27,6 @@ from tenants.consent.models import ConsentEvent
 
 CHUNK = 1000  # rows per query on PostgreSQL (asyncpg decodes them in C)
 ORM_CHUNK = 200  # elsewhere: Tortoise converts a row's columns in Python, holding the loop
-COLUMNS = (
-    "id", "sequence", "subject_id", "policy_kind", "policy_version", "locale", "method",
-    "decisions", "occurred_at", "recorded_at", "source_url", "ip", "user_agent", "salt",
-    "commitment", "previous_hash", "hash", "processing",
-)  # fmt: skip
 _SPELLED = """to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 POSTGRES_ROWS = f"""
 SELECT id, sequence, subject_id, policy_kind, policy_version, locale, method, decisions::text,
@@ -46,7 +41,8 @@ _CANONICAL_CACHE = 4096  # distinct decision sets remembered per walk
 
 class Row(NamedTuple):
     """A stored event as verification reads it. Times are datetimes, or (PostgreSQL) the
-    chain's spelling of them; decisions a list, or its jsonb text."""
+    chain's spelling of them; decisions a list, or its jsonb text. The fields' order is
+    the order of ``POSTGRES_ROWS``'s columns, and verification unpacks rows by it."""
 
     id: uuid.UUID
     sequence: int
@@ -66,6 +62,9 @@ class Row(NamedTuple):
     previous_hash: str | None
     hash: str
     processing: str | None
+
+
+COLUMNS = Row._fields
 
 
 class Record(asyncpg.Record):

@@ -81,45 +81,65 @@ class _Links:
         document rebuilt by the template new events are written with (``encoding``). The
         first row that does not match goes to ``fault``, which decides and explains.
 
-        One plain loop over a slice of rows: per row it is the two hashes and a template,
+        One plain loop over a slice of rows, each unpacked in one step (an attribute read
+        per column cost a sixth of the loop): per row it is the two hashes and a template,
         nothing else (a walk is a million rows)."""
         tenant, canonical = self._tenant_text, self._decisions
         document_json, commitment, sha256 = encoding.document_json, encoding.commitment, _sha256
         count = 0
-        for row in rows:
+        for (
+            id,
+            stored_sequence,
+            subject_id,
+            policy_kind,
+            policy_version,
+            locale,
+            method,
+            decisions,
+            occurred_at,
+            recorded_at,
+            source_url,
+            ip,
+            user_agent,
+            salt,
+            stored_commitment,
+            previous_hash,
+            hash,
+            processing,
+        ) in rows:
             sequence += 1
-            if row.sequence != sequence or row.previous_hash != previous:
+            if stored_sequence != sequence or previous_hash != previous:
                 return count
             try:
                 document = document_json(
-                    event_id=str(row.id),
+                    event_id=str(id),
                     tenant_id=tenant,
                     sequence=sequence,
-                    occurred_at=spelled(row.occurred_at),
-                    recorded_at=spelled(row.recorded_at),
-                    policy_kind=row.policy_kind,
-                    policy_version=row.policy_version,
-                    locale=row.locale,
-                    method=row.method,
-                    decisions=canonical(row.decisions),
-                    commitment=row.commitment,
+                    occurred_at=spelled(occurred_at),
+                    recorded_at=spelled(recorded_at),
+                    policy_kind=policy_kind,
+                    policy_version=policy_version,
+                    locale=locale,
+                    method=method,
+                    decisions=canonical(decisions),
+                    commitment=stored_commitment,
                     previous_hash=previous,
-                    processing=row.processing,
+                    processing=processing,
                 )
                 linked = sha256(document if previous is None else previous.encode() + document)
-                if linked.hexdigest() != row.hash:
+                if linked.hexdigest() != hash:
                     return count
-                if row.salt is not None and row.commitment != commitment(
-                    subject_id=row.subject_id,
-                    ip=row.ip,
-                    user_agent=row.user_agent,
-                    source_url=row.source_url,
-                    salt=row.salt,
+                if salt is not None and stored_commitment != commitment(
+                    subject_id=subject_id,
+                    ip=ip,
+                    user_agent=user_agent,
+                    source_url=source_url,
+                    salt=salt,
                 ):
                     return count
             except (AttributeError, KeyError, TypeError, ValueError):
                 return count
-            previous, count = row.hash, count + 1
+            previous, count = hash, count + 1
         return count
 
     def fault(self, row: Row, previous: str | None, sequence: int) -> str | None:
