@@ -1,12 +1,12 @@
 """Variables coerced once: by the gate, which must refuse values that do not coerce
 before anything runs (``schema.documents``), not again by graphql-core's executor.
 
-Coercion is graphql-core walking every input value against its type: for a
-recordConsents of 500 inputs, about 7,500 calls, as long as the ledger's whole write of
-them. The gate's result is the executor's own (``get_variable_values`` on the same
-document, operation and values), so execution is handed it (``Coerced``) and skips its
-own pass. Values the gate did not coerce (a document checked without them) are coerced
-by the executor as before.
+Coercion walks every input value against its type: for a recordConsents of 500
+inputs, graphql-core made about 7,500 calls, as long as the ledger's whole write of
+them. The gate's result is the executor's own (``get_variable_values``'s on the same
+document, operation and values, by ``schema.coercion``), so execution is handed it
+(``Coerced``) and skips its own pass. Values the gate did not coerce (a document checked
+without them) are coerced by the executor as before.
 """
 
 from __future__ import annotations

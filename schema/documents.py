@@ -38,11 +38,11 @@ from graphql import (
     validate,
 )
 from graphql.error import GraphQLSyntaxError
-from graphql.execution.values import VariableValues, get_variable_values
+from graphql.execution.values import VariableValues
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
-from schema import limits
+from schema import coercion, limits
 from schema.coerced import handed
 from schema.costs import MAX_COST
 from tenants.memory import Bounded
@@ -166,7 +166,7 @@ def _coerce(
     CoerceVariableValues), as execution would; refused, coded, when they do not."""
     if variables is not None and not isinstance(variables, dict):
         return None  # the transport's to refuse: not a map at all
-    coerced = get_variable_values(
+    coerced = coercion.variable_values(
         schema, operation.variable_definitions, variables or {}, max_errors=MAX_VALIDATION_ERRORS
     )
     if isinstance(coerced, list):

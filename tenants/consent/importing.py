@@ -28,7 +28,7 @@ from typing import Any
 from tenants.cache import Cache
 from tenants.chunks import paced
 from tenants.consent import ledger, retries, service
-from tenants.consent.intake import ConsentInput, Evidence, check
+from tenants.consent.intake import Checker, ConsentInput, Evidence
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentChainHead
 from tenants.errors import ErrorCode, Problem, Problems
@@ -205,9 +205,12 @@ class _Batch:
 async def _batches(
     source: Iterator[tuple[int, Any]], tenant: Tenant, versions: Any, start: int
 ) -> AsyncIterator[_Batch]:
-    """Records checked (``intake.check``) and grouped a batch at a time; the event loop
+    """Records checked (``intake.Checker``) and grouped a batch at a time; the event loop
     gets a turn every hundred records, so the batch before is written meanwhile."""
     batch, records = _Batch(), start
+    # One time per batch, as a recordConsents has: the catalog's answers and the checks'
+    # other repeated work are then worked out once a batch (``intake.Checker``).
+    checker = Checker(tenant=tenant, catalog=versions, now=datetime.now(UTC))
     async for number, record in paced(source):
         records += 1
         if isinstance(record, Problem):
@@ -216,14 +219,7 @@ async def _batches(
             item, evidence, problems = parse(record)
             entry, email = (None, None)
             if item is not None:
-                entry, email = check(
-                    problems,
-                    item,
-                    tenant=tenant,
-                    catalog=versions,
-                    evidence=evidence,
-                    now=datetime.now(UTC),
-                )
+                entry, email = checker(problems, item, evidence=evidence)
             if entry is None:
                 batch.problems.extend((number, problem) for problem in problems.items)
             else:
@@ -233,6 +229,7 @@ async def _batches(
             batch.records = records
             yield batch
             batch = _Batch()
+            checker = Checker(tenant=tenant, catalog=versions, now=datetime.now(UTC))
     batch.records = records
     yield batch
 

@@ -7,7 +7,7 @@ except the catalog of published versions, loaded once per request.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tenants import validation
 from tenants.consent.evidence import clean_user_agent, truncate_ip
@@ -68,99 +68,171 @@ def check(
     now: datetime,
 ) -> tuple[Entry | None, str | None]:
     """The ledger entry for ``item`` and the e-mail to remember, or problems added."""
-    before = len(problems.items)
-    subject = validation.text(
-        problems, item.subject_id, *path, "subjectId", max_length=MAX_SUBJECT_ID
+    return Checker(tenant=tenant, catalog=catalog, now=now)(
+        problems, item, *path, evidence=evidence
     )
-    version = (
-        catalog.in_force(item.policy_kind, now)
-        if item.policy_version is None
-        else catalog.effective(item.policy_kind, item.policy_version, now)
-    )
-    if version is None:
-        code = ErrorCode.NO_PUBLISHED_POLICY if item.policy_version is None else ErrorCode.NOT_FOUND
-        problems.add(
-            code,
-            f"no published {item.policy_kind} policy version to consent to",
-            *path,
-            "policyVersion",
-        )
-    if not item.decisions:
-        problems.add(ErrorCode.REQUIRED, "record at least one decision", *path, "decisions")
-    validation.unique(problems, [purpose for purpose, _ in item.decisions], *path, "decisions")
-    if item.method == ConsentMethod.IMPLIED and any(granted for _, granted in item.decisions):
-        # Use of a site stands for consent only where every jurisdiction of the tenant
-        # says so (the rule table's `consent.implied`), as the banner's model is chosen.
-        refusing = [
-            code
-            for code in tenant.jurisdictions
-            if code in JURISDICTIONS and not JURISDICTIONS[code].implied_consent
-        ]
-        if refusing:
-            problems.add(
-                ErrorCode.IMPLIED_CONSENT_NOT_ALLOWED,
-                f"use of the site is not consent under {', '.join(refusing)}: ask for it",
-                *path,
-                "method",
-            )
-    if version is not None:
-        for index, (purpose, _) in enumerate(item.decisions):
-            if purpose not in version.purposes:
-                problems.add(
-                    ErrorCode.UNDISCLOSED_PURPOSE,
-                    f"version {version.number} does not disclose the purpose {purpose!r}",
-                    *path,
-                    "decisions",
-                    str(index),
-                    "purpose",
-                )
-    locale = item.locale
-    if locale is not None:
-        locale = validation.locale(problems, locale, *path, "locale")
-    if version is not None and version.locales and (locale or item.locale is None):
-        # The translation the person was shown is the one publishedPolicy serves for the
-        # same locale and Accept-Language: one negotiation, so "uz-UZ" is "uz" here too.
-        locale = choose(
-            requested=locale,
-            accept_language=evidence.accept_language,
-            available=version.locales,
-            default=tenant.default_locale,
-        )
-    occurred = item.occurred_at or now
-    if occurred > now + CLOCK_SKEW:
-        problems.add(ErrorCode.INVALID, "occurredAt is in the future", *path, "occurredAt")
-    if (
-        item.client_event_id is not None
-        and not 0 < len(item.client_event_id) <= MAX_CLIENT_EVENT_ID
-    ):
-        problems.add(
-            ErrorCode.INVALID,
-            f"clientEventId must be 1-{MAX_CLIENT_EVENT_ID} characters",
-            *path,
-            "clientEventId",
-        )
-    source_url = _url(problems, item.source_url, *path, "sourceUrl")
-    email = item.email and validation.email(problems, item.email, *path, "email")
-    if len(problems.items) > before or version is None or subject is None:
-        return None, None
 
-    decisions = [{"purpose": purpose, "granted": granted} for purpose, granted in item.decisions]
-    if evidence.gpc and gpc_applies(tenant):
-        decisions = _with_gpc_opt_out(decisions, version.purposes)
-    entry = Entry(
-        subject_id=subject,
-        policy_kind=item.policy_kind,
-        policy_version=version.number,
-        locale=locale or tenant.default_locale,
-        method=item.method,
-        decisions=decisions,
-        occurred_at=occurred,
-        source_url=source_url,
-        ip=truncate_ip(evidence.ip),
-        user_agent=clean_user_agent(evidence.user_agent),
-        client_event_id=item.client_event_id,
-    )
-    return entry, email or None
+
+class Checker:
+    """``check`` for a batch checked at one time ``now`` (a recordConsents, an import's
+    thousand records): what depends only on the tenant, the catalog, ``now`` and values
+    repeated from input to input (the policy version, the page's URL, a locale and its
+    translation) is worked out once. A value that fails is checked again each time, so
+    that each input gets its own problem."""
+
+    def __init__(self, *, tenant: Tenant, catalog: Catalog, now: datetime) -> None:
+        self.tenant, self.catalog, self.now = tenant, catalog, now
+        self._latest = now + CLOCK_SKEW
+        self._versions: dict[tuple[PolicyKind, int | None], Any] = {}
+        self._locales: dict[str, str] = {}  # as given -> its standard case, when valid
+        self._shown: dict[tuple[str | None, str | None, PolicyKind, int], str] = {}
+        self._urls: dict[str, str] = {}  # as given -> stripped, when valid
+        self._refusing: list[str] | None = None
+        self._gpc: bool | None = None
+
+    def __call__(
+        self, problems: Problems, item: ConsentInput, *path: str, evidence: Evidence
+    ) -> tuple[Entry | None, str | None]:
+        before = len(problems.items)
+        tenant, now = self.tenant, self.now
+        subject = validation.text(
+            problems, item.subject_id, *path, "subjectId", max_length=MAX_SUBJECT_ID
+        )
+        version = self._version(item.policy_kind, item.policy_version)
+        if version is None:
+            missing = item.policy_version is None
+            problems.add(
+                ErrorCode.NO_PUBLISHED_POLICY if missing else ErrorCode.NOT_FOUND,
+                f"no published {item.policy_kind} policy version to consent to",
+                *path,
+                "policyVersion",
+            )
+        if not item.decisions:
+            problems.add(ErrorCode.REQUIRED, "record at least one decision", *path, "decisions")
+        purposes = [purpose for purpose, _ in item.decisions]
+        if len(set(purposes)) != len(purposes):
+            validation.unique(problems, purposes, *path, "decisions")
+        if item.method == ConsentMethod.IMPLIED and any(granted for _, granted in item.decisions):
+            # Use of a site stands for consent only where every jurisdiction of the tenant
+            # says so (the rule table's `consent.implied`), as the banner's model is chosen.
+            refusing = self._implied_refused()
+            if refusing:
+                problems.add(
+                    ErrorCode.IMPLIED_CONSENT_NOT_ALLOWED,
+                    f"use of the site is not consent under {', '.join(refusing)}: ask for it",
+                    *path,
+                    "method",
+                )
+        if version is not None:
+            disclosed = version.purposes
+            for index, purpose in enumerate(purposes):
+                if purpose not in disclosed:
+                    problems.add(
+                        ErrorCode.UNDISCLOSED_PURPOSE,
+                        f"version {version.number} does not disclose the purpose {purpose!r}",
+                        *path,
+                        "decisions",
+                        str(index),
+                        "purpose",
+                    )
+        locale = item.locale
+        if locale is not None:
+            locale = self._locale(problems, locale, path)
+        if version is not None and version.locales and (locale or item.locale is None):
+            # The translation the person was shown is the one publishedPolicy serves for
+            # the same locale and Accept-Language: one negotiation, so "uz-UZ" is "uz".
+            locale = self._shown_locale(locale, evidence.accept_language, version)
+        occurred = item.occurred_at or now
+        if occurred > self._latest:
+            problems.add(ErrorCode.INVALID, "occurredAt is in the future", *path, "occurredAt")
+        if (
+            item.client_event_id is not None
+            and not 0 < len(item.client_event_id) <= MAX_CLIENT_EVENT_ID
+        ):
+            problems.add(
+                ErrorCode.INVALID,
+                f"clientEventId must be 1-{MAX_CLIENT_EVENT_ID} characters",
+                *path,
+                "clientEventId",
+            )
+        source_url = item.source_url
+        if source_url is not None:
+            source_url = self._url(problems, source_url, path)
+        email = item.email and validation.email(problems, item.email, *path, "email")
+        if len(problems.items) > before or version is None or subject is None:
+            return None, None
+
+        decisions = [
+            {"purpose": purpose, "granted": granted} for purpose, granted in item.decisions
+        ]
+        if evidence.gpc and self._gpc_applies():
+            decisions = _with_gpc_opt_out(decisions, version.purposes)
+        entry = Entry(
+            subject_id=subject,
+            policy_kind=item.policy_kind,
+            policy_version=version.number,
+            locale=locale or tenant.default_locale,
+            method=item.method,
+            decisions=decisions,
+            occurred_at=occurred,
+            source_url=source_url,
+            ip=truncate_ip(evidence.ip),
+            user_agent=clean_user_agent(evidence.user_agent),
+            client_event_id=item.client_event_id,
+        )
+        return entry, email or None
+
+    def _version(self, kind: PolicyKind, number: int | None):
+        key = (kind, number)
+        if key not in self._versions:
+            self._versions[key] = (
+                self.catalog.in_force(kind, self.now)
+                if number is None
+                else self.catalog.effective(kind, number, self.now)
+            )
+        return self._versions[key]
+
+    def _implied_refused(self) -> list[str]:
+        if self._refusing is None:
+            self._refusing = [
+                code
+                for code in self.tenant.jurisdictions
+                if code in JURISDICTIONS and not JURISDICTIONS[code].implied_consent
+            ]
+        return self._refusing
+
+    def _gpc_applies(self) -> bool:
+        if self._gpc is None:
+            self._gpc = gpc_applies(self.tenant)
+        return self._gpc
+
+    def _locale(self, problems: Problems, given: str, path: tuple[str, ...]) -> str | None:
+        found = self._locales.get(given)
+        if found is None:
+            found = validation.locale(problems, given, *path, "locale")
+            if found is not None:
+                self._locales[given] = found
+        return found
+
+    def _shown_locale(self, locale: str | None, accept_language: str | None, version) -> str:
+        key = (locale, accept_language, version.kind, version.number)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = choose(
+                requested=locale,
+                accept_language=accept_language,
+                available=version.locales,
+                default=self.tenant.default_locale,
+            )
+        return shown
+
+    def _url(self, problems: Problems, given: str, path: tuple[str, ...]) -> str | None:
+        found = self._urls.get(given)
+        if found is None:
+            found = validation.http_url(problems, given, *path, "sourceUrl")
+            if found is not None:
+                self._urls[given] = found
+        return found
 
 
 def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:
@@ -170,7 +242,3 @@ def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:
     return kept + [
         {"purpose": key, "granted": False, "method": ConsentMethod.GPC.value} for key in covered
     ]
-
-
-def _url(problems: Problems, value: str | None, *field: str) -> str | None:
-    return None if value is None else validation.http_url(problems, value, *field)

@@ -11,7 +11,7 @@ from tenants.cache import Cache
 from tenants.chunks import paced
 from tenants.consent import decisions, grouping, ledger, lookup, retries, writes
 from tenants.consent.decisions import Decision, Standing
-from tenants.consent.intake import ConsentInput, Evidence, check
+from tenants.consent.intake import Checker, ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentEvent
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
@@ -100,17 +100,9 @@ async def record_consents(
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
     valid, positions = [], []
+    checker = Checker(tenant=tenant, catalog=versions, now=now)
     async for index, item in paced(enumerate(items)):  # a turn for others every 100
-        entry, email = check(
-            problems,
-            item,
-            "inputs",
-            str(index),
-            tenant=tenant,
-            catalog=versions,
-            evidence=evidence,
-            now=now,
-        )
+        entry, email = checker(problems, item, "inputs", str(index), evidence=evidence)
         if entry is not None:
             valid.append((entry, email))
             positions.append(index)
