@@ -6,8 +6,12 @@ answer uses. On PostgreSQL it goes straight to the pooled asyncpg connection, wh
 statement cache prepares it once per connection, and its rows stay asyncpg's records
 (built in C) with the columns readable by name: Tortoise's ``execute_query_dict`` and
 ``_init_from_db`` (exception translation, a dict and a model instance per row) were a
-third of the read's CPU in the server. Elsewhere (SQLite) rows go through the ORM's
-client and each column through its model field's own converter.
+quarter of the read's CPU (106 -> 77 us per read, eight readers at once, in-process).
+Elsewhere (SQLite) rows go through the ORM's client and each column through its model
+field's own converter.
+
+A per-connection ``prepare()`` would not outlive the pool's release of the connection
+(asyncpg invalidates it); the statement cache that ``fetch`` uses does.
 """
 
 from __future__ import annotations
@@ -67,8 +71,10 @@ def _state_sql(dialect: str) -> str:
 
 
 async def state_of(*, tenant: Tenant, subject_id: str) -> tuple[list[StateRow], tuple[bool, bool]]:
-    """The subject's state rows by purpose, and its (restricted, objected) flags as they
-    stand (both False without a flags row); no rows: ([], (False, False))."""
+    """The subject's state rows by purpose (``StateRow``s, or asyncpg records read by the
+    same names), and its (restricted, objected) flags as they stand (both False without a
+    flags row); no rows: ([], (False, False)). Database errors propagate as the driver
+    raises them."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     sql = _state_sql(dialect)
