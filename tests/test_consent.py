@@ -151,6 +151,21 @@ async def test_steady_state_consent_reads_versions_and_domains_from_memory(api, 
     assert not [t for t in tables if f'FROM "{t}"' in read], queries.statements
 
 
+async def test_consent_state_is_one_statement_with_the_standing_joined(api, acme, queries):
+    # The banner's read of a known visitor: state and standing together, in one round
+    # trip, however many purposes (tenants/consent/lookup.py).
+    purposes = ("analytics.reporting", "marketing.communications.email")
+    await record(api, acme["site"], decisions=grant(*purposes))
+    await state(api, acme["owner"])  # the published versions, read once per change
+    queries.reset()
+    found = await state(api, acme["owner"])
+    assert sorted(found) == sorted(purposes)
+    assert all(d["granted"] is True for d in found.values())
+    reads = [s for s in queries.statements if "consent_state" in s or "subject_flags" in s]
+    assert len(reads) == 1, queries.statements
+    assert '"consent_state"' in reads[0] and '"subject_flags"' in reads[0], reads
+
+
 async def test_a_non_material_version_leaves_consent_fresh(api, acme):
     await record(api, acme["site"], decisions=grant("analytics.reporting"))
     await publish_policy(api, acme["owner"], material=False)

@@ -1,49 +1,96 @@
 """The hot read of the consent ledger, in fixed SQL: a subject's state and standing.
 
-``consentState`` is asked on every page a site renders for a known visitor. Through the
-ORM it cost two queries, each rebuilt by pypika per call; this is one statement, built
-once from the models' own columns and sent as is, so the driver prepares it once per
-connection (asyncpg's statement cache, sqlite3's). Rows become model instances through
-Tortoise's own converter, exactly as a query would build them.
+``consentState`` is asked on every page a site renders for a known visitor. It is one
+statement, built once from the models' own table names, naming only the columns the
+answer uses. On PostgreSQL it goes straight to the pooled asyncpg connection, whose
+statement cache prepares it once per connection, and its rows stay asyncpg's records
+(built in C) with the columns readable by name: Tortoise's ``execute_query_dict`` and
+``_init_from_db`` (exception translation, a dict and a model instance per row) were a
+quarter of the read's CPU (106 -> 77 us per read, eight readers at once, in-process).
+Elsewhere (SQLite) rows go through the ORM's client and each column through its model
+field's own converter.
+
+A per-connection ``prepare()`` would not outlive the pool's release of the connection
+(asyncpg invalidates it); the statement cache that ``fetch`` uses does.
 """
 
 from __future__ import annotations
 
+import logging
+import operator
+from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
+import asyncpg
 from tortoise import connections
 
 from tenants.consent.models import ConsentState
 from tenants.subjects.models import SubjectFlags
 from tenants.tenancy.models import Tenant
 
+STATE = ("purpose", "granted", "method", "policy_kind", "policy_version", "decided_at")
+FLAGS = ("restricted", "objected")
+# Tortoise logs every statement it sends here; the tests count statements from this log.
+_log = logging.getLogger("tortoise.db_client")
+
+
+class StateRow(NamedTuple):
+    """A subject's latest decision on one purpose, and the subject's flags (None: no
+    flags row). ``method`` and ``policy_kind`` are the stored names (PostgreSQL) or their
+    enum members, which are str too (SQLite)."""
+
+    purpose: str
+    granted: bool
+    method: str
+    policy_kind: str
+    policy_version: int
+    decided_at: datetime
+    restricted: bool | None
+    objected: bool | None
+
+
+class _Record(asyncpg.Record):
+    """An asyncpg row with ``StateRow``'s names, read in place."""
+
+
+for _index, _name in enumerate(StateRow._fields):
+    setattr(_Record, _name, property(operator.itemgetter(_index)))
+
 
 @cache
 def _state_sql(dialect: str) -> str:
     tenant, subject = ("$1", "$2") if dialect == "postgres" else ("?", "?")
-    columns = ", ".join(f's."{column}"' for column in ConsentState._meta.db_fields)
+    columns = [f's."{column}"' for column in STATE] + [f'f."{flag}"' for flag in FLAGS]
     return (
-        f'SELECT {columns}, f."restricted" AS "_restricted", f."objected" AS "_objected" '
+        f"SELECT {', '.join(columns)} "
         f'FROM "{ConsentState._meta.db_table}" s LEFT JOIN "{SubjectFlags._meta.db_table}" f '
         f'ON f."tenant_id" = s."tenant_id" AND f."subject_id" = s."subject_id" '
         f'WHERE s."tenant_id" = {tenant} AND s."subject_id" = {subject} ORDER BY s."purpose"'
     )
 
 
-async def state_of(
-    *, tenant: Tenant, subject_id: str
-) -> tuple[list[ConsentState], tuple[bool, bool]]:
-    """The subject's state rows by purpose, and its (restricted, objected) flags as they
-    stand (both False without a flags row); no rows: ([], (False, False))."""
-    connection = connections.get("default")
-    dialect = connection.capabilities.dialect
-    tenant_id = tenant.id if dialect == "postgres" else str(tenant.id)
-    rows = await connection.execute_query_dict(_state_sql(dialect), [tenant_id, subject_id])
+async def state_of(*, tenant: Tenant, subject_id: str) -> tuple[list[StateRow], tuple[bool, bool]]:
+    """The subject's state rows by purpose (``StateRow``s, or asyncpg records read by the
+    same names), and its (restricted, objected) flags as they stand (both False without a
+    flags row); no rows: ([], (False, False)). Database errors propagate as the driver
+    raises them."""
+    client = connections.get("default")
+    dialect = client.capabilities.dialect
+    sql = _state_sql(dialect)
+    if dialect == "postgres":
+        async with client.acquire_connection() as connection:
+            _log.debug("%s: %s", sql, (tenant.id, subject_id))
+            rows = await connection.fetch(sql, tenant.id, subject_id, record_class=_Record)
+    else:
+        found = await client.execute_query_dict(sql, [str(tenant.id), subject_id])
+        rows = [_converted(row) for row in found]
     if not rows:
         return [], (False, False)
-    flags = (bool(rows[0]["_restricted"]), bool(rows[0]["_objected"]))
-    states = []
-    for row in rows:
-        del row["_restricted"], row["_objected"]
-        states.append(ConsentState._init_from_db(**row))
-    return states, flags
+    return rows, (bool(rows[0].restricted), bool(rows[0].objected))
+
+
+def _converted(row: dict) -> StateRow:
+    fields = ConsentState._meta.fields_map
+    state = [fields[column].to_python_value(row[column]) for column in STATE]
+    return StateRow(*state, *(row[flag] for flag in FLAGS))
