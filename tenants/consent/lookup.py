@@ -17,15 +17,14 @@ A per-connection ``prepare()`` would not outlive the pool's release of the conne
 from __future__ import annotations
 
 import logging
-import operator
 from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-import asyncpg
 from tortoise import connections
 
 from tenants.consent.models import ConsentState
+from tenants.consent.reading import named_record
 from tenants.subjects.models import SubjectFlags
 from tenants.tenancy.models import Tenant
 
@@ -50,12 +49,7 @@ class StateRow(NamedTuple):
     objected: bool | None
 
 
-class _Record(asyncpg.Record):
-    """An asyncpg row with ``StateRow``'s names, read in place."""
-
-
-for _index, _name in enumerate(StateRow._fields):
-    setattr(_Record, _name, property(operator.itemgetter(_index)))
+_Record = named_record("StateRecord", StateRow._fields)
 
 
 @cache
