@@ -14,6 +14,9 @@ about 2·k·log2(n) extra transactions, nothing when all are good. Failures that
 the database rather than an event (the connection dropped, a timeout) fail the whole
 write at once, and so does any failure once the write has been retried for
 ISOLATION_BUDGET seconds: splitting cannot cure an outage, only prolong it.
+
+The queue knows nothing of what it writes: consentState's reads (``lookup``) share a
+round trip the same way, under a group of their own.
 """
 
 from __future__ import annotations
