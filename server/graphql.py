@@ -25,7 +25,13 @@ from schema.context import Context
 from server import cors, execution, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
 from server.gate import Caller, Gate
-from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
+from server.http_spec import (
+    GRAPHQL_RESPONSE,
+    content_type,
+    is_request_error,
+    negotiate,
+    response_data,
+)
 from server.settings import Settings
 from server.websocket import GatedSocket, Sockets
 from tenants import untrusted_json
@@ -210,10 +216,7 @@ class CharterGraphQL(GraphQL):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        response = await super().process_result(request, result)
-        if is_request_error(result):
-            response.pop("data", None)  # no data entry when execution never began
-        return response
+        return response_data(result)
 
     def create_response(
         self,
