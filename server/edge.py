@@ -151,11 +151,13 @@ class Pipeline:
         request.state.query = query
         allowed = cors.headers(admission.principal, caller.origin)
         extra = {**admission.limit_headers(), **allowed}
-        public = public_document(query) if query and _plain_read(request) else None
+        # Only anonymous reads are cached: a key's request is not even looked at for one.
+        anonymous = admission.principal.key is None
+        public = public_document(query) if anonymous and query and _plain_read(request) else None
         if public is not None and not public.answers(name):
             public = None  # the gate admitted another operation than the cached one
         site = public.site(variables) if public is not None else None
-        if public is not None and site and admission.principal.key is None:
+        if public is not None and site:
             response = await self._cached(request, run, public, query, variables, site)
         else:
             response = await run(request)
