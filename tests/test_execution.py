@@ -88,3 +88,20 @@ async def test_a_get_answers_with_the_views_headers(client, api, monkeypatch, ac
 
     assert named(admitted) == named(viewed)
     assert admitted.headers["vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"data": {"viewer": {"tenant": {"slug": "acme", "name": "Ünïcode ✓ \u2028"}}}},
+        {"data": None, "errors": [{"message": "x", "extensions": {"code": "C"}}]},
+        {"data": {"n": [1, 2.5, 1e300, -0.0, True, None, '\x00\x1f\\"']}},
+    ],
+)
+def test_answers_are_encoded_as_strawberry_encodes_them(value):
+    from strawberry.http.base import BaseView
+
+    from server.graphql import CharterGraphQL
+
+    view = CharterGraphQL.__new__(CharterGraphQL)
+    assert view.encode_json(value) == BaseView.encode_json(view, value)
