@@ -37,6 +37,8 @@ def _host(hop: str) -> str:
 
 def client_ip(request: Request, trusted: tuple[str, ...]) -> str:
     peer = request.client.host if request.client else "unknown"
+    if not trusted:  # no proxy is believed: the header is not even read
+        return peer
     return client_ip_of(peer, request.headers.get("x-forwarded-for", ""), trusted)
 
 

@@ -5,10 +5,12 @@ By the time ``server.edge`` has admitted an operation, the request's body is dec
 operation picked, its document parsed, measured and validated (``server.gate``). The view
 (``CharterGraphQL.run``) would then read the request again, decide once more whether it
 is the IDE, a batch or a multipart upload, and pick the operation again. ``respond`` goes
-straight to graphql-core's executor with what the gate found, and answers through the view's
-own hooks (context, result processing, response), so the answer is the same, byte for
-byte. Anything but a plain query or mutation whose operation the gate picked goes to the
-view as before (``None``).
+straight to graphql-core's executor with what the gate found, and answers with the view's
+context and JSON encoding, the result shaped as for the view (``response_data``), in the
+same status and headers (``CharterGraphQL.get_sub_response``): the same answer, byte for
+byte, without the sub-response and the second response object the view builds and merges
+per request. Anything but a plain query or mutation whose operation the gate picked goes
+to the view as before (``None``).
 
 Strawberry's ``Schema.execute`` would, per request, build its execution context, an
 instance of each schema extension and their hook runners, then parse and validate (which
@@ -32,7 +34,13 @@ from schema import coerced, schema
 from schema.context import Context
 from schema.errors import CodedErrors
 from server.gate import Admission
-from server.http_spec import GRAPHQL_RESPONSE, is_request_error
+from server.http_spec import (
+    GRAPHQL_RESPONSE,
+    content_type,
+    is_request_error,
+    negotiate,
+    response_data,
+)
 
 _KINDS = {"query", "mutation"}
 _MASK = CodedErrors()  # holds no state between results outside a stream
@@ -46,12 +54,16 @@ async def respond(view, request: Request, admission: Admission) -> Response | No
         return None  # the view answers a mutation over GET with its 405
     if request.method == "POST" and "json" not in request.headers.get("content-type", ""):
         return None  # multipart and other bodies: the view's own reading
-    sub_response = await view.get_sub_response(request)
-    context = await view.get_context(request, sub_response)
-    result = await run(admission, context)
-    if sub_response.media_type == GRAPHQL_RESPONSE and is_request_error(result):
-        sub_response.status_code = 400
-    return view.create_response(await view.process_result(request, result), sub_response)
+    media = negotiate(request.headers.get("accept"))
+    # No resolver writes to the response it is handed (the view's sub-response, merged
+    # into the answer after execution): the answer is built once, here, afterwards.
+    result = await run(admission, await view.get_context(request, None))
+    status = 400 if media == GRAPHQL_RESPONSE and is_request_error(result) else 200
+    body = view.encode_json(response_data(result))
+    response = Response(body, status, media_type=content_type(media))
+    if request.method == "GET":  # as get_sub_response says it: a cache keeps it by Accept
+        response.raw_headers.append((b"vary", b"Accept"))
+    return response
 
 
 async def run(admission: Admission, context: Context) -> ExecutionResult:

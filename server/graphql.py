@@ -5,6 +5,7 @@ done exactly."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 
@@ -25,7 +26,13 @@ from schema.context import Context
 from server import cors, execution, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
 from server.gate import Caller, Gate
-from server.http_spec import GRAPHQL_RESPONSE, content_type, is_request_error, negotiate
+from server.http_spec import (
+    GRAPHQL_RESPONSE,
+    content_type,
+    is_request_error,
+    negotiate,
+    response_data,
+)
 from server.settings import Settings
 from server.websocket import GatedSocket, Sockets
 from tenants import untrusted_json
@@ -34,6 +41,9 @@ from tenants.tenancy.principal import ANONYMOUS
 log = logging.getLogger("charter.edge")
 
 REQUEST_TIMEOUT_SECONDS = 30
+# One encoder for every answer: json.dumps given any option builds a new JSONEncoder per
+# call, ~4 µs of each response; the output is the same, byte for byte.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 TOO_LARGE = "the request body is too large"
 
 
@@ -149,6 +159,9 @@ class CharterGraphQL(GraphQL):
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.page(request)  # Charter's own, offline (server.graphiql)
 
+    def encode_json(self, data: object) -> str:
+        return _ENCODE(data)  # strawberry's encoding: json.dumps with compact separators
+
     def decode_json(self, data: str | bytes) -> object:
         parsed = PARSED_BODY.get()
         if parsed is not None and parsed[0] is data:  # the edge decoded these very bytes
@@ -210,10 +223,7 @@ class CharterGraphQL(GraphQL):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        response = await super().process_result(request, result)
-        if is_request_error(result):
-            response.pop("data", None)  # no data entry when execution never began
-        return response
+        return response_data(result)
 
     def create_response(
         self,

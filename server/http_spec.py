@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
 JSON = "application/json"
@@ -124,3 +125,12 @@ def is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(error.path is None for error in result.errors)
     )
+
+
+def response_data(result: ExecutionResult) -> GraphQLHTTPResponse:
+    """The answer's JSON object: strawberry's, without a data entry when execution never
+    began (a request error, GraphQL over HTTP §7.1.2)."""
+    response = process_result(result)
+    if is_request_error(result):
+        response.pop("data", None)
+    return response

@@ -65,3 +65,43 @@ async def test_the_admitted_path_answers_as_the_view_does(
     assert admitted.status_code == viewed.status_code
     assert admitted.headers["content-type"] == viewed.headers["content-type"]
     assert _same(admitted.text) == _same(viewed.text)
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_a_get_answers_with_the_views_headers(client, api, monkeypatch, accept):
+    _, owner = await create_tenant(api)
+    headers = {"Authorization": f"Bearer {owner}", "Accept": accept}
+    params = {"query": "{ viewer { tenant { slug } } }"}
+    admitted = await client.get("/graphql", params=params, headers=headers)
+
+    async def declined(view, request, admission):
+        return None
+
+    monkeypatch.setattr(execution, "respond", declined)
+    viewed = await client.get("/graphql", params=params, headers=headers)
+    assert admitted.status_code == viewed.status_code == 200
+    assert admitted.text == viewed.text
+
+    def named(response) -> dict:
+        # The charge moves RateLimit's remaining units between the two requests.
+        return {k: v for k, v in response.headers.items() if k not in ("ratelimit", "date")}
+
+    assert named(admitted) == named(viewed)
+    assert admitted.headers["vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"data": {"viewer": {"tenant": {"slug": "acme", "name": "Ünïcode ✓ \u2028"}}}},
+        {"data": None, "errors": [{"message": "x", "extensions": {"code": "C"}}]},
+        {"data": {"n": [1, 2.5, 1e300, -0.0, True, None, '\x00\x1f\\"']}},
+    ],
+)
+def test_answers_are_encoded_as_strawberry_encodes_them(value):
+    from strawberry.http.base import BaseView
+
+    from server.graphql import CharterGraphQL
+
+    view = CharterGraphQL.__new__(CharterGraphQL)
+    assert view.encode_json(value) == BaseView.encode_json(view, value)
