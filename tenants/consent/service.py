@@ -20,7 +20,6 @@ from tenants.policies.catalog import Catalog, catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
 from tenants.subjects.contacts import save_contacts, sealed_contact
-from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_BATCH = 1000
@@ -67,11 +66,14 @@ async def record_consent(
 
     async def write(items: list) -> list[tuple[ConsentEvent | None, Standing]]:
         async with in_transaction():
-            events, _ = await _append_locked(
-                tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
+            events, _, found = await _append_locked(
+                tenant=tenant,
+                items=items,
+                now=datetime.now(UTC),
+                actor=actor,
+                trusted=trusted,
+                standing=True,
             )
-            subjects = [event.subject_id for event in events if event is not None]
-            found = await decisions.standing(tenant=tenant, subject_ids=subjects)
         return [(e, found.get(e.subject_id, NO_STANDING) if e else NO_STANDING) for e in events]
 
     event, standing = await grouping.submit((tenant.id, actor), (entry, email), write)
@@ -149,9 +151,10 @@ async def append(
     (``retries``), and the item is not recorded. ``prelinked``: the items already chained
     (``ledger.prelink``), used when they still fit."""
     async with in_transaction():
-        return await _append_locked(
+        events, duplicates, _ = await _append_locked(
             tenant=tenant, items=items, now=now, actor=actor, trusted=trusted, prelinked=prelinked
         )
+    return events, duplicates
 
 
 async def _append_locked(
@@ -162,8 +165,10 @@ async def _append_locked(
     actor: str,
     trusted: bool,
     prelinked: ledger.Prelinked | None = None,
-) -> tuple[list[ConsentEvent | None], int]:
-    """``append``'s work, inside the caller's transaction."""
+    standing: bool = False,
+) -> tuple[list[ConsentEvent | None], int, dict[str, Standing]]:
+    """``append``'s work, inside the caller's transaction; with ``standing``, also the
+    standing of the events' subjects, read after the write in its transaction (else {})."""
     head = await ledger.locked_head(tenant=tenant)
     ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
     seen = {
@@ -187,19 +192,23 @@ async def _append_locked(
         events, fresh, contacts, duplicates = await _link(
             tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
         )
+    subjects = [event.subject_id for event in events if event is not None] if standing else []
+    found = None
     if fresh:
-        await writes.append_rows(events=fresh, head=head)
         await save_contacts(list(contacts.values()))
         # One entry per call, not per event: the ledger itself is the per-event record,
         # and subject ids stay out of the audit log (erasure does not reach it).
-        await audit.record(
-            tenant=tenant,
-            actor=actor,
-            action="consent.record",
-            target=f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
-            details={"events": len(fresh), "first_sequence": fresh[0].sequence},
-        )
-    return events, duplicates
+        entry = {
+            "tenant": tenant,
+            "actor": actor,
+            "action": "consent.record",
+            "target": f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
+            "details": {"events": len(fresh), "first_sequence": fresh[0].sequence},
+        }
+        found = await writes.append_rows(events=fresh, head=head, entry=entry, subjects=subjects)
+    if found is None:
+        found = await decisions.standing(tenant=tenant, subject_ids=subjects)
+    return events, duplicates, found
 
 
 async def _link(*, tenant, head, now, items, seen, trusted) -> tuple[list, list, dict, int]:

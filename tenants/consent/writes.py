@@ -7,6 +7,7 @@ never travel twice. Elsewhere (SQLite) both go through the ORM, folded here.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
@@ -16,7 +17,9 @@ from uuid import UUID
 from tortoise import connections
 
 from tenants import ids
-from tenants.consent.models import ConsentChainHead, ConsentEvent, ConsentState
+from tenants.consent import decisions
+from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.tenancy import audit
 
 
 @dataclass(slots=True)
@@ -70,7 +73,12 @@ _COPY_VALUES = attrgetter(
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
 
 
-def _raw_postgres():
+# Statements sent straight to asyncpg are logged where Tortoise logs its own (at DEBUG),
+# so what counts a request's queries (the tests' ``queries``) sees them too.
+log = logging.getLogger("tortoise.db_client")
+
+
+def raw_postgres():
     """The asyncpg connection of the current transaction, or None on other databases."""
     client = connections.get("default")
     if client.capabilities.dialect != "postgres":
@@ -95,7 +103,7 @@ async def events_with_client_ids(tenant_id: UUID, client_ids: list[str]) -> list
     """The tenant's events holding any of ``client_ids``."""
     if not client_ids:
         return []
-    raw = _raw_postgres()
+    raw = raw_postgres()
     if raw is None:
         return await ConsentEvent.filter(tenant_id=tenant_id, client_event_id__in=client_ids)
     found = [row["id"] for row in await raw.fetch(_CLIENT_IDS_SQL, tenant_id, client_ids)]
@@ -103,7 +111,7 @@ async def events_with_client_ids(tenant_id: UUID, client_ids: list[str]) -> list
 
 
 async def insert_events(rows: list[EventRow]) -> None:
-    raw = _raw_postgres()
+    raw = raw_postgres()
     if raw is None:
         await ConsentEvent.bulk_create(
             [ConsentEvent(**{c: getattr(row, c) for c in EVENT_COLUMNS}) for row in rows],
@@ -139,7 +147,7 @@ FOLD_SQL = _FOLD.format(
 
 async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
     """Bring consent_state up to date with ``events``, already inserted, in sequence order."""
-    raw = _raw_postgres()
+    raw = raw_postgres()
     if raw is None:
         await _upsert_states_orm(_latest(tenant_id, events))
         return
@@ -147,10 +155,12 @@ async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
 
 
 # A small write (a group of recordConsent visitors) is one statement on PostgreSQL: the
-# rows as arrays, their fold into consent_state and the head's move. COPY takes two round
-# trips before the fold and the head's update take theirs; under load every round trip
-# of a write is waited for by all the visitors queued behind it (``grouping``). Past this
-# many rows COPY's cheaper encoding wins, and the write is its three steps.
+# rows as arrays, their fold into consent_state, the head's move, the audit entry, and
+# the read of the subjects' standing for the receipts. COPY takes two round trips before
+# the fold and the head's update take theirs; under load every round trip of a write is
+# waited for by all the visitors queued behind it (``grouping``), and each costs the
+# server and PostgreSQL a turn of their loops. Past this many rows COPY's cheaper
+# encoding wins, and the write is its steps.
 ONE_STATEMENT_ROWS = 64
 _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
                 "policy_version": "int", "occurred_at": "timestamptz",
@@ -158,7 +168,9 @@ _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
 _UNNEST = ", ".join(
     f"${n}::{_ARRAY_TYPES.get(c, 'text')}[]" for n, c in enumerate(EVENT_COLUMNS, start=1)
 )
-_AFTER = len(EVENT_COLUMNS)
+_AFTER = len(EVENT_COLUMNS)  # then: the head (sequence, hash, id), the audit entry, subjects
+_ENTRY = ", ".join(f"${_AFTER + 4 + n}::{t}" for n, t in enumerate(audit.TYPES))
+_SUBJECTS = _AFTER + 4 + len(audit.TYPES)
 APPEND_SQL = f"""
 WITH new AS (
     INSERT INTO consent_event ({", ".join(EVENT_COLUMNS)})
@@ -169,21 +181,44 @@ WITH new AS (
 ), moved AS (
     UPDATE consent_chain_head SET sequence = ${_AFTER + 1}, hash = ${_AFTER + 2}
     WHERE id = ${_AFTER + 3}
-)
-{_FOLD.format(events="new", where="")}"""
+), logged AS (
+    INSERT INTO audit_entry ({", ".join(audit.COLUMNS)}) VALUES ({_ENTRY})
+), folded AS ({_FOLD.format(events="new", where="")})
+{decisions.STANDING_SQL.format(tenant=f"${_AFTER + 5}", subjects=f"${_SUBJECTS}")}"""
+_MOVE_SQL = "UPDATE consent_chain_head SET sequence = $1, hash = $2 WHERE id = $3"
 
 
-async def append_rows(*, events: list[EventRow], head: ConsentChainHead) -> None:
-    """Insert ``events`` (chained onto ``head``, in sequence order), fold them into
-    consent_state and move the locked ``head`` past them, in the caller's transaction."""
-    raw = _raw_postgres()
+async def append_rows(
+    *, events: list[EventRow], head: Any, entry: dict[str, Any], subjects: list[str]
+) -> dict[str, decisions.Standing] | None:
+    """Insert ``events`` (chained onto ``head``, in sequence order: a ``ledger.Head`` on
+    PostgreSQL, the model elsewhere), fold them into consent_state, move the locked
+    ``head`` past them and write the audit entry (``entry``: ``audit.record``'s keyword
+    arguments), in the caller's transaction. Returns the standing of ``subjects``
+    when it was read in the same statement (a small write on PostgreSQL), else None: the
+    caller reads it (``decisions.standing``) if it needs it."""
+    raw = raw_postgres()
     if raw is not None and len(events) <= ONE_STATEMENT_ROWS:
         columns = zip(*map(_COPY_VALUES, events), strict=True)
-        await raw.execute(APPEND_SQL, *map(list, columns), head.sequence, head.hash, head.id)
-        return
+        log.debug("%s: (%d events)", APPEND_SQL, len(events))
+        rows = await raw.fetch(
+            APPEND_SQL,
+            *map(list, columns),
+            head.sequence,
+            head.hash,
+            head.id,
+            *audit.values(**entry),
+            subjects,
+        )
+        return decisions.standings(rows)
     await insert_events(events)
-    await fold_into_state(tenant_id=head.tenant_id, events=events)
-    await head.save(update_fields=["sequence", "hash"])
+    await fold_into_state(tenant_id=events[0].tenant_id, events=events)
+    if raw is not None:
+        await raw.execute(_MOVE_SQL, head.sequence, head.hash, head.id)
+    else:
+        await head.save(update_fields=["sequence", "hash"])
+    await audit.record(**entry)
+    return None
 
 
 def _latest(tenant_id: UUID, events: list[EventRow]) -> list[StateRow]:
