@@ -73,6 +73,36 @@ async def _create_head(tenant: Tenant) -> None:
     )
 
 
+# Where this process last left each tenant's head, for a write that chains onto it without
+# taking the lock first (``service``; ``writes.APPEND_SQL`` writes only if the head is
+# still there). A miss (another process or caller moved it) costs a wasted statement, so
+# after one the next MISS_PAUSE writes of the tenant take the lock first.
+MISS_PAUSE = 32
+_left: dict[Any, Head] = {}
+_paused: dict[Any, int] = {}
+
+
+def left_at(tenant_id: Any) -> Head | None:
+    """A copy of the head where this process last left it, unless paused after a miss."""
+    head = _left.get(tenant_id)
+    return None if head is None else Head(head.sequence, head.hash, head.id)
+
+
+def leave(tenant_id: Any, head: ConsentChainHead | Head) -> None:
+    """Note where a write of this process moved the head (its transaction may still roll
+    back: then the next unlocked write misses, and nothing is written)."""
+    paused = _paused.get(tenant_id, 0)
+    if paused:
+        _paused[tenant_id] = paused - 1
+        return
+    _left[tenant_id] = Head(head.sequence, head.hash, head.id)
+
+
+def missed(tenant_id: Any) -> None:
+    _left.pop(tenant_id, None)
+    _paused[tenant_id] = MISS_PAUSE
+
+
 class Linker:
     """Chains entries onto a head the caller holds locked. Work shared by a batch (the
     recording time's spelling, the randomness for ids and salts) is done once per batch:

@@ -161,6 +161,13 @@ async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
 # waited for by all the visitors queued behind it (``grouping``), and each costs the
 # server and PostgreSQL a turn of their loops. Past this many rows COPY's cheaper
 # encoding wins, and the write is its steps.
+#
+# The statement moves the head only from where the events were chained onto (``after``),
+# and writes nothing else unless it did: the row lock its UPDATE takes serialises
+# appenders as SELECT ... FOR UPDATE does, so the statement is safe on its own, without
+# a transaction around it (``service``'s unlocked write, when the head is still where
+# this process left it). Its first row says whether it wrote: (NULL, written, NULL); the
+# others are the subjects' standing, read after the head's lock was taken.
 ONE_STATEMENT_ROWS = 64
 _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
                 "policy_version": "int", "occurred_at": "timestamptz",
@@ -168,49 +175,85 @@ _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
 _UNNEST = ", ".join(
     f"${n}::{_ARRAY_TYPES.get(c, 'text')}[]" for n, c in enumerate(EVENT_COLUMNS, start=1)
 )
-_AFTER = len(EVENT_COLUMNS)  # then: the head (sequence, hash, id), the audit entry, subjects
-_ENTRY = ", ".join(f"${_AFTER + 4 + n}::{t}" for n, t in enumerate(audit.TYPES))
-_SUBJECTS = _AFTER + 4 + len(audit.TYPES)
+# Then: the head (its id, where it was, where it moves to), the audit entry, the subjects.
+_H = len(EVENT_COLUMNS)
+_ENTRY = ", ".join(f"${_H + 6 + n}::{t}" for n, t in enumerate(audit.TYPES))
+_SUBJECTS = _H + 6 + len(audit.TYPES)
 APPEND_SQL = f"""
-WITH new AS (
+WITH moved AS (
+    UPDATE consent_chain_head SET sequence = ${_H + 4}, hash = ${_H + 5}
+    WHERE id = ${_H + 1} AND sequence = ${_H + 2} AND hash IS NOT DISTINCT FROM ${_H + 3}::text
+    RETURNING id
+), new AS (
     INSERT INTO consent_event ({", ".join(EVENT_COLUMNS)})
     SELECT {", ".join(f"{c}::jsonb" if c == "decisions" else c for c in EVENT_COLUMNS)}
     FROM unnest({_UNNEST}) AS u({", ".join(EVENT_COLUMNS)})
+    WHERE EXISTS (SELECT FROM moved)
     RETURNING id, tenant_id, sequence, subject_id, policy_kind, policy_version, method,
         decisions, occurred_at
-), moved AS (
-    UPDATE consent_chain_head SET sequence = ${_AFTER + 1}, hash = ${_AFTER + 2}
-    WHERE id = ${_AFTER + 3}
 ), logged AS (
-    INSERT INTO audit_entry ({", ".join(audit.COLUMNS)}) VALUES ({_ENTRY})
+    INSERT INTO audit_entry ({", ".join(audit.COLUMNS)})
+    SELECT {_ENTRY} WHERE EXISTS (SELECT FROM moved)
 ), folded AS ({_FOLD.format(events="new", where="")})
-{decisions.STANDING_SQL.format(tenant=f"${_AFTER + 5}", subjects=f"${_SUBJECTS}")}"""
+SELECT NULL::text, EXISTS (SELECT FROM moved), NULL::bool
+UNION ALL
+{decisions.STANDING_SQL.format(tenant=f"${_H + 7}", subjects=f"${_SUBJECTS}")}"""
 _MOVE_SQL = "UPDATE consent_chain_head SET sequence = $1, hash = $2 WHERE id = $3"
 
 
-async def append_rows(
-    *, events: list[EventRow], head: Any, entry: dict[str, Any], subjects: list[str]
+async def append_at(
+    connection: Any,
+    *,
+    events: list[EventRow],
+    head: Any,
+    after: tuple[int, str | None],
+    entry: dict[str, Any],
+    subjects: list[str],
 ) -> dict[str, decisions.Standing] | None:
-    """Insert ``events`` (chained onto ``head``, in sequence order: a ``ledger.Head`` on
-    PostgreSQL, the model elsewhere), fold them into consent_state, move the locked
-    ``head`` past them and write the audit entry (``entry``: ``audit.record``'s keyword
-    arguments), in the caller's transaction. Returns the standing of ``subjects``
-    when it was read in the same statement (a small write on PostgreSQL), else None: the
-    caller reads it (``decisions.standing``) if it needs it."""
+    """APPEND_SQL on an asyncpg ``connection``: ``events`` (at most ONE_STATEMENT_ROWS,
+    chained onto ``after``, the head's (sequence, hash)) inserted and folded, the head
+    (``head.id``) moved to ``head``, the audit entry written (``entry``: ``audit.record``'s
+    keyword arguments), all only if the head was still at ``after``. Returns the standing
+    of ``subjects``, or None when the head had moved and nothing was written."""
+    columns = zip(*map(_COPY_VALUES, events), strict=True)
+    log.debug("%s: (%d events)", APPEND_SQL, len(events))
+    rows = await connection.fetch(
+        APPEND_SQL,
+        *map(list, columns),
+        head.id,
+        *after,
+        head.sequence,
+        head.hash,
+        *audit.values(**entry),
+        subjects,
+    )
+    if not next(row[1] for row in rows if row[0] is None):
+        return None
+    return decisions.standings(row for row in rows if row[0] is not None)
+
+
+async def append_rows(
+    *,
+    events: list[EventRow],
+    head: Any,
+    after: tuple[int, str | None],
+    entry: dict[str, Any],
+    subjects: list[str],
+) -> dict[str, decisions.Standing] | None:
+    """Insert ``events`` (chained onto ``head`` when it was at ``after``, in sequence
+    order; a ``ledger.Head`` on PostgreSQL, the model elsewhere), fold them into
+    consent_state, move the locked ``head`` past them and write the audit entry
+    (``entry``: ``audit.record``'s keyword arguments), in the caller's transaction.
+    Returns the standing of ``subjects`` when it was read in the same statement (a small
+    write on PostgreSQL), else None: the caller reads it (``decisions.standing``)."""
     raw = raw_postgres()
     if raw is not None and len(events) <= ONE_STATEMENT_ROWS:
-        columns = zip(*map(_COPY_VALUES, events), strict=True)
-        log.debug("%s: (%d events)", APPEND_SQL, len(events))
-        rows = await raw.fetch(
-            APPEND_SQL,
-            *map(list, columns),
-            head.sequence,
-            head.hash,
-            head.id,
-            *audit.values(**entry),
-            subjects,
+        found = await append_at(
+            raw, events=events, head=head, after=after, entry=entry, subjects=subjects
         )
-        return decisions.standings(rows)
+        if found is None:  # the caller holds the head's lock: it cannot have moved
+            raise RuntimeError("the locked chain head moved")
+        return found
     await insert_events(events)
     await fold_into_state(tenant_id=events[0].tenant_id, events=events)
     if raw is not None:
