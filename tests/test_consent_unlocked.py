@@ -5,12 +5,16 @@ goes the locked way; a stored clientEventId (a retry) goes the locked way too.""
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
 import pytest
 from tortoise import connections
 
-from tenants.consent import ledger
+from tenants.consent import ledger, service
+from tenants.consent.intake import ConsentInput, Evidence
+from tenants.consent.methods import ConsentMethod
+from tenants.tenancy.models import Tenant
 from tests.factories import create_tenant
 from tests.test_consent import RECORD, publish_policy
 from tests.test_consent_ledger import VERIFY, _audit, item
@@ -82,3 +86,30 @@ async def test_a_retry_sent_unlocked_gets_its_first_receipt_and_is_no_miss(api, 
     assert ledger._paused.get(tenant_id, 0) == 0
     verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
     assert verified == {"ok": True, "checked": 2, "firstBrokenId": None}
+
+
+async def test_callers_of_one_tenant_racing_unlocked_never_fork_the_chain(api, owner):
+    # Two callers are two groups (grouping is per tenant and caller): each writes
+    # unlocked onto the head this process left, and only one of each race can win it.
+    tenant = await Tenant.get(slug="acme")
+
+    async def one(index: int):
+        item = ConsentInput(
+            subject_id=f"v-{index}",
+            decisions=[("analytics.reporting", True)],
+            method=ConsentMethod.BANNER,
+        )
+        actor = f"key:caller-{index % 3}"
+        recorded = await service.record_consent(
+            tenant=tenant, actor=actor, item=item, evidence=Evidence(), cache=None
+        )
+        return recorded.event.sequence
+
+    await one(-1)  # a head left by this process: the racing writes start unlocked
+    for round_ in range(4):
+        sequences = await asyncio.gather(*(one(round_ * 30 + i) for i in range(30)))
+        assert len(set(sequences)) == 30
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified == {"ok": True, "checked": 121, "firstBrokenId": None}
+    if _postgres():  # the race was run: its losers missed, and wrote the locked way
+        assert tenant.id in ledger._paused
