@@ -118,7 +118,7 @@ async def test_a_failed_group_write_fails_each_of_its_callers_and_loses_nothing(
 
     original = writes.append_rows
 
-    async def failing(*, events, head):
+    async def failing(**_):
         raise ConnectionError("the database went away")
 
     monkeypatch.setattr(writes, "append_rows", failing)

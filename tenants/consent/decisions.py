@@ -112,9 +112,22 @@ async def standing(*, tenant: Tenant, subject_ids: Iterable[str]) -> dict[str, S
     if not wanted:
         return {}
     rows = await owned(SubjectFlags, tenant=tenant).filter(subject_id__in=wanted)
-    return {
-        row.subject_id: Standing(restricted=row.restricted, objected=row.objected) for row in rows
-    }
+    return standings((row.subject_id, row.restricted, row.objected) for row in rows)
+
+
+# The same read as ``standing``, for a statement that writes too (``writes.append_rows``
+# on PostgreSQL, which reads the standing of a group's subjects in its write's statement):
+# (subject_id, restricted, objected) rows. ``{tenant}``, ``{subjects}``: its parameters,
+# a uuid and a text[].
+STANDING_SQL = (
+    "SELECT subject_id, restricted, objected FROM subject_flags"
+    " WHERE tenant_id = {tenant} AND subject_id = ANY({subjects}::text[])"
+)
+
+
+def standings(rows: Iterable[tuple[str, bool, bool]]) -> dict[str, Standing]:
+    """Standing by subject from (subject_id, restricted, objected) rows."""
+    return {subject: Standing(restricted=r, objected=o) for subject, r, o in rows}
 
 
 EVERY_PURPOSE = "*"

@@ -18,7 +18,7 @@ from tenants.chunks import paced
 from tenants.consent import chain, encoding
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentChainHead, ConsentEvent
-from tenants.consent.writes import EventRow
+from tenants.consent.writes import EventRow, log, raw_postgres
 from tenants.policies.kinds import PolicyKind
 from tenants.tenancy.models import Tenant
 
@@ -43,16 +43,64 @@ class Entry(NamedTuple):
     processing: str | None = None  # a processing change, not a decision (processing.py)
 
 
-async def locked_head(*, tenant: Tenant) -> ConsentChainHead:
-    """The tenant's head row, locked until the caller's transaction ends."""
+# Fixed SQL on PostgreSQL: every write group takes this lock, and pypika built the query
+# and Tortoise a model instance for it each time, for two numbers and a hash.
+_LOCK_SQL = "SELECT id, sequence, hash FROM consent_chain_head WHERE tenant_id = $1 FOR UPDATE"
+
+
+async def locked_head(*, tenant: Tenant) -> ConsentChainHead | Head:
+    """The tenant's head row, locked until the caller's transaction ends: a Head (with
+    its row id) on PostgreSQL, the model elsewhere."""
+    raw = raw_postgres()
+    if raw is not None:
+        log.debug("%s: [%s]", _LOCK_SQL, tenant.id)
+        row = await raw.fetchrow(_LOCK_SQL, tenant.id)
+        if row is None:
+            await _create_head(tenant)
+            row = await raw.fetchrow(_LOCK_SQL, tenant.id)
+        return Head(sequence=row[1], hash=row[2], id=row[0])
     head = await ConsentChainHead.filter(tenant_id=tenant.id).select_for_update().first()
     if head is None:
-        # ON CONFLICT DO NOTHING: a concurrent first writer may win; the transaction goes on.
-        await ConsentChainHead.bulk_create(
-            [ConsentChainHead(tenant_id=tenant.id)], ignore_conflicts=True
-        )
+        await _create_head(tenant)
         head = await ConsentChainHead.filter(tenant_id=tenant.id).select_for_update().get()
     return head
+
+
+async def _create_head(tenant: Tenant) -> None:
+    # ON CONFLICT DO NOTHING: a concurrent first writer may win; the transaction goes on.
+    await ConsentChainHead.bulk_create(
+        [ConsentChainHead(tenant_id=tenant.id)], ignore_conflicts=True
+    )
+
+
+# Where this process last left each tenant's head, for a write that chains onto it without
+# taking the lock first (``service``; ``writes.APPEND_SQL`` writes only if the head is
+# still there). A miss (another process or caller moved it) costs a wasted statement, so
+# after one the next MISS_PAUSE writes of the tenant take the lock first.
+MISS_PAUSE = 32
+_left: dict[Any, Head] = {}
+_paused: dict[Any, int] = {}
+
+
+def left_at(tenant_id: Any) -> Head | None:
+    """A copy of the head where this process last left it, unless paused after a miss."""
+    head = _left.get(tenant_id)
+    return None if head is None else Head(head.sequence, head.hash, head.id)
+
+
+def leave(tenant_id: Any, head: ConsentChainHead | Head) -> None:
+    """Note where a write of this process moved the head (its transaction may still roll
+    back: then the next unlocked write misses, and nothing is written)."""
+    paused = _paused.get(tenant_id, 0)
+    if paused:
+        _paused[tenant_id] = paused - 1
+        return
+    _left[tenant_id] = Head(head.sequence, head.hash, head.id)
+
+
+def missed(tenant_id: Any) -> None:
+    _left.pop(tenant_id, None)
+    _paused[tenant_id] = MISS_PAUSE
 
 
 class Linker:
@@ -60,9 +108,7 @@ class Linker:
     recording time's spelling, the randomness for ids and salts) is done once per batch:
     at a few microseconds an item, it was a sixth of chaining 500 events."""
 
-    def __init__(
-        self, *, tenant: Tenant, head: ConsentChainHead | _Head, now: datetime, count: int
-    ):
+    def __init__(self, *, tenant: Tenant, head: ConsentChainHead | Head, now: datetime, count: int):
         self._tenant_id = tenant.id
         self._tenant_text = str(tenant.id)
         self._head = head
@@ -145,12 +191,14 @@ class Linker:
 
 
 @dataclass(slots=True)
-class _Head:
-    """A head to chain onto outside a transaction: a plain object, where the model's
-    attribute hooks cost more than the rest of moving the head, twice per event."""
+class Head:
+    """A head to chain onto: a plain object, where the model's attribute hooks cost more
+    than the rest of moving the head, twice per event. ``id``: its row's, when locked
+    (``locked_head``); None for a head chained onto ahead of its transaction (``prelink``)."""
 
     sequence: int
     hash: str | None
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +224,7 @@ async def prelink(
     ids = [entry.client_event_id for entry in entries if entry.client_event_id]
     if len(set(ids)) != len(ids):
         return None
-    head = _Head(sequence=after[0], hash=after[1])
+    head = Head(sequence=after[0], hash=after[1])
     linker = Linker(tenant=tenant, head=head, now=now, count=len(entries))
     return Prelinked(after=after, rows=[linker.link(entry) async for entry in paced(entries)])
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from asyncpg import UniqueViolationError
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from tenants.cache import Cache
@@ -20,7 +22,6 @@ from tenants.policies.catalog import Catalog, catalog
 from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
 from tenants.subjects.contacts import save_contacts, sealed_contact
-from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 MAX_BATCH = 1000
@@ -66,12 +67,19 @@ async def record_consent(
     problems.raise_if_any()
 
     async def write(items: list) -> list[tuple[ConsentEvent | None, Standing]]:
-        async with in_transaction():
-            events, _ = await _append_locked(
-                tenant=tenant, items=items, now=datetime.now(UTC), actor=actor, trusted=trusted
-            )
-            subjects = [event.subject_id for event in events if event is not None]
-            found = await decisions.standing(tenant=tenant, subject_ids=subjects)
+        written = await _append_unlocked(tenant=tenant, items=items, actor=actor)
+        if written is not None:
+            events, found = written
+        else:
+            async with in_transaction():
+                events, _, found = await _append_locked(
+                    tenant=tenant,
+                    items=items,
+                    now=datetime.now(UTC),
+                    actor=actor,
+                    trusted=trusted,
+                    standing=True,
+                )
         return [(e, found.get(e.subject_id, NO_STANDING) if e else NO_STANDING) for e in events]
 
     event, standing = await grouping.submit((tenant.id, actor), (entry, email), write)
@@ -81,6 +89,40 @@ async def record_consent(
 
 
 NO_STANDING = Standing()
+
+
+async def _append_unlocked(
+    *, tenant: Tenant, items: list[tuple[ledger.Entry, str | None]], actor: str
+) -> tuple[list[ConsentEvent], dict[str, Standing]] | None:
+    """A group's write as one statement of its own (``writes.APPEND_SQL``), chained onto
+    the head where this process left it (``ledger.left_at``): no BEGIN, lock or COMMIT
+    round trips. The statement writes only if the head is still there, under its lock,
+    all at once or not at all. None, with nothing written, when this cannot be done or
+    was not: the head moved, a clientEventId is stored already (a retry: only the locked
+    path tells a retry from a reuse), an e-mail to save, not PostgreSQL."""
+    head = ledger.left_at(tenant.id)
+    if head is None or len(items) > writes.ONE_STATEMENT_ROWS or any(e for _, e in items):
+        return None
+    client = connections.get("default")
+    if client.capabilities.dialect != "postgres":
+        return None
+    after = (head.sequence, head.hash)
+    linker = ledger.Linker(tenant=tenant, head=head, now=datetime.now(UTC), count=len(items))
+    events = [linker.link(entry) for entry, _ in items]
+    entry = _audit_entry(tenant, actor, events)
+    subjects = [event.subject_id for event in events]
+    try:
+        async with client.acquire_connection() as connection:
+            found = await writes.append_at(
+                connection, events=events, head=head, after=after, entry=entry, subjects=subjects
+            )
+    except UniqueViolationError:  # nothing written; the locked path reads the stored event
+        return None
+    if found is None:
+        ledger.missed(tenant.id)
+        return None
+    ledger.leave(tenant.id, head)
+    return events, found
 
 
 async def record_consents(
@@ -141,9 +183,10 @@ async def append(
     (``retries``), and the item is not recorded. ``prelinked``: the items already chained
     (``ledger.prelink``), used when they still fit."""
     async with in_transaction():
-        return await _append_locked(
+        events, duplicates, _ = await _append_locked(
             tenant=tenant, items=items, now=now, actor=actor, trusted=trusted, prelinked=prelinked
         )
+    return events, duplicates
 
 
 async def _append_locked(
@@ -154,9 +197,12 @@ async def _append_locked(
     actor: str,
     trusted: bool,
     prelinked: ledger.Prelinked | None = None,
-) -> tuple[list[ConsentEvent | None], int]:
-    """``append``'s work, inside the caller's transaction."""
+    standing: bool = False,
+) -> tuple[list[ConsentEvent | None], int, dict[str, Standing]]:
+    """``append``'s work, inside the caller's transaction; with ``standing``, also the
+    standing of the events' subjects, read after the write in its transaction (else {})."""
     head = await ledger.locked_head(tenant=tenant)
+    after = (head.sequence, head.hash)
     ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
     seen = {
         event.client_event_id: event
@@ -165,7 +211,7 @@ async def _append_locked(
     if (
         prelinked is not None
         and not seen
-        and prelinked.after == (head.sequence, head.hash)
+        and prelinked.after == after
         and len(prelinked.rows) == len(items)
     ):
         events, fresh, duplicates = list(prelinked.rows), prelinked.rows, 0
@@ -179,19 +225,34 @@ async def _append_locked(
         events, fresh, contacts, duplicates = await _link(
             tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
         )
+    subjects = [event.subject_id for event in events if event is not None] if standing else []
+    found = None
     if fresh:
-        await writes.append_rows(events=fresh, head=head)
         await save_contacts(list(contacts.values()))
-        # One entry per call, not per event: the ledger itself is the per-event record,
-        # and subject ids stay out of the audit log (erasure does not reach it).
-        await audit.record(
-            tenant=tenant,
-            actor=actor,
-            action="consent.record",
-            target=f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
-            details={"events": len(fresh), "first_sequence": fresh[0].sequence},
+        found = await writes.append_rows(
+            events=fresh,
+            head=head,
+            after=after,
+            entry=_audit_entry(tenant, actor, fresh),
+            subjects=subjects,
         )
-    return events, duplicates
+        ledger.leave(tenant.id, head)
+    if found is None:
+        found = await decisions.standing(tenant=tenant, subject_ids=subjects)
+    return events, duplicates, found
+
+
+def _audit_entry(tenant: Tenant, actor: str, fresh: list) -> dict:
+    """``audit.record``'s arguments for a write of ``fresh`` events. One entry per call,
+    not per event: the ledger itself is the per-event record, and subject ids stay out of
+    the audit log (erasure does not reach it)."""
+    return {
+        "tenant": tenant,
+        "actor": actor,
+        "action": "consent.record",
+        "target": f"consent_event:{fresh[0].id}" if len(fresh) == 1 else None,
+        "details": {"events": len(fresh), "first_sequence": fresh[0].sequence},
+    }
 
 
 async def _link(*, tenant, head, now, items, seen, trusted) -> tuple[list, list, dict, int]:

@@ -7,6 +7,7 @@ never travel twice. Elsewhere (SQLite) both go through the ORM, folded here.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import attrgetter
@@ -16,7 +17,9 @@ from uuid import UUID
 from tortoise import connections
 
 from tenants import ids
-from tenants.consent.models import ConsentChainHead, ConsentEvent, ConsentState
+from tenants.consent import decisions
+from tenants.consent.models import ConsentEvent, ConsentState
+from tenants.tenancy import audit
 
 
 @dataclass(slots=True)
@@ -70,7 +73,12 @@ _COPY_VALUES = attrgetter(
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
 
 
-def _raw_postgres():
+# Statements sent straight to asyncpg are logged where Tortoise logs its own (at DEBUG),
+# so what counts a request's queries (the tests' ``queries``) sees them too.
+log = logging.getLogger("tortoise.db_client")
+
+
+def raw_postgres():
     """The asyncpg connection of the current transaction, or None on other databases."""
     client = connections.get("default")
     if client.capabilities.dialect != "postgres":
@@ -95,7 +103,7 @@ async def events_with_client_ids(tenant_id: UUID, client_ids: list[str]) -> list
     """The tenant's events holding any of ``client_ids``."""
     if not client_ids:
         return []
-    raw = _raw_postgres()
+    raw = raw_postgres()
     if raw is None:
         return await ConsentEvent.filter(tenant_id=tenant_id, client_event_id__in=client_ids)
     found = [row["id"] for row in await raw.fetch(_CLIENT_IDS_SQL, tenant_id, client_ids)]
@@ -103,7 +111,7 @@ async def events_with_client_ids(tenant_id: UUID, client_ids: list[str]) -> list
 
 
 async def insert_events(rows: list[EventRow]) -> None:
-    raw = _raw_postgres()
+    raw = raw_postgres()
     if raw is None:
         await ConsentEvent.bulk_create(
             [ConsentEvent(**{c: getattr(row, c) for c in EVENT_COLUMNS}) for row in rows],
@@ -139,7 +147,7 @@ FOLD_SQL = _FOLD.format(
 
 async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
     """Bring consent_state up to date with ``events``, already inserted, in sequence order."""
-    raw = _raw_postgres()
+    raw = raw_postgres()
     if raw is None:
         await _upsert_states_orm(_latest(tenant_id, events))
         return
@@ -147,43 +155,118 @@ async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
 
 
 # A small write (a group of recordConsent visitors) is one statement on PostgreSQL: the
-# rows as arrays, their fold into consent_state and the head's move. COPY takes two round
-# trips before the fold and the head's update take theirs; under load every round trip
-# of a write is waited for by all the visitors queued behind it (``grouping``). Past this
-# many rows COPY's cheaper encoding wins, and the write is its three steps.
+# rows as arrays, their fold into consent_state, the head's move, the audit entry, and
+# the read of the subjects' standing for the receipts. COPY takes two round trips before
+# the fold and the head's update take theirs; under load every round trip of a write is
+# waited for by all the visitors queued behind it (``grouping``), and each costs the
+# server and PostgreSQL a turn of their loops. Past this many rows COPY's cheaper
+# encoding wins, and the write is its steps.
+#
+# The statement moves the head only from where the events were chained onto (``after``),
+# and writes nothing else unless it did: the row lock its UPDATE takes serialises
+# appenders as SELECT ... FOR UPDATE does, so the statement is safe on its own, without
+# a transaction around it (``service``'s unlocked write, when the head is still where
+# this process left it). Its first row says whether it wrote: (NULL, written, NULL); the
+# others are the subjects' standing, read after the head's lock was taken.
 ONE_STATEMENT_ROWS = 64
 _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
                 "policy_version": "int", "occurred_at": "timestamptz",
                 "recorded_at": "timestamptz"}  # fmt: skip
+# Each array is a scalar subquery, not a bare parameter: PostgreSQL then plans the
+# statement without knowing how many rows it brings, every plan is the same, and its
+# plan cache keeps one generic plan (after five custom ones) instead of planning this
+# five-part statement anew on every execution, which was a third of its backend CPU
+# (a custom plan, knowing the rows, always looked cheaper).
 _UNNEST = ", ".join(
-    f"${n}::{_ARRAY_TYPES.get(c, 'text')}[]" for n, c in enumerate(EVENT_COLUMNS, start=1)
+    f"(SELECT ${n}::{_ARRAY_TYPES.get(c, 'text')}[])" for n, c in enumerate(EVENT_COLUMNS, start=1)
 )
-_AFTER = len(EVENT_COLUMNS)
+# Then: the head (its id, where it was, where it moves to), the audit entry, the subjects.
+_H = len(EVENT_COLUMNS)
+_ENTRY = ", ".join(f"${_H + 6 + n}::{t}" for n, t in enumerate(audit.TYPES))
+_SUBJECTS = _H + 6 + len(audit.TYPES)
 APPEND_SQL = f"""
-WITH new AS (
+WITH moved AS (
+    UPDATE consent_chain_head SET sequence = ${_H + 4}, hash = ${_H + 5}
+    WHERE id = ${_H + 1} AND sequence = ${_H + 2} AND hash IS NOT DISTINCT FROM ${_H + 3}::text
+    RETURNING id
+), new AS (
     INSERT INTO consent_event ({", ".join(EVENT_COLUMNS)})
     SELECT {", ".join(f"{c}::jsonb" if c == "decisions" else c for c in EVENT_COLUMNS)}
     FROM unnest({_UNNEST}) AS u({", ".join(EVENT_COLUMNS)})
+    WHERE EXISTS (SELECT FROM moved)
     RETURNING id, tenant_id, sequence, subject_id, policy_kind, policy_version, method,
         decisions, occurred_at
-), moved AS (
-    UPDATE consent_chain_head SET sequence = ${_AFTER + 1}, hash = ${_AFTER + 2}
-    WHERE id = ${_AFTER + 3}
-)
-{_FOLD.format(events="new", where="")}"""
+), logged AS (
+    INSERT INTO audit_entry ({", ".join(audit.COLUMNS)})
+    SELECT {_ENTRY} WHERE EXISTS (SELECT FROM moved)
+), folded AS ({_FOLD.format(events="new", where="")})
+SELECT NULL::text, EXISTS (SELECT FROM moved), NULL::bool
+UNION ALL
+{decisions.STANDING_SQL.format(tenant=f"${_H + 7}", subjects=f"${_SUBJECTS}")}"""
+_MOVE_SQL = "UPDATE consent_chain_head SET sequence = $1, hash = $2 WHERE id = $3"
 
 
-async def append_rows(*, events: list[EventRow], head: ConsentChainHead) -> None:
-    """Insert ``events`` (chained onto ``head``, in sequence order), fold them into
-    consent_state and move the locked ``head`` past them, in the caller's transaction."""
-    raw = _raw_postgres()
+async def append_at(
+    connection: Any,
+    *,
+    events: list[EventRow],
+    head: Any,
+    after: tuple[int, str | None],
+    entry: dict[str, Any],
+    subjects: list[str],
+) -> dict[str, decisions.Standing] | None:
+    """APPEND_SQL on an asyncpg ``connection``: ``events`` (at most ONE_STATEMENT_ROWS,
+    chained onto ``after``, the head's (sequence, hash)) inserted and folded, the head
+    (``head.id``) moved to ``head``, the audit entry written (``entry``: ``audit.record``'s
+    keyword arguments), all only if the head was still at ``after``. Returns the standing
+    of ``subjects``, or None when the head had moved and nothing was written."""
+    columns = zip(*map(_COPY_VALUES, events), strict=True)
+    log.debug("%s: (%d events)", APPEND_SQL, len(events))
+    rows = await connection.fetch(
+        APPEND_SQL,
+        *map(list, columns),
+        head.id,
+        *after,
+        head.sequence,
+        head.hash,
+        *audit.values(**entry),
+        subjects,
+    )
+    if not next(row[1] for row in rows if row[0] is None):
+        return None
+    return decisions.standings(row for row in rows if row[0] is not None)
+
+
+async def append_rows(
+    *,
+    events: list[EventRow],
+    head: Any,
+    after: tuple[int, str | None],
+    entry: dict[str, Any],
+    subjects: list[str],
+) -> dict[str, decisions.Standing] | None:
+    """Insert ``events`` (chained onto ``head`` when it was at ``after``, in sequence
+    order; a ``ledger.Head`` on PostgreSQL, the model elsewhere), fold them into
+    consent_state, move the locked ``head`` past them and write the audit entry
+    (``entry``: ``audit.record``'s keyword arguments), in the caller's transaction.
+    Returns the standing of ``subjects`` when it was read in the same statement (a small
+    write on PostgreSQL), else None: the caller reads it (``decisions.standing``)."""
+    raw = raw_postgres()
     if raw is not None and len(events) <= ONE_STATEMENT_ROWS:
-        columns = zip(*map(_COPY_VALUES, events), strict=True)
-        await raw.execute(APPEND_SQL, *map(list, columns), head.sequence, head.hash, head.id)
-        return
+        found = await append_at(
+            raw, events=events, head=head, after=after, entry=entry, subjects=subjects
+        )
+        if found is None:  # the caller holds the head's lock: it cannot have moved
+            raise RuntimeError("the locked chain head moved")
+        return found
     await insert_events(events)
-    await fold_into_state(tenant_id=head.tenant_id, events=events)
-    await head.save(update_fields=["sequence", "hash"])
+    await fold_into_state(tenant_id=events[0].tenant_id, events=events)
+    if raw is not None:
+        await raw.execute(_MOVE_SQL, head.sequence, head.hash, head.id)
+    else:
+        await head.save(update_fields=["sequence", "hash"])
+    await audit.record(**entry)
+    return None
 
 
 def _latest(tenant_id: UUID, events: list[EventRow]) -> list[StateRow]:
