@@ -140,8 +140,8 @@ class ConsentQuery:
     )
     async def consent_state(self, info: Info, subject_id: str) -> list[ConsentDecision]:
         tenant, _ = require(info, Capability.READ)
-        found = await service.consent_state(
-            tenant=tenant, subject_id=subject_id, cache=info.context.cache
+        found = await query(
+            service.consent_state(tenant=tenant, subject_id=subject_id, cache=info.context.cache)
         )
         return [ConsentDecision.of(d) for d in found]
 

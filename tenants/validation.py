@@ -32,6 +32,26 @@ def text(problems: Problems, value: str | None, *field: str, max_length: int) ->
     return cleaned
 
 
+MAX_SUBJECT_ID = 255  # characters: every subject_id column is a varchar(255)
+
+
+def subject_id(problems: Problems, value: str | None, *field: str) -> str | None:
+    """A subject id as the tenant's backend names a person: 1 to MAX_SUBJECT_ID
+    characters once trimmed, as stored; REQUIRED or TOO_LONG otherwise. The one rule for
+    every entry point, reads included: a longer id handed to a read went on to the ORM's
+    own length check and came back an INTERNAL_SERVER_ERROR."""
+    return text(problems, value, *field, max_length=MAX_SUBJECT_ID)
+
+
+def subject_key(value: str, *field: str) -> str:
+    """``subject_id`` for a lookup or a change by id: the id as stored, or DomainError
+    (REQUIRED, TOO_LONG) naming ``field``."""
+    problems = Problems()
+    found = subject_id(problems, value, *field)
+    problems.raise_if_any()
+    return found
+
+
 def whole_number(text: str | None, *, digits: int = 9) -> int | None:
     """``text`` as an int when it is ASCII digits, at most ``digits`` of them; else None.
     ``str.isdigit`` alone takes "²" (which ``int`` refuses) and other scripts' digits,

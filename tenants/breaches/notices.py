@@ -133,7 +133,12 @@ def _clean_ids(subject_ids: list[str]) -> list[str]:
             "input",
             "subjectIds",
         )
-    cleaned = list(dict.fromkeys(s.strip() for s in subject_ids if s.strip()))
+    named = [
+        validation.subject_key(s, "input", "subjectIds", str(i))
+        for i, s in enumerate(subject_ids)
+        if s.strip()
+    ]
+    cleaned = list(dict.fromkeys(named))
     if not cleaned:
         raise DomainError.one(
             ErrorCode.REQUIRED, "name at least one subject", "input", "subjectIds"

@@ -23,7 +23,6 @@ from tenants.tenancy.models import Tenant
 # Under GPC these uses are sale/sharing and targeted advertising: the signal opts out.
 GPC_PREFIXES = ("marketing.advertising", "third_party_sharing")
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_SUBJECT_ID = 255
 MAX_CLIENT_EVENT_ID = 128
 
 
@@ -95,9 +94,7 @@ class Checker:
     ) -> tuple[Entry | None, str | None]:
         before = len(problems.items)
         tenant, now = self.tenant, self.now
-        subject = validation.text(
-            problems, item.subject_id, *path, "subjectId", max_length=MAX_SUBJECT_ID
-        )
+        subject = validation.subject_id(problems, item.subject_id, *path, "subjectId")
         version = self._version(item.policy_kind, item.policy_version)
         if version is None:
             missing = item.policy_version is None

@@ -9,6 +9,7 @@ from asyncpg import UniqueViolationError
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from tenants import validation
 from tenants.cache import Cache
 from tenants.chunks import paced
 from tenants.consent import decisions, grouping, ledger, lookup, retries, writes
@@ -290,7 +291,9 @@ def _contact(tenant: Tenant, entry: ledger.Entry, email: str, trusted: bool):
 async def consent_state(
     *, tenant: Tenant, subject_id: str, cache: Cache | None = None
 ) -> list[Decision]:
-    """The subject's latest decision per purpose, as read now (``decisions``)."""
+    """The subject's latest decision per purpose, as read now (``decisions``). DomainError
+    (REQUIRED, TOO_LONG) for an id no subject can have (``validation.subject_key``)."""
+    subject_id = validation.subject_key(subject_id, "subjectId")
     rows, (restricted, objected) = await lookup.state_of(tenant=tenant, subject_id=subject_id)
     if not rows:  # a restriction or objection still shows (decisions.standing_only)
         return await decisions.standing_only(tenant=tenant, subject_id=subject_id)
@@ -314,6 +317,8 @@ async def consent_state(
 
 
 async def consent_history(*, tenant: Tenant, subject_id: str, window: Window) -> Page[ConsentEvent]:
+    """The subject's events, oldest first, a page at a time; DomainError as consent_state."""
+    subject_id = validation.subject_key(subject_id, "subjectId")
     query = owned(ConsentEvent, tenant=tenant).filter(subject_id=subject_id)
     return await keyset_page(query, order="sequence", window=window)
 

@@ -64,8 +64,8 @@ async def submit(
     """
     now = datetime.now(UTC)
     problems = Problems()
-    subject = submission.subject_id and validation.text(
-        problems, submission.subject_id, "input", "subjectId", max_length=255
+    subject = submission.subject_id and validation.subject_id(
+        problems, submission.subject_id, "input", "subjectId"
     )
     email = submission.email and validation.email(problems, submission.email, "input", "email")
     if not submission.subject_id and not submission.email and not submission.subject_assertion:

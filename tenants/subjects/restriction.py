@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from tenants import validation
 from tenants.consent import processing
 from tenants.consent.processing import ProcessingChange
 from tenants.consent.writes import EventRow
@@ -49,7 +50,8 @@ async def lift(
 ) -> Lifted:
     """Chain RESTRICTION_LIFTED and queue the person's e-mail, in one transaction.
     Raises NOT_RESTRICTED (DomainError) when no restriction is in force, TOO_LONG for a
-    note over MAX_NOTE characters."""
+    note over MAX_NOTE characters, REQUIRED or TOO_LONG for an unusable subject id."""
+    subject_id = validation.subject_key(subject_id, "subjectId")
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
         raise DomainError.one(ErrorCode.TOO_LONG, f"note is longer than {MAX_NOTE}", "note")
