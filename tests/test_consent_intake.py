@@ -55,6 +55,7 @@ INPUTS = [
     item(policy_version=7),
     item(decisions=[("analytics", True), ("analytics", False), ("nope", True)]),
     item(occurred_at=NOW + timedelta(hours=1)),
+    item(source_url="http://[::1"),  # urlsplit raises on it: a problem, not an exception
 ]
 EVIDENCE = Evidence(ip="203.0.113.9", user_agent="ua", accept_language="uz")
 
@@ -88,5 +89,6 @@ def test_each_input_of_a_batch_is_judged_as_if_alone():
         ("9", "NOT_FOUND"),
         ("10", "NOT_FOUND"),
     ]
+    assert [c for c in codes if c[0] == "13"] == [("13", "INVALID_URL")]
     assert found[2][0].source_url == "https://x.example/page"
     assert found[3][0].locale == found[6][0].locale == "uz"
