@@ -113,8 +113,16 @@ def unique(problems: Problems, values: list[str], *field: str) -> None:
 def http_url(problems: Problems, value: str, *field: str) -> str | None:
     """An absolute http(s) URL of at most MAX_URL characters, stripped."""
     cleaned = value.strip()
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(cleaned) > MAX_URL:
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # an unclosed IPv6 bracket ("http://[::1"): no URL, not a crash
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or len(cleaned) > MAX_URL
+    ):
         name = field[-1] if field else "url"
         problems.add(ErrorCode.INVALID_URL, f"{name} must be an http(s) URL", *field)
         return None

@@ -160,6 +160,8 @@ async def test_the_wcag_boundary_passes(api, shop):
         "https://cdn.example:99999/logo.png",
         "https://cdn.example:1\r\nSet-Cookie: a=b/logo.png",
         "https://cdn.example\t/logo.png",  # urlsplit drops tabs and line breaks unseen
+        "https://[cdn.example/logo.png",  # urlsplit raises on an unclosed bracket
+        "https://[::1",
     ],
 )
 async def test_logo_must_be_https_on_a_host_name(api, shop, url):

@@ -254,6 +254,12 @@ async def test_implied_consent_is_told_apart(api):
             ["input", "sourceUrl"],
             "INVALID_URL",
         ),
+        # urlsplit raises on an unclosed IPv6 bracket: a bad URL, not an internal error.
+        (
+            {"sourceUrl": "http://[::1", "decisions": grant("analytics.reporting")},
+            ["input", "sourceUrl"],
+            "INVALID_URL",
+        ),
         (
             {"email": "nope", "decisions": grant("analytics.reporting")},
             ["input", "email"],

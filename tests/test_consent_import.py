@@ -87,12 +87,13 @@ async def test_bad_records_are_named_by_line_and_the_good_ones_land(api, setting
         event(9, occurredAt="2999-01-01T00:00:00+00:00"),
         '{"subjectId": "nul\\u0000", "decisions": []}',  # the gate's text rule holds here too
         '{"subjectId": "half \\ud800", "decisions": []}',
+        event(10, sourceUrl="http://[::1"),  # urlsplit raises: one refused record, not a crash
     ]
     source = tmp_path / "consents.jsonl"
     write_jsonl(source, lines)
     code, out, err = await charter(settings, "consent", "import", str(source), "--site", "acme")
     assert code == 1
-    assert out.strip() == "imported 2, duplicates 0, refused 12 (of 14 records)"
+    assert out.strip() == "imported 2, duplicates 0, refused 13 (of 15 records)"
     reported = [line for line in err.splitlines() if line.startswith("line ")]
     assert [line.split(": ")[0:2] for line in reported] == [
         ["line 2", "INVALID"],
@@ -107,11 +108,12 @@ async def test_bad_records_are_named_by_line_and_the_good_ones_land(api, setting
         ["line 12", "occurredAt"],
         ["line 13", "INVALID"],
         ["line 14", "INVALID"],
+        ["line 15", "sourceUrl"],
     ]
     assert "UNDISCLOSED_PURPOSE" in reported[1] and "REQUIRED" in reported[2]
     assert "CLIENT_EVENT_ID_REUSED" in reported[8]
     assert "NUL" in reported[10] and "surrogate" in reported[11]
-    assert err.strip().endswith("charter: 12 records refused: see the lines above")
+    assert err.strip().endswith("charter: 13 records refused: see the lines above")
 
     state = (await api(STATE, {"s": "visitor-6"}, token=owner))["data"]["consentState"]
     assert {d["purpose"]: d["granted"] for d in state} == {
@@ -123,7 +125,7 @@ async def test_bad_records_are_named_by_line_and_the_good_ones_land(api, setting
     assert imported.occurred_at.isoformat() == "2025-03-01T05:00:00+00:00"
 
     code, out, _ = await charter(settings, "consent", "import", str(source), "--site", "acme")
-    assert out.strip() == "imported 0, duplicates 2, refused 12 (of 14 records)"
+    assert out.strip() == "imported 0, duplicates 2, refused 13 (of 15 records)"
     assert (await verified(api, owner))["ok"] is True
 
 

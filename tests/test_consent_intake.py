@@ -8,6 +8,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tenants.consent import intake
 from tenants.consent.intake import ConsentInput, Evidence
 from tenants.consent.methods import ConsentMethod
@@ -55,6 +58,7 @@ INPUTS = [
     item(policy_version=7),
     item(decisions=[("analytics", True), ("analytics", False), ("nope", True)]),
     item(occurred_at=NOW + timedelta(hours=1)),
+    item(source_url="http://[::1"),  # urlsplit raises on it: a problem, not an exception
 ]
 EVIDENCE = Evidence(ip="203.0.113.9", user_agent="ua", accept_language="uz")
 
@@ -88,5 +92,50 @@ def test_each_input_of_a_batch_is_judged_as_if_alone():
         ("9", "NOT_FOUND"),
         ("10", "NOT_FOUND"),
     ]
+    assert [c for c in codes if c[0] == "13"] == [("13", "INVALID_URL")]
     assert found[2][0].source_url == "https://x.example/page"
     assert found[3][0].locale == found[6][0].locale == "uz"
+
+
+# Each field left at item()'s valid default half the time, so that about one input in
+# five passes and yields an entry to compare (locale shown, source URL, e-mail kept).
+ITEMS = st.fixed_dictionaries(
+    {},
+    optional={
+        "decisions": st.lists(
+            st.tuples(st.sampled_from(["analytics", "marketing", "nope"]), st.booleans()),
+            max_size=3,
+        ),
+        "method": st.sampled_from(list(ConsentMethod)),
+        "policy_kind": st.sampled_from([PolicyKind.PRIVACY, PolicyKind.COOKIES]),
+        "policy_version": st.sampled_from([None, 1, 7, 0]),
+        "locale": st.sampled_from([None, "en", "uz-uz", "UZ", "not a locale!"]),
+        "occurred_at": st.sampled_from([None, NOW - timedelta(days=1), NOW + timedelta(hours=1)]),
+        "client_event_id": st.sampled_from([None, "c-1", "", "c" * 129]),
+        "source_url": st.sampled_from([None, " https://x.example/p ", "ftp://x/", "http://[::1"]),
+        "email": st.sampled_from([None, "a@x.example", "nope"]),
+    },
+).map(lambda fields: item(**fields))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    # A valid input first: what it leaves in the checker's memory is what later ones meet.
+    inputs=st.lists(ITEMS, max_size=7).map(lambda more: [item(), *more]),
+    jurisdictions=st.lists(st.sampled_from(["EU", "US-CA", "UZ", "RU", "ZZ"]), max_size=3),
+    gpc=st.booleans(),
+    accept_language=st.sampled_from([None, "uz", "de-DE,en;q=0.5", "*"]),
+)
+def test_any_batch_is_judged_input_by_input_as_if_each_were_alone(
+    inputs, jurisdictions, gpc, accept_language
+):
+    tenant = Tenant(jurisdictions=jurisdictions)
+    evidence = Evidence(ip="203.0.113.9", user_agent="ua", gpc=gpc, accept_language=accept_language)
+    checker = intake.Checker(tenant=tenant, catalog=CATALOG, now=NOW)
+    together = Problems()
+    for n, each in enumerate(inputs):
+        alone = Problems()
+        found = checker(together, each, "inputs", str(n), evidence=evidence)
+        fresh = intake.Checker(tenant=tenant, catalog=CATALOG, now=NOW)
+        assert found == fresh(alone, each, "inputs", str(n), evidence=evidence)
+        assert [p for p in together.items if p.field[1] == str(n)] == alone.items

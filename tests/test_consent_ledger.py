@@ -146,6 +146,13 @@ async def _audit(api, token) -> list[dict]:
         ("policy_version", "2"),
         ("subject_id", "'someone-else'"),
         ("ip", "'10.0.0.0'"),
+        # Verification unpacks each row by position: every column read must still count.
+        ("locale", "'ru'"),
+        ("method", "'API'"),
+        ("policy_kind", "'COOKIES'"),
+        ("user_agent", "'another browser'"),
+        ("source_url", "'https://elsewhere.example/'"),
+        ("salt", "'0000'"),
     ],
 )
 async def test_editing_a_row_directly_is_named(api, owner, column, value):

@@ -10,12 +10,15 @@ from graphql import (
     GraphQLError,
     is_enum_type,
     is_input_object_type,
+    is_leaf_type,
     is_list_type,
     is_non_null_type,
     parse,
+    parse_type,
 )
 from graphql.execution.values import get_variable_values
 from graphql.pyutils import Undefined
+from graphql.utilities import type_from_ast
 from graphql.utilities.coerce_input_value import coerce_input_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -116,3 +119,42 @@ def test_types_nested_past_the_depth_bound_are_left_to_graphql_core():
     assert coercion._fast(GRAPHQL, deep.variable_definitions, {"v": [[[[["a"]]]]]}) is None
     refused = coercion.variable_values(GRAPHQL, deep.variable_definitions, {"v": 1.5})
     assert [type(e) for e in refused] == [GraphQLError]
+
+
+NAMED = sorted(
+    name
+    for name, t in GRAPHQL.type_map.items()
+    if not name.startswith("__") and (is_input_object_type(t) or is_leaf_type(t))
+)
+
+
+@st.composite
+def signatures(draw) -> tuple[str, dict]:
+    """Up to three variables of any input type of the schema under up to four list and
+    non-null wrappers, each given a value of its type, a wrong one, or none at all."""
+    declared, given = [], {}
+    for index in range(draw(st.integers(1, 3))):
+        spelled = draw(st.sampled_from(NAMED))
+        for wrapper in draw(st.lists(st.sampled_from("!["), max_size=4)):
+            spelled = f"[{spelled}]" if wrapper == "[" else spelled.rstrip("!") + "!"
+        declared.append(f"$v{index}: {spelled}")
+        if draw(st.integers(0, 3)):
+            type_ = type_from_ast(GRAPHQL, parse_type(spelled))
+            given[f"v{index}"] = draw(values_of(type_))
+    return f"query({', '.join(declared)}) {{ __typename }}", given
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=signatures())
+def test_any_variable_signature_coerces_or_fails_as_graphql_core_says(case):
+    document, variables = case
+    definitions = parse(document).definitions[0].variable_definitions
+    ours = coercion.variable_values(GRAPHQL, definitions, variables, max_errors=5)
+    theirs = get_variable_values(GRAPHQL, definitions, variables, max_errors=5)
+    if isinstance(theirs, list):
+        assert [e.formatted for e in ours] == [e.formatted for e in theirs]
+        return
+    assert repr(ours.coerced) == repr(theirs.coerced)
+    assert [(k, repr(s.value)) for k, s in ours.sources.items()] == [
+        (k, repr(s.value)) for k, s in theirs.sources.items()
+    ]

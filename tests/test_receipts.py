@@ -127,6 +127,7 @@ async def test_the_policy_url_is_the_policy_page(api, acme):
     [
         ([{"kind": "PRIVACY", "url": "javascript:alert(1)"}], [(["input", "policyUrls", "0", "url"], "INVALID_URL")]),
         ([{"kind": "PRIVACY", "url": "/privacy"}], [(["input", "policyUrls", "0", "url"], "INVALID_URL")]),
+        ([{"kind": "PRIVACY", "url": "https://[::1"}], [(["input", "policyUrls", "0", "url"], "INVALID_URL")]),
         (
             [{"kind": "PRIVACY", "url": "https://a.example/p"}, {"kind": "PRIVACY", "url": "https://a.example/q"}],
             [(["input", "policyUrls", "1"], "DUPLICATE")],

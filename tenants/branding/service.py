@@ -166,7 +166,10 @@ def _logo_url(problems: Problems, value: str) -> str | None:
     a header at all. Whitespace and control characters are refused, not dropped unseen
     (as urlsplit does with tabs and line breaks)."""
     url = value.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket ("https://[x"): refused below, no crash
+        parts = urlsplit("")
     host = validation.domain(Problems(), parts.hostname or "")
     try:
         port = parts.port
