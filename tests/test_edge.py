@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
+from server.app import GraphQLFirst
 from tenants.tenancy import keys
 from tests.factories import create_tenant, error_codes
 
@@ -66,3 +69,56 @@ async def test_malformed_requests_are_client_errors(client, body):
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
     assert 400 <= response.status_code < 500
+
+
+SPELLINGS = ["/graphql", "/%67raphql", "/graphql?x=1", "/graphql/", "/GRAPHQL", "//graphql"]
+# The units left move with each charge; a limiter that Redis kept waiting lets a request
+# through uncharged, without either header (fails open): compared apart, in `charged`.
+SPENT = ("ratelimit", "ratelimit-policy", "date")
+METHODS = ["GET", "POST", "OPTIONS", "PUT", "HEAD"]
+PREFLIGHT = {
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization",
+}
+
+
+async def test_graphql_taken_before_routing_answers_as_the_route_did(client, api, monkeypatch):
+    """server.app.GraphQLFirst hands HTTP /graphql to the GraphQL app before Starlette's
+    routing: every spelling of the path, method and caller gets what the route gave, the
+    security headers, the key's check and the charge included (only the units left move)."""
+    _, owner = await create_tenant(api)
+    callers = {"anonymous": {}, "key": {"Authorization": f"Bearer {owner}"}}
+    callers["unknown key"] = {"Authorization": "Bearer sk_nobody"}
+
+    charged = {}
+
+    async def answers() -> dict[tuple, tuple]:
+        found = {}
+        for path, method, caller in itertools.product(SPELLINGS, METHODS, callers):
+            headers = {**callers[caller], "Origin": "https://acme.example"}
+            if method == "GET":
+                path_sent = f"{path}{'&' if '?' in path else '?'}query=%7B__typename%7D"
+            else:
+                path_sent = path
+            response = await client.request(
+                method,
+                path_sent,
+                headers=headers | (PREFLIGHT if method == "OPTIONS" else {}),
+                json={"query": "{ __typename }"} if method == "POST" else None,
+            )
+            kept = {k: v for k, v in response.headers.items() if k not in SPENT}
+            found[path, method, caller] = (response.status_code, kept, response.text)
+            charged.setdefault((path, method, caller), "ratelimit-policy" in response.headers)
+        return found
+
+    taken = await answers()
+
+    async def routed(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+    monkeypatch.setattr(GraphQLFirst, "__call__", routed)
+    assert await answers() == taken
+    assert taken["/%67raphql", "POST", "key"][0] == 200
+    assert "UNAUTHENTICATED" in taken["/%67raphql", "GET", "unknown key"][2]
+    assert taken["/GRAPHQL", "POST", "key"][0] == 404
+    assert charged["/graphql?x=1", "POST", "anonymous"] and charged["/%67raphql", "GET", "key"]

@@ -96,6 +96,9 @@ async def test_a_get_answers_with_the_views_headers(client, api, monkeypatch, ac
         {"data": {"viewer": {"tenant": {"slug": "acme", "name": "Ünïcode ✓ \u2028"}}}},
         {"data": None, "errors": [{"message": "x", "extensions": {"code": "C"}}]},
         {"data": {"n": [1, 2.5, 1e300, -0.0, True, None, '\x00\x1f\\"']}},
+        # What a resolver could hand back that JSON itself cannot say, or barely.
+        {"data": {"n": [float("nan"), float("inf"), -float("inf"), 10**40, -(2**64)]}},
+        {"data": {"s": "\ud800 lone \udfff", "k\ud83d": "\U0001f600"}},
     ],
 )
 def test_answers_are_encoded_as_strawberry_encodes_them(value):
