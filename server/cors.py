@@ -24,8 +24,6 @@ The rule (Fetch standard, "CORS protocol"):
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -66,11 +64,10 @@ def trusted_site(origin: str | None, *, strict: bool = True) -> str | None:
     when ``strict`` (production), and for anything that is no origin."""
     if not origin:
         return None
-    try:
-        parts = urlsplit(origin)
-        port = parts.port
-    except ValueError:
+    parts = sites.url_parts(origin)
+    if parts is None:
         return None
+    port = parts.port
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
     local = scheme == "http" and host == "localhost"  # a developer's machine, any port
     default = scheme == "https" and port in (None, 443)

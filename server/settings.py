@@ -13,8 +13,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from tenants import sites
 from tenants.validation import whole_number
 
 ENV_VARS = (
@@ -185,8 +185,8 @@ class Settings:
 def _url(value: str | None, name: str, schemes: tuple[str, ...]) -> str | None:
     if value is None:
         return None
-    scheme = urlsplit(value).scheme
-    if scheme not in schemes:
+    parts = sites.url_parts(value)
+    if parts is None or parts.scheme not in schemes:
         raise SettingsError(
             f"{name} must start with one of {', '.join(s + '://' for s in schemes)}"
         )

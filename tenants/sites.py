@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import SplitResult, urlsplit
 
 import idna
 
@@ -64,6 +65,19 @@ _IGNORABLE = re.compile(
     "[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in DEFAULT_IGNORABLE) + "]"
 )
 _PLAIN = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+
+
+def url_parts(url: str) -> SplitResult | None:
+    """``url`` split (RFC 3986 §3), or None when it has no usable authority: ``urlsplit``
+    raises ValueError for an unclosed IPv6 bracket ("http://[::1") and ``.port`` for a
+    port that is not a number or past 65535. One place for that, so no caller meets the
+    exception with a request in hand (each such one was a 500)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises for a bad port: checked here, once
+    except ValueError:
+        return None
+    return parts
 
 
 def canonical(site: object) -> str | None:

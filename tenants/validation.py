@@ -8,7 +8,6 @@ run them all and report every mistake at once.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import langcodes
 
@@ -113,10 +112,7 @@ def unique(problems: Problems, values: list[str], *field: str) -> None:
 def http_url(problems: Problems, value: str, *field: str) -> str | None:
     """An absolute http(s) URL of at most MAX_URL characters, stripped."""
     cleaned = value.strip()
-    try:
-        parts = urlsplit(cleaned)
-    except ValueError:  # an unclosed IPv6 bracket ("http://[::1"): no URL, not a crash
-        parts = None
+    parts = sites.url_parts(cleaned)
     if (
         parts is None
         or parts.scheme not in ("http", "https")

@@ -156,6 +156,8 @@ async def test_a_form_from_anywhere_else_is_refused(api, client, shop):
         ({**data, "csrf": "ж" * 64}, {}),  # not ASCII: once a TypeError inside the check
         (data, {"Sec-Fetch-Site": "cross-site"}),
         (data, {"Origin": "https://evil.example"}),
+        (data, {"Origin": "http://["}),  # no URL at all: once a ValueError, a 500
+        (data, {"Origin": "http://shop.example:99999999"}),
     ]
     for form, headers in attempts:
         refused = await client.post("/t/shop/privacy/requests", data=form, headers=headers)

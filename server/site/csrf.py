@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from tenants import sites
 
 COOKIE = "charter_csrf"
 
@@ -56,8 +57,10 @@ def allowed(request: Request, *, site: str, host: str, sent: str) -> bool:
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return False
     origin = request.headers.get("origin")
-    if origin and origin != "null" and (urlsplit(origin).hostname or "").lower() != host:
-        return False
+    if origin and origin != "null":
+        parts = sites.url_parts(origin)
+        if parts is None or (parts.hostname or "").lower() != host:
+            return False
     value = request.cookies.get(COOKIE, "")
     if not value or not sent:
         return False

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -67,12 +66,10 @@ def _image_source(logo_url: str | None) -> str:
     parts, never copied: a stored URL is trusted with nothing in a header."""
     if not logo_url:
         return ""
-    parts = urlsplit(logo_url)
-    host = sites.host(parts.hostname or "")
-    try:
-        port = parts.port
-    except ValueError:
+    parts = sites.url_parts(logo_url)
+    if parts is None:
         return ""
+    host, port = sites.host(parts.hostname or ""), parts.port
     if parts.scheme != "https" or not host or not all(c.isalnum() or c in ".-" for c in host):
         return ""
     return f" https://{host}" + (f":{port}" if port is not None else "")

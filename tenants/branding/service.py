@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tenants import validation
+from tenants import sites, validation
 from tenants.branding import colors as palette
 from tenants.branding.texts import MAX_TEXT, known_key
 from tenants.cache import Cache
@@ -166,15 +166,10 @@ def _logo_url(problems: Problems, value: str) -> str | None:
     a header at all. Whitespace and control characters are refused, not dropped unseen
     (as urlsplit does with tabs and line breaks)."""
     url = value.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed IPv6 bracket ("https://[x"): refused below, no crash
-        parts = urlsplit("")
+    # No usable authority (an unclosed bracket, a port past 65535): refused below.
+    parts = sites.url_parts(url) or urlsplit("")
     host = validation.domain(Problems(), parts.hostname or "")
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or past 65535
-        port = -1
+    port = parts.port
     authority = f"{parts.hostname}:{port}" if port is not None else parts.hostname
     ok = (
         parts.scheme == "https"
@@ -183,7 +178,6 @@ def _logo_url(problems: Problems, value: str) -> str | None:
         and not parts.username
         and not parts.password
         and host is not None
-        and port != -1
         and parts.netloc.lower() == authority
         and not _ip_literal(parts.hostname or "")
     )
