@@ -176,6 +176,8 @@ async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
 # and whoever moves it while the statement waits makes it write nothing. So whatever
 # changes a subject's flags under the head's lock must also move the head, as each
 # processing change does with its event (``processing``); a lock alone would not do.
+# (An erasure with nothing to withdraw renames the subject's flags under the lock alone:
+# a write racing it may still report the flags erased meanwhile, the cautious way.)
 ONE_STATEMENT_ROWS = 64
 _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
                 "policy_version": "int", "occurred_at": "timestamptz",
