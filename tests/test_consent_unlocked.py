@@ -6,14 +6,16 @@ goes the locked way; a stored clientEventId (a retry) goes the locked way too.""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 from tortoise import connections
 
-from tenants.consent import ledger, service
+from tenants.consent import ledger, processing, service
 from tenants.consent.intake import ConsentInput, Evidence
 from tenants.consent.methods import ConsentMethod
+from tenants.subjects.models import SubjectFlags
 from tenants.tenancy.models import Tenant
 from tests.factories import create_tenant
 from tests.test_consent import RECORD, publish_policy
@@ -113,3 +115,63 @@ async def test_callers_of_one_tenant_racing_unlocked_never_fork_the_chain(api, o
     assert verified == {"ok": True, "checked": 121, "firstBrokenId": None}
     if _postgres():  # the race was run: its losers missed, and wrote the locked way
         assert tenant.id in ledger._paused
+
+
+async def test_a_write_chained_after_a_restriction_reads_the_restriction(api, owner, monkeypatch):
+    # A restriction moves the head, then sets the subject's flags, then commits. A write
+    # of this process chained onto the head it left must not start (and take its
+    # statement's snapshot) before that commit: else it waits for the head's lock, finds
+    # the head where it expected it, and reads the subject's flags as they were before.
+    tenant = await Tenant.get(slug="acme")
+    visitor = ConsentInput(
+        subject_id="v", decisions=[("analytics.reporting", True)], method=ConsentMethod.BANNER
+    )
+    await service.record_consent(
+        tenant=tenant, actor="key:site", item=visitor, evidence=Evidence(), cache=None
+    )
+    appended, go = asyncio.Event(), asyncio.Event()
+    original = SubjectFlags.save
+
+    async def save_later(self, *args, **kwargs):
+        appended.set()
+        await go.wait()
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SubjectFlags, "save", save_later)
+    restricting = asyncio.create_task(
+        processing.record(
+            tenant=tenant,
+            actor="user:owner",
+            subject_id="v",
+            now=datetime.now(UTC),
+            change=processing.ProcessingChange.RESTRICTED,
+        )
+    )
+    await asyncio.wait_for(appended.wait(), 5)
+    recording = asyncio.create_task(
+        service.record_consent(
+            tenant=tenant, actor="key:site", item=visitor, evidence=Evidence(), cache=None
+        )
+    )
+    await _waiting_for_a_lock()
+    go.set()
+    await restricting
+    recorded = await recording
+    assert recorded.standing.restricted
+    assert recorded.event.sequence == 3
+    verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
+    assert verified == {"ok": True, "checked": 3, "firstBrokenId": None}
+
+
+async def _waiting_for_a_lock() -> None:
+    """Until a statement waits for a row lock (PostgreSQL), or a moment has passed."""
+    if not _postgres():  # one writer at a time: the write waits for the restriction
+        await asyncio.sleep(0.1)
+        return
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        rows = await connections.get("default").execute_query_dict(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        )
+        if rows:
+            return

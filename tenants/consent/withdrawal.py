@@ -26,6 +26,10 @@ async def withdraw(
     """Record "not granted" for every granted purpose of the subject that ``which`` picks,
     one event per policy version the consent was given under. Runs in the caller's
     transaction."""
+    # The chain head first, as a processing change takes it (``processing``): a decision
+    # recorded meanwhile is then read here and withdrawn, or chained after this
+    # withdrawal; never chained before it yet missed by this read, and left granted.
+    await ledger.locked_head(tenant=tenant)
     granted = await owned(ConsentState, tenant=tenant).filter(subject_id=subject_id, granted=True)
     groups: dict[tuple[str, int], list[str]] = {}
     for state in granted:

@@ -167,7 +167,17 @@ async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
 # appenders as SELECT ... FOR UPDATE does, so the statement is safe on its own, without
 # a transaction around it (``service``'s unlocked write, when the head is still where
 # this process left it). Its first row says whether it wrote: (NULL, written, NULL); the
-# others are the subjects' standing, read after the head's lock was taken.
+# others are the subjects' standing.
+#
+# Alone, that standing is read in the statement's snapshot, taken before it waits for the
+# head's lock, not after. It is still the standing the events follow: the head matches
+# that snapshot only if whoever moved it there had committed before the statement began
+# (an uncommitted head, even one this process noted, never matches: the write misses),
+# and whoever moves it while the statement waits makes it write nothing. So whatever
+# changes a subject's flags under the head's lock must also move the head, as each
+# processing change does with its event (``processing``); a lock alone would not do.
+# (An erasure with nothing to withdraw renames the subject's flags under the lock alone:
+# a write racing it may still report the flags erased meanwhile, the cautious way.)
 ONE_STATEMENT_ROWS = 64
 _ARRAY_TYPES = {"id": "uuid", "tenant_id": "uuid", "sequence": "bigint",
                 "policy_version": "int", "occurred_at": "timestamptz",
