@@ -43,6 +43,7 @@ async def erase_subject(*, tenant: Tenant, actor: str, subject_id: str, now: dat
         tenant=tenant, actor=actor, subject_id=subject_id, now=now
     )  # the proof that stays
     alias = pseudonym(subject_id)
+    await _make_room(tenant, subject_id, alias)
     # Chained columns stay as they are; the personal ones and their salt go.
     await (
         owned(ConsentEvent, tenant=tenant)
@@ -57,6 +58,24 @@ async def erase_subject(*, tenant: Tenant, actor: str, subject_id: str, now: dat
     await owned(BreachNotice, tenant=tenant).filter(subject_id=subject_id).update(subject_id=alias)
     await _blank_messages(owned(OutboxMessage, tenant=tenant).filter(subject_id=subject_id), alias)
     await _rewrite_batches(tenant, subject_id, alias)
+
+
+async def _make_room(tenant: Tenant, subject_id: str, alias: str) -> None:
+    """A person erased before, who came back, has rows under ``alias`` already (the
+    pseudonym is a keyed hash of the id): where renaming would make two rows of a unique
+    key, one goes. The newer state of a purpose and the newer flags stand; of two notices
+    of one breach, the first (that a notice went out is what is kept)."""
+    state = owned(ConsentState, tenant=tenant)
+    purposes = await state.filter(subject_id=subject_id).values_list("purpose", flat=True)
+    if purposes:
+        await state.filter(subject_id=alias, purpose__in=purposes).delete()
+    flags = owned(SubjectFlags, tenant=tenant)
+    if await flags.filter(subject_id=subject_id).exists():
+        await flags.filter(subject_id=alias).delete()
+    notices = owned(BreachNotice, tenant=tenant)
+    told = await notices.filter(subject_id=alias).values_list("breach_id", flat=True)
+    if told:
+        await notices.filter(subject_id=subject_id, breach_id__in=told).delete()
 
 
 async def erase_email(*, tenant: Tenant, email: str) -> None:
