@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from server.graphql import REQUEST_TIMEOUT_SECONDS
 from tenants import offload
 from tests.factories import CREATE_DRAFT, create_draft, create_tenant, publish
 
@@ -52,8 +53,11 @@ async def test_pathological_markdown_and_diffs_end_in_too_complex(api):
     assert drafted["data"]["createPolicyDraft"]["policyVersion"] is None  # nothing written
     assert diffed["data"]["policyVersion"]["diff"] is None
     assert [e["extensions"]["code"] for e in diffed["errors"]] == ["TOO_COMPLEX"]
-    # Each call ends by its wall backstop at the latest, with room for the round trip.
-    assert elapsed < offload.BUDGET * offload.WALL_FACTOR + 1 + 3, elapsed
+    # Each call ends by its wall backstop (21 s) at the latest, before the request's own
+    # timeout would answer for it (the order is pinned below): the promise is TOO_COMPLEX,
+    # not a timeout. The room between the two is for a starved machine: 24.8 s was seen
+    # with both suites and five other jobs on two cores.
+    assert elapsed < REQUEST_TIMEOUT_SECONDS, elapsed
 
     # The stopped workers were replaced: ordinary work goes on at once.
     fine = await api(CREATE_DRAFT, _draft("# Privacy\n\n1. We keep little."), token=markdown_owner)
@@ -86,6 +90,4 @@ async def test_offloaded_errors_come_back_as_raised():
 def test_the_wall_backstop_ends_inside_the_request_limit():
     """A starved worker is stopped (TOO_COMPLEX for the sender) before the server's
     request timeout would answer 503 for the same input."""
-    from server.graphql import REQUEST_TIMEOUT_SECONDS
-
     assert offload.BUDGET * offload.WALL_FACTOR + 1 < REQUEST_TIMEOUT_SECONDS - 5
