@@ -161,7 +161,8 @@ class ConsentQuery:
                 tenant=tenant, subject_id=subject_id, window=window(first, after, last, before)
             )
         )
-        context = await receipt_context(info, tenant, [subject_id])
+        # The id as the service read it (trimmed): the receipts' standing is keyed by it.
+        context = await receipt_context(info, tenant, [subject_id.strip()])
         return connection(
             page,
             lambda event: ConsentReceipt.of(event, context),
@@ -250,7 +251,7 @@ class ConsentMutation:
                 now=datetime.now(UTC),
                 note=note,
             )
-            context = await receipt_context(info, tenant, [subject_id])
+            context = await receipt_context(info, tenant, [lifted.event.subject_id])
             return LiftRestrictionPayload(
                 receipt=ConsentReceipt.of(lifted.event, context), person_told=lifted.told
             )

@@ -22,24 +22,34 @@ DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 def text(problems: Problems, value: str | None, *field: str, max_length: int) -> str | None:
     cleaned = (value or "").strip()
+    name = next((part for part in reversed(field) if not part.isdigit()), "value")
     if not cleaned:
-        problems.add(ErrorCode.REQUIRED, f"{field[-1]} must not be empty", *field)
+        problems.add(ErrorCode.REQUIRED, f"{name} must not be empty", *field)
         return None
     if len(cleaned) > max_length:
-        problems.add(ErrorCode.TOO_LONG, f"{field[-1]} is longer than {max_length}", *field)
+        problems.add(ErrorCode.TOO_LONG, f"{name} is longer than {max_length}", *field)
         return None
     return cleaned
 
 
 MAX_SUBJECT_ID = 255  # characters: every subject_id column is a varchar(255)
+# What an erased subject id becomes (subjects.erasure.pseudonym): no living subject may
+# be named so, or a caller could write under an erased person's record, and breach
+# notices to everyone affected pass such ids over as erased.
+ERASED_PREFIX = "erased:"
 
 
 def subject_id(problems: Problems, value: str | None, *field: str) -> str | None:
     """A subject id as the tenant's backend names a person: 1 to MAX_SUBJECT_ID
     characters once trimmed, as stored; REQUIRED or TOO_LONG otherwise. The one rule for
     every entry point, reads included: a longer id handed to a read went on to the ORM's
-    own length check and came back an INTERNAL_SERVER_ERROR."""
-    return text(problems, value, *field, max_length=MAX_SUBJECT_ID)
+    own length check and came back an INTERNAL_SERVER_ERROR. INVALID for an id in the
+    pseudonyms' namespace (ERASED_PREFIX)."""
+    found = text(problems, value, *field, max_length=MAX_SUBJECT_ID)
+    if found is not None and found.startswith(ERASED_PREFIX):
+        problems.add(ErrorCode.INVALID, f"subject ids starting {ERASED_PREFIX} are erased", *field)
+        return None
+    return found
 
 
 def subject_key(value: str, *field: str) -> str:

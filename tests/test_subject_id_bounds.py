@@ -41,6 +41,21 @@ async def test_a_breach_notice_to_an_overlong_subject_id_is_a_user_error(api, ow
     assert "errors" not in body, body
     errors = body["data"]["notifyBreachSubjects"]["userErrors"]
     assert [(e["field"], e["code"]) for e in errors] == [(["input", "subjectIds", "1"], "TOO_LONG")]
+    # Every bad id at once, by the caller's own index (blank ones are passed over).
+    given = {"subjectIds": [LONG, " ", "b", LONG], "message": message}
+    body = await api(NOTIFY, {"id": breach["id"], "input": given}, token=owner)
+    errors = body["data"]["notifyBreachSubjects"]["userErrors"]
+    assert [e["field"][-1] for e in errors] == ["0", "3"], errors
+
+
+async def test_no_living_subject_is_named_like_an_erased_one(api, owner):
+    """A pseudonym (erased:...) names an erased person: written under, it would add to
+    their record, and notices to everyone affected pass it over as erased."""
+    body = await api(WRITES["recordConsent"], {"s": "erased:not-really"}, token=owner)
+    errors = body["data"]["recordConsent"]["userErrors"]
+    assert ("subjectId", "INVALID") in [(e["field"][-1], e["code"]) for e in errors], errors
+    read = await api(READS["consentState"], {"s": "erased:x"}, token=owner)
+    assert error_codes(read) == ["BAD_USER_INPUT"], read
 
 
 @pytest.fixture

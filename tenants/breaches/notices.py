@@ -27,7 +27,7 @@ from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
 
 REQUEST_EMAIL = "request-email"
-ERASED = "erased:"
+ERASED = validation.ERASED_PREFIX
 # subjectIds per call. Not the database's limit (lists are chunked) but the GraphQL
 # layer's: coercing a list variable costs about 5 µs an item on the event loop, so 10,000
 # ids hold it for about 50 ms. More people: call again (nobody is told twice), or allAffected.
@@ -133,11 +133,13 @@ def _clean_ids(subject_ids: list[str]) -> list[str]:
             "input",
             "subjectIds",
         )
+    problems = Problems()  # every bad id named at once, by the caller's own index
     named = [
-        validation.subject_key(s, "input", "subjectIds", str(i))
+        validation.subject_id(problems, s, "input", "subjectIds", str(i))
         for i, s in enumerate(subject_ids)
         if s.strip()
     ]
+    problems.raise_if_any()
     cleaned = list(dict.fromkeys(named))
     if not cleaned:
         raise DomainError.one(

@@ -20,12 +20,13 @@ import jwt
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from tenants import crypto
-from tenants.errors import DomainError, ErrorCode
+from tenants import crypto, validation
+from tenants.errors import DomainError, ErrorCode, Problems
 from tenants.scoping import owned
 from tenants.subjects.models import SubjectAssertionKey, SubjectAssertionUse
 from tenants.tenancy import audit
 from tenants.tenancy.models import Tenant
+from tenants.validation import MAX_SUBJECT_ID
 
 __all__ = ["Asserted", "audience", "check", "keys", "rotate"]
 
@@ -144,8 +145,16 @@ async def check(*, tenant: Tenant, token: str, subject_id: str | None, now: date
             f"an assertion lives at most {int(MAX_LIFETIME.total_seconds())} seconds",
         )
     subject, jti = claims["sub"], claims["jti"]
-    if not isinstance(subject, str) or not subject or len(subject) > 255:
-        raise _refused(ErrorCode.ASSERTION_INVALID, "sub is the subject id (1-255 characters)")
+    # The one rule for a subject id (validation.subject_id): trimmed, as every entry point
+    # stores it. "dave " kept as sent named nobody: an ERASURE it proved completed with
+    # dave's consent, flags and contact left in place.
+    subject = (
+        validation.subject_id(Problems(), subject, "sub") if isinstance(subject, str) else None
+    )
+    if subject is None:
+        raise _refused(
+            ErrorCode.ASSERTION_INVALID, f"sub is the subject id (1-{MAX_SUBJECT_ID} characters)"
+        )
     if subject_id is not None and subject != subject_id:
         raise _refused(ErrorCode.ASSERTION_WRONG_SUBJECT, "the assertion is about another subject")
     if not isinstance(jti, str) or not 8 <= len(jti) <= 255:

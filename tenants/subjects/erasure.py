@@ -27,6 +27,7 @@ from tenants.subject_requests.models import RequestEvent
 from tenants.subjects.contacts import index_of
 from tenants.subjects.models import SubjectContact, SubjectFlags
 from tenants.tenancy.models import Tenant
+from tenants.validation import ERASED_PREFIX
 
 ERASED_NOTE = "erased on the subject's request"
 ERASED_EMAIL = "[erased e-mail address]"
@@ -34,7 +35,7 @@ ERASED_EMAIL = "[erased e-mail address]"
 
 def pseudonym(subject_id: str) -> str:
     """What stands for an erased subject id: a keyed hash, no way back without the key."""
-    return "erased:" + crypto.keyed_hash(subject_id, purpose="erasure")[:32]
+    return ERASED_PREFIX + crypto.keyed_hash(subject_id, purpose="erasure")[:32]
 
 
 async def erase_subject(*, tenant: Tenant, actor: str, subject_id: str, now: datetime) -> None:
