@@ -43,9 +43,15 @@ def subject_id(problems: Problems, value: str | None, *field: str) -> str | None
     """A subject id as the tenant's backend names a person: 1 to MAX_SUBJECT_ID
     characters once trimmed, as stored; REQUIRED or TOO_LONG otherwise. The one rule for
     every entry point, reads included: a longer id handed to a read went on to the ORM's
-    own length check and came back an INTERNAL_SERVER_ERROR. INVALID for an id in the
-    pseudonyms' namespace (ERASED_PREFIX)."""
-    found = text(problems, value, *field, max_length=MAX_SUBJECT_ID)
+    own length check and came back an INTERNAL_SERVER_ERROR. Reads take a pseudonym too
+    (the proof an erasure keeps is read by it); ``living_subject_id`` is for writes."""
+    return text(problems, value, *field, max_length=MAX_SUBJECT_ID)
+
+
+def living_subject_id(problems: Problems, value: str | None, *field: str) -> str | None:
+    """``subject_id`` for a write that names a living person: INVALID as well for an id in
+    the pseudonyms' namespace (ERASED_PREFIX)."""
+    found = subject_id(problems, value, *field)
     if found is not None and found.startswith(ERASED_PREFIX):
         problems.add(ErrorCode.INVALID, f"subject ids starting {ERASED_PREFIX} are erased", *field)
         return None

@@ -94,7 +94,7 @@ class Checker:
     ) -> tuple[Entry | None, str | None]:
         before = len(problems.items)
         tenant, now = self.tenant, self.now
-        subject = validation.subject_id(problems, item.subject_id, *path, "subjectId")
+        subject = validation.living_subject_id(problems, item.subject_id, *path, "subjectId")
         version = self._version(item.policy_kind, item.policy_version)
         if version is None:
             missing = item.policy_version is None

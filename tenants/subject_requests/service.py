@@ -64,7 +64,7 @@ async def submit(
     """
     now = datetime.now(UTC)
     problems = Problems()
-    subject = submission.subject_id and validation.subject_id(
+    subject = submission.subject_id and validation.living_subject_id(
         problems, submission.subject_id, "input", "subjectId"
     )
     email = submission.email and validation.email(problems, submission.email, "input", "email")

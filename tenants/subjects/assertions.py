@@ -149,7 +149,9 @@ async def check(*, tenant: Tenant, token: str, subject_id: str | None, now: date
     # stores it. "dave " kept as sent named nobody: an ERASURE it proved completed with
     # dave's consent, flags and contact left in place.
     subject = (
-        validation.subject_id(Problems(), subject, "sub") if isinstance(subject, str) else None
+        validation.living_subject_id(Problems(), subject, "sub")
+        if isinstance(subject, str)
+        else None
     )
     if subject is None:
         raise _refused(
