@@ -132,7 +132,7 @@ class Hub:
             pinged = 0.0
             while True:
                 if time.monotonic() - pinged >= PING_SECONDS:
-                    await pubsub.ping()
+                    await _ping(pubsub)
                     pinged = time.monotonic()
                 message = await pubsub.get_message(timeout=PING_SECONDS)
                 if message is None:
@@ -171,3 +171,14 @@ class Hub:
                 queues.discard(queue)
             else:
                 queue.put_nowait(event)
+
+
+async def _ping(pubsub) -> None:
+    """PING on the subscription. redis-py (5.x, asyncio) raises AttributeError ("'NoneType'
+    object has no attribute 'writelines'") when the connection was closed under the ping:
+    that is a lost feed like any other, reconnected quietly, not a failure with a
+    traceback in the log (seen under load with the embedded Redis)."""
+    try:
+        await pubsub.ping()
+    except AttributeError as error:
+        raise ConnectionError("the subscription's connection closed under the ping") from error
