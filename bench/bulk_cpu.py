@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.consent import consent
+
 TICKS = os.sysconf("SC_CLK_TCK")
 BATCH = 500
 RECORD_MANY = (
@@ -40,21 +42,9 @@ RECORD_MANY = (
 )
 
 
-def _consent(index: int, prefix: str) -> dict:
-    return {
-        "subjectId": f"{prefix}-{index}",
-        "method": "BANNER",
-        "decisions": [
-            {"purpose": "analytics.reporting", "granted": index % 2 == 0},
-            {"purpose": "marketing.communications.email", "granted": True},
-        ],
-        "sourceUrl": "https://bench.example/page",
-    }
-
-
 def _record(index: int, prefix: str) -> tuple[int, dict]:
     return index + 1, {
-        **_consent(index, prefix),
+        **consent(index, prefix),
         "occurredAt": "2025-03-01T10:00:00+00:00",
         "clientEventId": f"{prefix}-{index}",
     }
@@ -123,7 +113,7 @@ async def _child(options: argparse.Namespace) -> dict:
             body = json.dumps(
                 {
                     "query": RECORD_MANY,
-                    "variables": {"i": [_consent(first + n, prefix) for n in range(BATCH)]},
+                    "variables": {"i": [consent(first + n, prefix) for n in range(BATCH)]},
                 }
             ).encode()
             backends_before = await backend_cpu()  # its own connection: not counted

@@ -42,9 +42,10 @@ RECORD_MANY = (
 )
 
 
-def consent(index: int) -> dict:
+def consent(index: int, prefix: str = "visitor") -> dict:
+    """The bench's one consent input: two purposes, one granted every other subject."""
     return {
-        "subjectId": f"visitor-{index}",
+        "subjectId": f"{prefix}-{index}",
         "method": "BANNER",
         "decisions": [
             {"purpose": "analytics.reporting", "granted": index % 2 == 0},
