@@ -57,12 +57,15 @@ _Record = named_record("StateRecord", StateRow._fields)
 _Numbered = named_record("NumberedStateRecord", ("read", *StateRow._fields))
 
 
+# What both reads select, in StateRow's order: the state's columns, then the flags.
+_COLUMNS = ", ".join([f's."{column}"' for column in STATE] + [f'f."{flag}"' for flag in FLAGS])
+
+
 @cache
 def _state_sql(dialect: str) -> str:
     tenant, subject = ("$1", "$2") if dialect == "postgres" else ("?", "?")
-    columns = [f's."{column}"' for column in STATE] + [f'f."{flag}"' for flag in FLAGS]
     return (
-        f"SELECT {', '.join(columns)} "
+        f"SELECT {_COLUMNS} "
         f'FROM "{ConsentState._meta.db_table}" s LEFT JOIN "{SubjectFlags._meta.db_table}" f '
         f'ON f."tenant_id" = s."tenant_id" AND f."subject_id" = s."subject_id" '
         f'WHERE s."tenant_id" = {tenant} AND s."subject_id" = {subject} ORDER BY s."purpose"'
@@ -120,10 +123,9 @@ async def _read_together(keys: list[tuple[UUID, str]]) -> list[list]:
 
 
 def _batch_sql() -> str:
-    columns = [f's."{column}"' for column in STATE] + [f'f."{flag}"' for flag in FLAGS]
     state, flags = ConsentState._meta.db_table, SubjectFlags._meta.db_table
     return (
-        f"SELECT q.read, {', '.join(columns)} "
+        f"SELECT q.read, {_COLUMNS} "
         f"FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(tenant_id, subject_id, read) "
         f'JOIN "{state}" s ON s."tenant_id" = q.tenant_id AND s."subject_id" = q.subject_id '
         f'LEFT JOIN "{flags}" f '
