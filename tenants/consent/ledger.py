@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from tenants import ids
-from tenants.chunks import paced
+from tenants.chunks import PACE, paced
 from tenants.consent import chain, encoding
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentChainHead, ConsentEvent
@@ -217,16 +217,22 @@ class Prelinked:
 
 
 async def prelink(
-    *, tenant: Tenant, entries: list[Entry], after: tuple[int, str | None], now: datetime
+    *,
+    tenant: Tenant,
+    entries: list[Entry],
+    after: tuple[int, str | None],
+    now: datetime,
+    turn: int = PACE,
 ) -> Prelinked | None:
-    """``entries`` chained onto ``after``; None when two of them share a clientEventId
-    (the second is a retry of the first: only ``service.append`` decides that)."""
+    """``entries`` chained onto ``after``, a turn of the event loop every ``turn`` of them;
+    None when two of them share a clientEventId (the second is a retry of the first: only
+    ``service.append`` decides that)."""
     ids = [entry.client_event_id for entry in entries if entry.client_event_id]
     if len(set(ids)) != len(ids):
         return None
     head = Head(sequence=after[0], hash=after[1])
     linker = Linker(tenant=tenant, head=head, now=now, count=len(entries))
-    return Prelinked(after=after, rows=[linker.link(entry) async for entry in paced(entries)])
+    return Prelinked(after=after, rows=[linker.link(entry) async for entry in paced(entries, turn)])
 
 
 def document_of(event: ConsentEvent | EventRow) -> dict[str, Any]:
