@@ -51,8 +51,15 @@ UNLIMITED = {
 }
 
 
+# The tree this bench was started from: the servers it spawns run its code too. The
+# `charter` script alone would import the editable install's tree, and a bench run from
+# another checkout (bench.bulk_cpu's trees, a worktree) would measure the wrong code.
+ROOT = str(Path(__file__).resolve().parents[1])
+
+
 def environment(database_url: str, data_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     env.update(
         CHARTER_DATABASE_URL=database_url,
         CHARTER_REDIS_URL=REDIS_URL,
