@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from itertools import islice
 from typing import Any, TypeVar
 
-__all__ = ["CHUNK", "PACE", "chunks", "fetch_in", "keyset", "paced"]
+__all__ = ["CHUNK", "PACE", "chunks", "fetch_in", "keyset", "paced", "paced_chunks"]
 
 # Ids per statement: far under every driver's cap even with a few other parameters, and
 # small enough that the Python work on one chunk's rows stays a few milliseconds.
@@ -69,6 +69,14 @@ async def paced(items: Iterable[T], every: int = PACE) -> AsyncIterator[T]:
         yield item
         if index % every == 0:
             await asyncio.sleep(0)
+
+
+async def paced_chunks(items: Iterable[T], size: int = PACE) -> AsyncIterator[list[T]]:
+    """``items`` in lists of at most ``size`` (``chunks``), with a turn of the event loop
+    after each: ``paced`` for a loop that works a list at a time."""
+    for part in chunks(items, size):
+        yield part
+        await asyncio.sleep(0)
 
 
 async def keyset(query: Any, column: str, *, size: int = CHUNK) -> AsyncIterator[list[str]]:

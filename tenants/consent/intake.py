@@ -6,10 +6,12 @@ except the catalog of published versions, loaded once per request.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from tenants import validation
+from tenants.chunks import PACE, paced_chunks
 from tenants.consent.evidence import clean_user_agent, truncate_ip
 from tenants.consent.ledger import Entry
 from tenants.consent.methods import ConsentMethod
@@ -230,6 +232,48 @@ class Checker:
             if found is not None:
                 self._urls[given] = found
         return found
+
+
+class Checking:
+    """A recordConsents' inputs, checked by ``checker`` a part at a time as the caller
+    asks (``parts``), so that the caller can chain and write each part while the next is
+    checked (``service``). Problems go to ``problems`` with the input's index
+    (``inputs.N``); ``positions`` lists, in order, the index of each input that passed.
+    ``client_ids`` are the inputs' own, before any check: what to look up before chaining
+    (an invalid one finds nothing)."""
+
+    def __init__(
+        self,
+        inputs: list[ConsentInput],
+        *,
+        checker: Checker,
+        problems: Problems,
+        evidence: Evidence,
+    ) -> None:
+        self._inputs, self._checker = inputs, checker
+        self._problems, self._evidence = problems, evidence
+        self.positions: list[int] = []
+        self.client_ids = [item.client_event_id for item in inputs if item.client_event_id]
+
+    def __len__(self) -> int:
+        return len(self._inputs)
+
+    async def parts(self, size: int) -> AsyncIterator[list[tuple[Entry, str | None]]]:
+        """The entries (with the e-mail to remember) of the inputs that pass, ``size``
+        inputs at a time, with a turn of the event loop after each part."""
+        check, problems, evidence = self._checker, self._problems, self._evidence
+        async for part in paced_chunks(enumerate(self._inputs), size):
+            passed = []
+            for index, item in part:
+                entry, email = check(problems, item, "inputs", str(index), evidence=evidence)
+                if entry is not None:
+                    passed.append((entry, email))
+                    self.positions.append(index)
+            yield passed
+
+    async def all(self) -> list[tuple[Entry, str | None]]:
+        """Every input checked, PACE at a time: the entries of those that pass."""
+        return [pair async for part in self.parts(PACE) for pair in part]
 
 
 def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:

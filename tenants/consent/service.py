@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,10 +12,11 @@ from tortoise.transactions import in_transaction
 
 from tenants import validation
 from tenants.cache import Cache
-from tenants.chunks import paced
+from tenants.chunks import paced_chunks
 from tenants.consent import decisions, grouping, ledger, lookup, retries, writes
+from tenants.consent import stream as stream_writes
 from tenants.consent.decisions import Decision, Standing
-from tenants.consent.intake import Checker, ConsentInput, Evidence, check
+from tenants.consent.intake import Checker, Checking, ConsentInput, Evidence, check
 from tenants.consent.methods import ConsentMethod
 from tenants.consent.models import ConsentEvent
 from tenants.errors import DomainError, ErrorCode, Problem, Problems
@@ -142,18 +144,24 @@ async def record_consents(
     now = datetime.now(UTC)
     versions = await catalog(tenant=tenant, cache=cache)
     problems = Problems()
-    valid, positions = [], []
     checker = Checker(tenant=tenant, catalog=versions, now=now)
-    async for index, item in paced(enumerate(items)):  # a turn for others every 100
-        entry, email = checker(problems, item, "inputs", str(index), evidence=evidence)
-        if entry is not None:
-            valid.append((entry, email))
-            positions.append(index)
-    events, duplicates = (
-        await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
-        if valid
-        else ([], 0)
-    )
+    checking = Checking(items, checker=checker, problems=problems, evidence=evidence)
+    if writes.on_postgres() and len(items) > writes.ONE_STATEMENT_ROWS:
+        # Checked inside the transaction, part by part, each part written as the next is
+        # checked (``stream``): the lock is held while Python checks, but PostgreSQL
+        # works meanwhile, where before it waited for every check and link first.
+        async with in_transaction():
+            events, duplicates, _ = await _append_locked(
+                tenant=tenant, items=checking, now=now, actor=actor, trusted=trusted
+            )
+    else:
+        valid = await checking.all()
+        events, duplicates = (
+            await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
+            if valid
+            else ([], 0)
+        )
+    positions = checking.positions
     refused = [position for position, event in zip(positions, events, strict=True) if event is None]
     problems.items.extend(retries.reused("inputs", str(i), "clientEventId") for i in refused)
     problems.items.sort(key=_index)  # in input order, as the client reads them
@@ -193,7 +201,7 @@ async def append(
 async def _append_locked(
     *,
     tenant: Tenant,
-    items: list[tuple[ledger.Entry, str | None]],
+    items: list[tuple[ledger.Entry, str | None]] | Checking,
     now: datetime,
     actor: str,
     trusted: bool,
@@ -201,14 +209,21 @@ async def _append_locked(
     standing: bool = False,
 ) -> tuple[list[ConsentEvent | None], int, dict[str, Standing]]:
     """``append``'s work, inside the caller's transaction; with ``standing``, also the
-    standing of the events' subjects, read after the write in its transaction (else {})."""
+    standing of the events' subjects, read after the write in its transaction (else {}).
+    ``items``: the entries (with the e-mail to remember), or inputs still to be checked
+    (``intake.Checking``: the events are those of the inputs that pass)."""
     head = await ledger.locked_head(tenant=tenant)
     after = (head.sequence, head.hash)
-    ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
+    if isinstance(items, Checking):
+        ids, parts = items.client_ids, items.parts(LINK_TURN)
+    else:
+        ids = [entry.client_event_id for entry, _ in items if entry.client_event_id]
+        parts = paced_chunks(items)
     seen = {
         event.client_event_id: event
         for event in await writes.events_with_client_ids(tenant.id, ids)
     }
+    stream = None
     if (
         prelinked is not None
         and not seen
@@ -223,14 +238,24 @@ async def _append_locked(
             if email
         }
     else:
-        events, fresh, contacts, duplicates = await _link(
-            tenant=tenant, head=head, now=now, items=items, seen=seen, trusted=trusted
-        )
+        stream = _stream() if len(items) > writes.ONE_STATEMENT_ROWS else None
+        linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
+        try:
+            events, fresh, contacts, duplicates = await _link(
+                tenant, linker, parts, seen=seen, trusted=trusted, stream=stream
+            )
+            if stream is not None:
+                await stream.finish()
+        except BaseException:
+            if stream is not None:
+                await stream.abandon()  # the connection idle again before the rollback
+            raise
     subjects = [event.subject_id for event in events if event is not None] if standing else []
     found = None
     if fresh:
         await save_contacts(list(contacts.values()))
         found = await writes.append_rows(
+            inserted=stream is not None,
             events=fresh,
             head=head,
             after=after,
@@ -256,25 +281,42 @@ def _audit_entry(tenant: Tenant, actor: str, fresh: list) -> dict:
     }
 
 
-async def _link(*, tenant, head, now, items, seen, trusted) -> tuple[list, list, dict, int]:
-    """Chain the items onto the locked head: (each item's event, the new ones, contacts
-    to save, how many were retries)."""
-    linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
+def _stream() -> stream_writes.Stream | None:
+    """A Stream on the transaction's connection on PostgreSQL; None elsewhere."""
+    raw = writes.raw_postgres()
+    return None if raw is None else stream_writes.Stream(raw)
+
+
+# Inputs checked and chained between two turns of the event loop when the events are
+# streamed: a chunk's COPY starts, and the one after it, only at a turn.
+LINK_TURN = 25
+
+
+async def _link(
+    tenant: Tenant, linker: ledger.Linker, parts: AsyncIterator, *, seen, trusted, stream
+) -> tuple[list, list, dict, int]:
+    """Chain the items ``parts`` yields (lists of (entry, e-mail)) onto the locked head:
+    (each item's event, the new ones, contacts to save, how many were retries). With
+    ``stream``, the new events of each part are sent to it at once."""
     events, fresh, contacts, duplicates = [], [], {}, 0
-    async for entry, email in paced(items):  # hashing 1000 events: turns for others
-        earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
-        if earlier is not None:
-            same = retries.same_event(entry, earlier)
-            events.append(earlier if same else None)
-            duplicates += same
-            continue
-        event = linker.link(entry)
-        if entry.client_event_id:
-            seen[entry.client_event_id] = event
-        events.append(event)
-        fresh.append(event)
-        if email:
-            contacts[entry.subject_id] = _contact(tenant, entry, email, trusted)
+    async for part in parts:
+        sent = len(fresh)
+        for entry, email in part:
+            earlier = seen.get(entry.client_event_id) if entry.client_event_id else None
+            if earlier is not None:
+                same = retries.same_event(entry, earlier)
+                events.append(earlier if same else None)
+                duplicates += same
+                continue
+            event = linker.link(entry)
+            if entry.client_event_id:
+                seen[entry.client_event_id] = event
+            events.append(event)
+            fresh.append(event)
+            if email:
+                contacts[entry.subject_id] = _contact(tenant, entry, email, trusted)
+        if stream is not None:
+            stream.send(fresh[sent:])
     return events, fresh, contacts, duplicates
 
 

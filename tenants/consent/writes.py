@@ -67,7 +67,7 @@ class StateRow(NamedTuple):
 
 EVENT_COLUMNS = [f.name for f in fields(EventRow) if f.name != "decisions_json"]
 # COPY takes jsonb as text: the decisions column is filled from decisions_json.
-_COPY_VALUES = attrgetter(
+copy_values = attrgetter(
     *("decisions_json" if column == "decisions" else column for column in EVENT_COLUMNS)
 )
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
@@ -76,6 +76,11 @@ STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_
 # Statements sent straight to asyncpg are logged where Tortoise logs its own (at DEBUG),
 # so what counts a request's queries (the tests' ``queries``) sees them too.
 log = logging.getLogger("tortoise.db_client")
+
+
+def on_postgres() -> bool:
+    """Whether the ledger is on PostgreSQL (inside a transaction or not)."""
+    return connections.get("default").capabilities.dialect == "postgres"
 
 
 def raw_postgres():
@@ -118,7 +123,7 @@ async def insert_events(rows: list[EventRow]) -> None:
             batch_size=500,
         )
         return
-    records = [_COPY_VALUES(row) for row in rows]
+    records = [copy_values(row) for row in rows]
     await raw.copy_records_to_table("consent_event", records=records, columns=EVENT_COLUMNS)
 
 
@@ -230,7 +235,7 @@ async def append_at(
     (``head.id``) moved to ``head``, the audit entry written (``entry``: ``audit.record``'s
     keyword arguments), all only if the head was still at ``after``. Returns the standing
     of ``subjects``, or None when the head had moved and nothing was written."""
-    columns = zip(*map(_COPY_VALUES, events), strict=True)
+    columns = zip(*map(copy_values, events), strict=True)
     log.debug("%s: (%d events)", APPEND_SQL, len(events))
     rows = await connection.fetch(
         APPEND_SQL,
@@ -249,6 +254,7 @@ async def append_at(
 
 async def append_rows(
     *,
+    inserted: bool = False,
     events: list[EventRow],
     head: Any,
     after: tuple[int, str | None],
@@ -260,16 +266,18 @@ async def append_rows(
     consent_state, move the locked ``head`` past them and write the audit entry
     (``entry``: ``audit.record``'s keyword arguments), in the caller's transaction.
     Returns the standing of ``subjects`` when it was read in the same statement (a small
-    write on PostgreSQL), else None: the caller reads it (``decisions.standing``)."""
+    write on PostgreSQL), else None: the caller reads it (``decisions.standing``).
+    ``inserted``: the events are in the table already (``stream``); the rest is done."""
     raw = raw_postgres()
-    if raw is not None and len(events) <= ONE_STATEMENT_ROWS:
+    if raw is not None and len(events) <= ONE_STATEMENT_ROWS and not inserted:
         found = await append_at(
             raw, events=events, head=head, after=after, entry=entry, subjects=subjects
         )
         if found is None:  # the caller holds the head's lock: it cannot have moved
             raise RuntimeError("the locked chain head moved")
         return found
-    await insert_events(events)
+    if not inserted:
+        await insert_events(events)
     await fold_into_state(tenant_id=events[0].tenant_id, events=events)
     if raw is not None:
         await raw.execute(_MOVE_SQL, head.sequence, head.hash, head.id)
