@@ -5,7 +5,8 @@ graphql-core's ``coerce_input_value`` asks of every value what its type is (non-
 list? input object? leaf?) and ``coerce_variable_values`` first walks every value once
 more to bound its depth: for a recordConsents of 500 inputs, about 10,500 calls, half
 the CPU of the whole request. The questions have the same answers for every value of
-one type, so they are answered once, into a closure per type (``_compiled``), and the
+one type, so they are answered once, into a closure per type (``_compiled``; an input
+object's is one function written out for its fields, ``_SOURCE``), and the
 depth bound is read off the type itself (``_depth``): an input type that does not refer
 to itself cannot carry a value nested deeper than its own nesting.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLInputType,
@@ -37,7 +39,9 @@ from graphql.execution.get_variable_signature import get_variable_signature
 from graphql.execution.values import VariableValues, VariableValueSource, get_variable_values
 from graphql.language.parser import MAX_NESTING_DEPTH
 from graphql.pyutils import Undefined, is_iterable
+from graphql.type.scalars import coerce_boolean, coerce_string
 from graphql.utilities.coerce_input_value import coerce_default_value
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 __all__ = ["variable_values"]
 
@@ -123,29 +127,28 @@ def _depth(type_: GraphQLInputType, seen: frozenset) -> float:
 
 
 def _compiled(type_: GraphQLInputType) -> Coerce:
-    """graphql-core's ``coerce_input_value(value, type_)`` for a type ``_depth`` bounds."""
+    """graphql-core's ``coerce_input_value(value, type_)`` for a type ``_depth`` bounds.
+
+    A non-null type is no closure of its own: its inner type's answers null (None or
+    Undefined) with Undefined instead of None, one call less per value."""
     if is_non_null_type(type_):
-        return _non_null(_compiled(type_.of_type))
+        return _nullable(type_.of_type, Undefined)
+    return _nullable(type_, None)
+
+
+def _nullable(type_: GraphQLInputType, empty: Any) -> Coerce:
+    # ``empty``: what None and Undefined coerce to (None; Undefined under a non-null).
     if is_list_type(type_):
-        return _list(_compiled(type_.of_type))
+        return _list(_compiled(type_.of_type), empty)
     if is_input_object_type(type_):
-        return _object(type_)
-    return _leaf(type_)
+        return _object(type_, empty)
+    return _leaf(type_, empty)
 
 
-def _non_null(inner: Coerce) -> Coerce:
+def _list(item: Coerce, empty: Any) -> Coerce:
     def coerce(value: Any) -> Any:
         if value is None or value is Undefined:
-            return Undefined
-        return inner(value)
-
-    return coerce
-
-
-def _list(item: Coerce) -> Coerce:
-    def coerce(value: Any) -> Any:
-        if value is None or value is Undefined:
-            return None
+            return empty
         if type(value) is not list and not is_iterable(value):
             single = item(value)  # a non-list value is a list of one
             return Undefined if single is Undefined else [single]
@@ -160,50 +163,120 @@ def _list(item: Coerce) -> Coerce:
     return coerce
 
 
-def _object(type_: GraphQLInputObjectType) -> Coerce:
+def _object(type_: GraphQLInputObjectType, empty: Any) -> Coerce:
+    """The input object's coercion as one function written for its fields (``_SOURCE``):
+    a field's step is spelled out in it, and a String or Boolean field given a value of
+    that exact type, or an enum field given one of its names, is taken without a call."""
     fields = type_.fields
-    plan = [
-        (name, field.out_name or name, _compiled(field.type), is_required_input_field(field), field)
-        for name, field in fields.items()
-    ]
-    out_type = type_.out_type
+    names = {
+        "Undefined": Undefined,
+        "coerce_default_value": coerce_default_value,
+        "fields": fields,
+        "known": fields.keys(),
+        "out_type": type_.out_type,
+        "empty": empty,
+    }
+    steps = []
+    for index, (name, field) in enumerate(fields.items()):
+        leaf = field.type.of_type if is_non_null_type(field.type) else field.type
+        names[f"name{index}"] = name
+        names[f"out{index}"] = field.out_name or name
+        names[f"inner{index}"] = _compiled(field.type)
+        names[f"field{index}"] = field
+        names[f"itself{index}"] = _ITSELF.get(getattr(leaf, "coerce_input_value", None))
+        names[f"enum{index}"] = _enum_names(leaf)
+        if is_required_input_field(field):
+            missing = "return Undefined"
+        # coerce_default_value gives Undefined (no entry) when the field has neither kind
+        # of default: not asked for each value left out.
+        elif field.default is not None or field.default_value is not Undefined:
+            missing = _DEFAULTED
+        else:
+            missing = "pass"
+        taken = ""
+        if names[f"itself{index}"] is not None:
+            taken = _TAKEN.format(test="type(given) is itself{i}", value="given")
+        elif names[f"enum{index}"] is not None:
+            taken = _TAKEN.format(test="type(given) is str and given in enum{i}",
+                                  value="enum{i}[given]")  # fmt: skip
+        steps.append(_STEP.format(missing=missing, taken=taken).format(i=index))
+    # graphql-core's own out_type gives the dict back as it is: no call for it then.
+    built = "coerced" if type_.out_type is GraphQLInputObjectType.out_type else "out_type(coerced)"
+    source = _SOURCE.format(steps="".join(steps), built=built)
+    # Names of the schema reach the text only as variables of ``names``, never spelled in.
+    exec(compile(source, f"<coercion of {type_.name}>", "exec"), names)
+    return names["coerce"]
 
-    def coerce(value: Any) -> Any:
-        if value is None or value is Undefined:
-            return None
-        if not isinstance(value, dict):
-            return Undefined
+
+# Written once per input object type; ``{i}``: the field's index, naming its values.
+_SOURCE = """
+def coerce(value):
+    if value is None or value is Undefined:
+        return empty
+    if not isinstance(value, dict):
+        return Undefined
+    if not value.keys() <= known:  # an unknown field, unless its value is Undefined
         for key, given in value.items():
             if given is not Undefined and key not in fields:
                 return Undefined
-        coerced = {}
-        for name, out_name, inner, required, field in plan:
-            given = value.get(name, Undefined)
-            if given is Undefined:
-                if required:
-                    return Undefined
-                default = coerce_default_value(field)
-                if default is not Undefined:
-                    coerced[out_name] = default
-                continue
-            given = inner(given)
-            if given is Undefined:
-                return Undefined
-            coerced[out_name] = given
-        return out_type(coerced)
+    coerced = {{}}
+    get = value.get
+{steps}    return {built}
+"""
+_STEP = """    given = get(name{{i}}, Undefined)
+    if given is Undefined:
+        {missing}
+{taken}    else:
+        given = inner{{i}}(given)
+        if given is Undefined:
+            return Undefined
+        coerced[out{{i}}] = given
+"""
+_DEFAULTED = """default = coerce_default_value(field{i})
+        if default is not Undefined:
+            coerced[out{i}] = default"""
+_TAKEN = """    elif {test}:
+        coerced[out{{i}}] = {value}
+"""
 
-    return coerce
+
+# Leaves whose coercion of a value of one exact Python type is that very value
+# (graphql-core's coerce_string and coerce_boolean): no call, no try, for those.
+_ITSELF = {coerce_string: str, coerce_boolean: bool}
 
 
-def _leaf(type_: GraphQLInputType) -> Coerce:
+def _leaf(type_: GraphQLInputType, empty: Any) -> Coerce:
     parse = type_.coerce_input_value
+    itself = _ITSELF.get(parse)  # type: ignore[call-overload]
+    names = _enum_names(type_)
 
     def coerce(value: Any) -> Any:
+        if type(value) is itself:
+            return value
+        if names is not None and type(value) is str:
+            found = names.get(value, _MISSING)
+            if found is not _MISSING:
+                return found
         if value is None or value is Undefined:
-            return None
+            return empty
         try:
             return parse(value)
         except Exception:  # as graphql-core: a value that does not coerce
             return Undefined
 
     return coerce
+
+
+_MISSING = object()
+
+
+def _enum_names(type_: GraphQLInputType) -> dict[str, Any] | None:
+    """An enum's coercion of each of its names, made once: graphql-core's (and
+    strawberry's, which wraps the value in its Python enum, whose members are
+    singletons) gives the same object for a name every time. None for any other type."""
+    if type(type_) not in (GraphQLEnumType, CustomGraphQLEnumType):
+        return None
+    try:
+        return {name: type_.coerce_input_value(name) for name in type_.values}
+    except Exception:  # a name that does not coerce: each value asks the type itself
+        return None

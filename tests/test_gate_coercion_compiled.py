@@ -158,3 +158,29 @@ def test_any_variable_signature_coerces_or_fails_as_graphql_core_says(case):
     assert [(k, repr(s.value)) for k, s in ours.sources.items()] == [
         (k, repr(s.value)) for k, s in theirs.sources.items()
     ]
+
+
+class _Text(str):
+    """A str of another type: the exact-type shortcuts must not take it for one."""
+
+
+class _Flag(int):
+    """Not a bool, though it compares like one."""
+
+
+@pytest.mark.parametrize("name", INPUTS)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_odd_values_take_graphql_cores_road_too(name, data):
+    """What the written-out coercion takes without a call (a str for a String, a bool
+    for a Boolean, an enum's name) and what it must not: str and int subclasses,
+    Undefined for a field known or not, an enum name of the wrong case."""
+    type_ = GRAPHQL.type_map[name]
+    value = data.draw(values_of(type_))
+    if isinstance(value, dict):
+        odd = st.sampled_from(
+            [Undefined, _Text("x"), _Flag(1), "privacy", "BANNER", _Text("BANNER"), True]
+        )
+        for key in data.draw(st.lists(st.sampled_from([*type_.fields, "stray"]), max_size=3)):
+            value = {**value, key: data.draw(odd)}
+    assert _same(coercion._compiled(type_)(value), coerce_input_value(value, type_))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from itertools import accumulate
 
 import pytest
 import websockets
@@ -42,6 +43,36 @@ def test_depth_is_counted_exactly_and_bounded(levels, spaced):
             untrusted_json.loads(text)
     else:
         assert untrusted_json.loads(text) == json.loads(text)
+
+
+def _regex_depth(document) -> int:
+    """``depth`` by the regular expressions alone, the way every text was counted before
+    text without a backslash took the bytes operations (``_plain_depth``)."""
+    kind = bytes if isinstance(document, bytes | bytearray) else str
+    strings, others = untrusted_json._STRING[kind], untrusted_json._NOT_BRACKET[kind]
+    brackets = others.sub(kind(), strings.sub(kind(), document))
+    return max(accumulate(map(untrusted_json._STEP.__getitem__, brackets)), default=0)
+
+
+# Text of any shape, JSON or not: brackets, quotes (paired or not), backslashes,
+# non-ASCII and lone surrogates among other characters.
+STRUCTURE_TEXT = st.text(
+    st.sampled_from('[]{}"\\ a,:é€😀') | st.characters(), max_size=60
+) | st.builds("".join, st.lists(st.sampled_from(['"', "[", "]", "{", "}", "x"]), max_size=40))
+
+
+@hypothesis_settings(max_examples=2000, deadline=None)
+@given(text=STRUCTURE_TEXT)
+@example(text='"[" [')
+@example(text='["]')
+@example(text='{"a":"[[[[","b":[{}]}')
+@example(text='"\udc80[')
+def test_depth_of_any_text_is_the_regular_expressions_count(text):
+    expected = _regex_depth(text)
+    assert untrusted_json.depth(text) == expected
+    assert untrusted_json.depth(bytearray(text.encode("utf-8", "surrogatepass"))) == expected
+    if all(not 0xD800 <= ord(c) <= 0xDFFF for c in text):  # UTF-8 has no lone surrogate
+        assert untrusted_json.depth(text.encode()) == _regex_depth(text.encode()) == expected
 
 
 @pytest.mark.parametrize("where", ["post", "get", "get-extensions", "fast"])
