@@ -5,8 +5,7 @@ graphql-core's ``coerce_input_value`` asks of every value what its type is (non-
 list? input object? leaf?) and ``coerce_variable_values`` first walks every value once
 more to bound its depth: for a recordConsents of 500 inputs, about 10,500 calls, half
 the CPU of the whole request. The questions have the same answers for every value of
-one type, so they are answered once, into a closure per type (``_compiled``; an input
-object's is one function written out for its fields, ``_SOURCE``), and the
+one type, so they are answered once, into a closure per type (``_compiled``), and the
 depth bound is read off the type itself (``_depth``): an input type that does not refer
 to itself cannot carry a value nested deeper than its own nesting.
 
@@ -164,80 +163,49 @@ def _list(item: Coerce, empty: Any) -> Coerce:
 
 
 def _object(type_: GraphQLInputObjectType, empty: Any) -> Coerce:
-    """The input object's coercion as one function written for its fields (``_SOURCE``):
-    a field's step is spelled out in it, and a String or Boolean field given a value of
-    that exact type, or an enum field given one of its names, is taken without a call."""
     fields = type_.fields
-    names = {
-        "Undefined": Undefined,
-        "coerce_default_value": coerce_default_value,
-        "fields": fields,
-        "known": fields.keys(),
-        "out_type": type_.out_type,
-        "empty": empty,
-    }
-    steps = []
-    for index, (name, field) in enumerate(fields.items()):
-        leaf = field.type.of_type if is_non_null_type(field.type) else field.type
-        names[f"name{index}"] = name
-        names[f"out{index}"] = field.out_name or name
-        names[f"inner{index}"] = _compiled(field.type)
-        names[f"field{index}"] = field
-        names[f"itself{index}"] = _ITSELF.get(getattr(leaf, "coerce_input_value", None))
-        names[f"enum{index}"] = _enum_names(leaf)
-        if is_required_input_field(field):
-            missing = "return Undefined"
-        # coerce_default_value gives Undefined (no entry) when the field has neither kind
-        # of default: not asked for each value left out.
-        elif field.default is not None or field.default_value is not Undefined:
-            missing = _DEFAULTED
-        else:
-            missing = "pass"
-        taken = ""
-        if names[f"itself{index}"] is not None:
-            taken = _TAKEN.format(test="type(given) is itself{i}", value="given")
-        elif names[f"enum{index}"] is not None:
-            taken = _TAKEN.format(test="type(given) is str and given in enum{i}",
-                                  value="enum{i}[given]")  # fmt: skip
-        steps.append(_STEP.format(missing=missing, taken=taken).format(i=index))
-    # graphql-core's own out_type gives the dict back as it is: no call for it then.
-    built = "coerced" if type_.out_type is GraphQLInputObjectType.out_type else "out_type(coerced)"
-    source = _SOURCE.format(steps="".join(steps), built=built)
-    # Names of the schema reach the text only as variables of ``names``, never spelled in.
-    exec(compile(source, f"<coercion of {type_.name}>", "exec"), names)
-    return names["coerce"]
+    names = fields.keys()
+    plan = [
+        (
+            name,
+            field.out_name or name,
+            _compiled(field.type),
+            is_required_input_field(field),
+            # coerce_default_value gives Undefined (no entry) when the field has neither
+            # kind of default: not asked for each value left out.
+            field if field.default is not None or field.default_value is not Undefined else None,
+        )
+        for name, field in fields.items()
+    ]
+    out_type = type_.out_type
 
-
-# Written once per input object type; ``{i}``: the field's index, naming its values.
-_SOURCE = """
-def coerce(value):
-    if value is None or value is Undefined:
-        return empty
-    if not isinstance(value, dict):
-        return Undefined
-    if not value.keys() <= known:  # an unknown field, unless its value is Undefined
-        for key, given in value.items():
-            if given is not Undefined and key not in fields:
-                return Undefined
-    coerced = {{}}
-    get = value.get
-{steps}    return {built}
-"""
-_STEP = """    given = get(name{{i}}, Undefined)
-    if given is Undefined:
-        {missing}
-{taken}    else:
-        given = inner{{i}}(given)
-        if given is Undefined:
+    def coerce(value: Any) -> Any:
+        if value is None or value is Undefined:
+            return empty
+        if not isinstance(value, dict):
             return Undefined
-        coerced[out{{i}}] = given
-"""
-_DEFAULTED = """default = coerce_default_value(field{i})
-        if default is not Undefined:
-            coerced[out{i}] = default"""
-_TAKEN = """    elif {test}:
-        coerced[out{{i}}] = {value}
-"""
+        if not value.keys() <= names:  # an unknown field, unless its value is Undefined
+            for key, given in value.items():
+                if given is not Undefined and key not in fields:
+                    return Undefined
+        coerced = {}
+        for name, out_name, inner, required, defaulted in plan:
+            given = value.get(name, Undefined)
+            if given is Undefined:
+                if required:
+                    return Undefined
+                if defaulted is not None:
+                    default = coerce_default_value(defaulted)
+                    if default is not Undefined:
+                        coerced[out_name] = default
+                continue
+            given = inner(given)
+            if given is Undefined:
+                return Undefined
+            coerced[out_name] = given
+        return out_type(coerced)
+
+    return coerce
 
 
 # Leaves whose coercion of a value of one exact Python type is that very value
