@@ -289,7 +289,7 @@ def _stream() -> stream_writes.Stream | None:
 
 # Inputs checked and chained between two turns of the event loop when the events are
 # streamed: a chunk's COPY starts, and the one after it, only at a turn.
-LINK_TURN = 25
+LINK_TURN = 10
 
 
 async def _link(
