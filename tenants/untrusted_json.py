@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import suppress
 from itertools import accumulate
 
 __all__ = ["MAX_DEPTH", "TooDeep", "depth", "loads"]
@@ -51,6 +52,15 @@ class TooDeep(json.JSONDecodeError):
 def depth(document: str | bytes) -> int:
     """How deep arrays and objects nest in ``document`` (0 for a scalar). Exact for valid
     JSON; for text that is not JSON, never less than the decoder would find."""
+    if isinstance(document, bytes | bytearray):
+        # json.loads reads UTF-16 and UTF-32 bytes too: counted as bytes, a character
+        # such as U+2200 (00 22) is a quote, and nesting could hide inside a "string".
+        # Decoded as json.loads decodes them, the count is the decoder's own.
+        # Bytes that do not decode are no JSON at all (json.loads raises as much).
+        encoding = json.detect_encoding(document)
+        if encoding not in ("utf-8", "utf-8-sig"):
+            with suppress(UnicodeDecodeError):
+                document = document.decode(encoding, "surrogatepass")
     data = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
     if b"\\" not in data:
         return _plain_depth(data.translate(None, _NOT_STRUCTURE))
