@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tenants import uncancelled
 from tenants.consent import service, writes
 from tenants.consent import stream as stream_writes
 from tenants.consent.intake import ConsentInput, Evidence
@@ -170,10 +171,11 @@ async def test_a_failure_in_a_later_chunk_writes_nothing(api, owner, monkeypatch
     assert verified == {"ok": True, "checked": len(inputs), "firstBrokenId": None}
 
 
-async def test_a_batch_cancelled_mid_stream_writes_nothing_and_frees_its_connection(api, owner):
-    """A client gone part-way (the request's task cancelled while a chunk is in the
-    database): the transaction rolls back once the chunk in flight is answered, and the
-    connection goes back to the pool clean."""
+async def test_a_batch_whose_caller_left_mid_stream_lands_whole(api, owner):
+    """The caller gone while a chunk is in the database (the request's task cancelled: a
+    socket's ``complete``, the edge's time limit): the caller stops waiting at once, and
+    the write goes on to its end (``tenants.uncancelled``), never cut between a driver's
+    messages. The batch lands whole, the connection serves the next one."""
     if not writes.on_postgres():
         pytest.skip("no stream on SQLite: the write is one")
     tenant = await Tenant.get(slug="acme")
@@ -204,12 +206,14 @@ async def test_a_batch_cancelled_mid_stream_writes_nothing_and_frees_its_connect
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        await asyncio.wait_for(asyncio.gather(*uncancelled._running), 20)
     finally:
         stream_writes.Stream._write = original
-    assert await ConsentEvent.filter(tenant_id=tenant.id).count() == 0
+    assert await ConsentEvent.filter(tenant_id=tenant.id).count() == len(items)
+    again = [item._replace(subject_id=f"d-{n}") for n, item in enumerate(items)]
     result = await service.record_consents(
-        tenant=tenant, actor="test", items=items, evidence=Evidence(), cache=None
+        tenant=tenant, actor="test", items=again, evidence=Evidence(), cache=None
     )
     assert result.recorded == len(items) and result.problems == ()
     verified = (await api(VERIFY, token=owner))["data"]["verifyConsentLedger"]
-    assert verified == {"ok": True, "checked": len(items), "firstBrokenId": None}
+    assert verified == {"ok": True, "checked": 2 * len(items), "firstBrokenId": None}

@@ -26,6 +26,7 @@ from tenants.policies.kinds import PolicyKind
 from tenants.scoping import owned
 from tenants.subjects.contacts import save_contacts, sealed_contact
 from tenants.tenancy.models import Tenant
+from tenants.uncancelled import to_the_end
 
 MAX_BATCH = 1000
 
@@ -146,21 +147,23 @@ async def record_consents(
     problems = Problems()
     checker = Checker(tenant=tenant, catalog=versions, now=now)
     checking = Checking(items, checker=checker, problems=problems, evidence=evidence)
-    if writes.on_postgres() and len(items) > writes.ONE_STATEMENT_ROWS:
-        # Checked inside the transaction, part by part, each part written as the next is
-        # checked (``stream``): the lock is held while Python checks, but PostgreSQL
-        # works meanwhile, where before it waited for every check and link first.
-        async with in_transaction():
-            events, duplicates, _ = await _append_locked(
-                tenant=tenant, items=checking, now=now, actor=actor, trusted=trusted
-            )
-    else:
+
+    async def write() -> tuple[list[ConsentEvent | None], int]:
+        if writes.on_postgres() and len(items) > writes.ONE_STATEMENT_ROWS:
+            # Checked inside the transaction, part by part, each part written as the next
+            # is checked (``stream``): the lock is held while Python checks, but
+            # PostgreSQL works meanwhile, where before it waited for every check first.
+            async with in_transaction():
+                events, duplicates, _ = await _append_locked(
+                    tenant=tenant, items=checking, now=now, actor=actor, trusted=trusted
+                )
+            return events, duplicates
         valid = await checking.all()
-        events, duplicates = (
-            await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
-            if valid
-            else ([], 0)
-        )
+        if not valid:
+            return [], 0
+        return await append(tenant=tenant, items=valid, now=now, actor=actor, trusted=trusted)
+
+    events, duplicates = await to_the_end(write())  # never cut part-way (``uncancelled``)
     positions = checking.positions
     refused = [position for position, event in zip(positions, events, strict=True) if event is None]
     problems.items.extend(retries.reused("inputs", str(i), "clientEventId") for i in refused)
