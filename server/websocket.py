@@ -43,6 +43,7 @@ from strawberry.utils.aio import aclosing
 
 from server import limits
 from server.gate import Caller, Gate, Operation, Refused
+from tenants.uncancelled import to_the_end
 
 log = logging.getLogger("charter.websocket")
 
@@ -177,6 +178,14 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
             log.exception("the gate failed on a socket operation")
             await operation.send_initial_errors([_coded("INTERNAL_SERVER_ERROR", "try again")])
             return
+        if admission.kind == "mutation":
+            # Run to its end, as over HTTP (``tenants.uncancelled``): a ``complete`` or a
+            # closed socket only drops the answer, never cuts a write part-way.
+            try:
+                return await to_the_end(self._execute(operation, admission))
+            except asyncio.CancelledError:
+                operation.completed = True  # nothing more is sent for it
+                raise
         if admission.kind != "subscription":
             return await self._execute(operation, admission)
         who = self.key_id or f"ip:{limits.client_network(self.caller.ip)}"

@@ -9,11 +9,13 @@ import contextlib
 import json
 import time
 
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 import websockets
 
 from server.backends import REDIS_CONNECTIONS
+from tests import backends as tb
 from tests.factories import create_key, create_tenant, error_codes
 from tests.servers import serve
 from tests.test_consent import grant, publish_policy
@@ -244,3 +246,52 @@ async def test_a_thousand_subscriptions_hold_a_handful_of_redis_connections(api,
     finally:
         await probe.aclose()
         await redis.stop()
+
+
+BATCH = """mutation($i: [ConsentInput!]!) { recordConsents(inputs: $i) { recorded } }"""
+COUNT = "{ verifyConsentLedger { ok checked } }"
+
+
+async def _writing(database_url: str, seconds: float = 20) -> None:
+    """Until a transaction holds a consent chain head locked (a ledger write under way)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + seconds
+        while not await connection.fetchval(HEAD_LOCKED):
+            assert time.monotonic() < deadline, "no ledger write began"
+            await asyncio.sleep(0.002)
+    finally:
+        await connection.close()
+
+
+HEAD_LOCKED = """SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+  WHERE c.relname = 'consent_chain_head' AND l.mode = 'RowShareLock' AND l.granted)"""
+
+
+@pytest.mark.parametrize("leave", ["complete", "close"])
+async def test_a_mutation_whose_socket_leaves_runs_to_its_end(api, settings, leave):
+    """A client that sends ``complete`` for a running mutation, or closes its socket, once
+    the write has begun, only stops waiting for the answer, as a client leaving an HTTP
+    request does: the write is never cut part-way (a cut between a driver's messages
+    could hold the tenant's ledger locked: tenants/uncancelled.py), and it lands whole."""
+    if tb.BACKEND != "postgres":
+        pytest.skip("the write's lock is watched in pg_locks")
+    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await publish_policy(api, owner)
+    inputs = [consent(f"w{i}")["i"] for i in range(1000)]
+    async with serve(settings) as http:
+        async with Socket.open(http.base_url.port, owner) as socket:
+            operation = await socket.start(BATCH, {"i": inputs})
+            await _writing(settings.database_url)
+            if leave == "complete":
+                await socket.ws.send(json.dumps({"id": operation, "type": "complete"}))
+                await asyncio.sleep(0.05)
+        headers = {"Authorization": f"Bearer {owner}"}
+        deadline = time.monotonic() + 30
+        while True:
+            body = (await http.post("/graphql", json={"query": COUNT}, headers=headers)).json()
+            found = body["data"]["verifyConsentLedger"]
+            if found["checked"] or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+    assert found == {"ok": True, "checked": len(inputs)}
