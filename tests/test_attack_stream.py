@@ -126,7 +126,9 @@ async def test_cancelled_while_saving_contacts_frees_the_ledger(api, owner, dela
     finally:
         Connection.executemany = original
     written = await ConsentEvent.filter(tenant_id=tenant.id).count()
-    assert written == len(items)  # its write ran to the end (tenants.uncancelled)
+    # On PostgreSQL the caller left inside the write (while saving contacts): the write
+    # ran to its end (tenants.uncancelled). Elsewhere it may have left before it began.
+    assert written == len(items) if writes.on_postgres() else written in (0, len(items))
     again = _items(3, prefix="after")
     result = await asyncio.wait_for(
         service.record_consents(
