@@ -34,9 +34,7 @@ async def test_nul_in_a_body_of_another_encoding_is_bad_user_input(api, client, 
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
-async def test_a_body_of_another_encoding_is_answered_through_the_gate_or_refused(
-    client, encoding
-):
+async def test_a_body_of_another_encoding_is_answered_through_the_gate_or_refused(client, encoding):
     body = json.dumps({"query": "{ __typename }"}).encode(encoding)
     answer = await client.post(
         "/graphql", content=body, headers={"Content-Type": "application/json"}
