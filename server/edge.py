@@ -192,14 +192,8 @@ class Pipeline:
         if content_length > self.settings.edge.max_body_bytes:
             raise BodyTooLarge
         raw = await request.body()
-        # Read as json.loads reads bytes (strawberry's decoding), or the edge and strawberry
-        # could disagree: UTF-16 of ASCII text is valid UTF-8 too (NULs) and a UTF-8 BOM
-        # fails json.loads of the text, and either body went to strawberry ungated.
-        encoding = json.detect_encoding(raw)
-        try:
-            if encoding not in ("utf-8", "utf-8-sig"):
-                raise UnicodeDecodeError(encoding, raw, 0, len(raw), "JSON is UTF-8 here")
-            text = raw.decode(encoding)  # RFC 8259 §8.1; GraphQL documents are Unicode too
+        try:  # RFC 8259 §8.1; GraphQL documents are Unicode too
+            text = untrusted_json.utf8_body(raw).decode("utf-8")
         except UnicodeDecodeError:
             raise BadBody("the request body is not valid UTF-8") from None
         try:

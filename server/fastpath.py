@@ -224,8 +224,8 @@ def _from_query_string(pipeline, raw: bytes) -> tuple[str | None, dict | None, s
 
 
 def _from_body(pipeline, raw: bytes) -> tuple[str | None, dict | None, str | None]:
-    try:
-        body = untrusted_json.loads(raw)
+    try:  # read as the edge reads it (utf8_body): what it refuses goes its way
+        body = untrusted_json.loads(untrusted_json.utf8_body(raw))
     except ValueError:
         return None, None, None
     if not isinstance(body, dict) or set(body) - FIELDS:

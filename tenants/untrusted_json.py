@@ -22,7 +22,7 @@ import re
 from contextlib import suppress
 from itertools import accumulate
 
-__all__ = ["MAX_DEPTH", "TooDeep", "depth", "loads"]
+__all__ = ["MAX_DEPTH", "TooDeep", "depth", "loads", "utf8_body"]
 
 MAX_DEPTH = 64  # arrays and objects within one another
 
@@ -81,6 +81,21 @@ def _plain_depth(structure: bytes | bytearray) -> int:
         outside.append(pieces[-1])
     steps = b"".join(outside).translate(_SIGNED)
     return max(accumulate(memoryview(steps).cast("b")), default=0)
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def utf8_body(raw: bytes) -> bytes:
+    """A request body's JSON as UTF-8 bytes (RFC 8259 §8.1), a leading byte order mark
+    dropped (§8.1: a parser may ignore it). UnicodeDecodeError (a ValueError) for a body
+    ``json.loads`` would read as UTF-16 or UTF-32: UTF-16 of ASCII text is valid UTF-8
+    too (NULs), so without this one rule a reader of text and a reader of bytes could
+    disagree on what a body says (the edge and the fast path, the edge and strawberry)."""
+    encoding = json.detect_encoding(raw)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        raise UnicodeDecodeError(encoding, raw, 0, len(raw), "JSON is read as UTF-8 here")
+    return raw[len(_UTF8_BOM) :] if raw.startswith(_UTF8_BOM) else raw
 
 
 def loads(document: str | bytes) -> object:

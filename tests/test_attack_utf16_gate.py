@@ -45,3 +45,27 @@ async def test_a_body_of_another_encoding_is_answered_through_the_gate_or_refuse
     else:
         assert answer.status_code == 400, answer.text
         assert error_codes(answer.json()) == ["BAD_USER_INPUT"], answer.text
+
+
+PUBLISHED = "query($s: String!) { publishedPolicy(site: $s) { version } }"
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+async def test_the_fast_path_reads_a_body_as_the_edge_does(api, client, encoding):
+    """A public read the fast path answers (publishedPolicy, no key) takes the same rule
+    for its body's encoding as every other request: one reading of a JSON body."""
+    from tests.test_consent import publish_policy
+
+    _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
+    await publish_policy(api, owner)
+    body = json.dumps({"query": PUBLISHED, "variables": {"s": "acme"}})
+    headers = {"Content-Type": "application/json"}
+    for _ in range(2):  # the second time from the response cache
+        answer = await client.post("/graphql", content=body.encode(encoding), headers=headers)
+        if encoding == "utf-8-sig":
+            assert answer.json() == {"data": {"publishedPolicy": {"version": 1}}}, answer.text
+        else:
+            assert answer.status_code == 400, answer.text
+            assert error_codes(answer.json()) == ["BAD_USER_INPUT"], answer.text
+        warm = await client.post("/graphql", content=body.encode(), headers=headers)
+        assert warm.json() == {"data": {"publishedPolicy": {"version": 1}}}, warm.text
