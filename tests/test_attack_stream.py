@@ -10,24 +10,11 @@ import pytest
 from tenants import uncancelled
 from tenants.consent import service, writes
 from tenants.consent import stream as stream_writes
-from tenants.consent.intake import ConsentInput, Evidence
-from tenants.consent.methods import ConsentMethod
+from tenants.consent.intake import Evidence
 from tenants.consent.models import ConsentEvent
 from tenants.tenancy.models import Tenant
 from tests.test_consent_ledger import VERIFY
-from tests.test_consent_stream import PURPOSES, START, owner  # noqa: F401
-
-
-def _items(count: int, prefix: str = "c") -> list[ConsentInput]:
-    return [
-        ConsentInput(
-            subject_id=f"{prefix}-{n}",
-            decisions=[(PURPOSES[0], True)],
-            method=ConsentMethod.BANNER,
-            occurred_at=START,
-        )
-        for n in range(count)
-    ]
+from tests.test_consent_stream import consent_inputs, owner  # noqa: F401
 
 
 async def test_cancelled_while_waiting_for_the_last_chunk(api, owner):  # noqa: F811
@@ -37,7 +24,7 @@ async def test_cancelled_while_waiting_for_the_last_chunk(api, owner):  # noqa: 
     if not writes.on_postgres():
         pytest.skip("no stream on SQLite")
     tenant = await Tenant.get(slug="acme")
-    items = _items(5 * stream_writes.CHUNK)
+    items = consent_inputs(5 * stream_writes.CHUNK)
     waiting = asyncio.Event()
     original_write, original_finish = stream_writes.Stream._write, stream_writes.Stream.finish
 
@@ -83,14 +70,8 @@ async def test_cancelled_while_saving_contacts_frees_the_ledger(api, owner, dela
 
     tenant = await Tenant.get(slug="acme")
     items = [
-        ConsentInput(
-            subject_id=f"m-{n}",
-            decisions=[(PURPOSES[0], True)],
-            method=ConsentMethod.BANNER,
-            occurred_at=START,
-            email=f"{'p' * 60}{n}@{'d' * 60}.example.com",
-        )
-        for n in range(1000)
+        item._replace(email=f"{'p' * 60}{n}@{'d' * 60}.example.com")
+        for n, item in enumerate(consent_inputs(1000, prefix="m"))
     ]
     saving = asyncio.Event()
     original = Connection.executemany
@@ -129,7 +110,7 @@ async def test_cancelled_while_saving_contacts_frees_the_ledger(api, owner, dela
     # On PostgreSQL the caller left inside the write (while saving contacts): the write
     # ran to its end (tenants.uncancelled). Elsewhere it may have left before it began.
     assert written == len(items) if writes.on_postgres() else written in (0, len(items))
-    again = _items(3, prefix="after")
+    again = consent_inputs(3, prefix="after")
     result = await asyncio.wait_for(
         service.record_consents(
             tenant=tenant, actor="test", items=again, evidence=Evidence(), cache=None

@@ -69,6 +69,19 @@ def _expected(inputs: list[dict], refused: dict[int, str]) -> dict[str, dict]:
     return found
 
 
+def consent_inputs(count: int, prefix: str = "c") -> list[ConsentInput]:
+    """``count`` inputs the service takes as they are (one granted purpose, new subjects)."""
+    return [
+        ConsentInput(
+            subject_id=f"{prefix}-{n}",
+            decisions=[(PURPOSES[0], True)],
+            method=ConsentMethod.BANNER,
+            occurred_at=START,
+        )
+        for n in range(count)
+    ]
+
+
 @pytest.fixture
 async def owner(api):
     _, owner = await create_tenant(api, slug="acme", domains=["acme.example"])
@@ -179,15 +192,7 @@ async def test_a_batch_whose_caller_left_mid_stream_lands_whole(api, owner):
     if not writes.on_postgres():
         pytest.skip("no stream on SQLite: the write is one")
     tenant = await Tenant.get(slug="acme")
-    items = [
-        ConsentInput(
-            subject_id=f"c-{n}",
-            decisions=[(PURPOSES[0], True)],
-            method=ConsentMethod.BANNER,
-            occurred_at=START,
-        )
-        for n in range(5 * stream_writes.CHUNK)
-    ]
+    items = consent_inputs(5 * stream_writes.CHUNK)
     started = asyncio.Event()
     original = stream_writes.Stream._write
 

@@ -149,7 +149,7 @@ async def record_consents(
     checking = Checking(items, checker=checker, problems=problems, evidence=evidence)
 
     async def write() -> tuple[list[ConsentEvent | None], int]:
-        if writes.on_postgres() and len(items) > writes.ONE_STATEMENT_ROWS:
+        if _streams(len(items)):
             # Checked inside the transaction, part by part, each part written as the next
             # is checked (``stream``): the lock is held while Python checks, but
             # PostgreSQL works meanwhile, where before it waited for every check first.
@@ -241,7 +241,7 @@ async def _append_locked(
             if email
         }
     else:
-        stream = _stream() if len(items) > writes.ONE_STATEMENT_ROWS else None
+        stream = stream_writes.Stream(writes.raw_postgres()) if _streams(len(items)) else None
         linker = ledger.Linker(tenant=tenant, head=head, now=now, count=len(items))
         try:
             events, fresh, contacts, duplicates = await _link(
@@ -284,10 +284,10 @@ def _audit_entry(tenant: Tenant, actor: str, fresh: list) -> dict:
     }
 
 
-def _stream() -> stream_writes.Stream | None:
-    """A Stream on the transaction's connection on PostgreSQL; None elsewhere."""
-    raw = writes.raw_postgres()
-    return None if raw is None else stream_writes.Stream(raw)
+def _streams(count: int) -> bool:
+    """Whether a write of ``count`` items goes through a Stream: a write too large for one
+    statement (``writes.ONE_STATEMENT_ROWS``), on PostgreSQL."""
+    return count > writes.ONE_STATEMENT_ROWS and writes.on_postgres()
 
 
 # Inputs checked and chained between two turns of the event loop when the events are

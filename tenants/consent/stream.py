@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tenants.consent.writes import EVENT_COLUMNS, EventRow, copy_values, log
+from tenants.consent.writes import EventRow, copy_events
 
 __all__ = ["CHUNK", "Stream"]
 
@@ -58,10 +58,7 @@ class Stream:
     async def _write(self, before: asyncio.Future | None, chunk: list[EventRow]) -> None:
         if before is not None:
             await before  # its failure is this chunk's too: nothing more is sent
-        log.debug("COPY consent_event (%d events)", len(chunk))
-        await self._connection.copy_records_to_table(
-            "consent_event", records=[copy_values(event) for event in chunk], columns=EVENT_COLUMNS
-        )
+        await copy_events(self._connection, chunk)
 
     async def finish(self) -> None:
         """Send what is queued and wait until every chunk is inserted."""

@@ -67,7 +67,7 @@ class StateRow(NamedTuple):
 
 EVENT_COLUMNS = [f.name for f in fields(EventRow) if f.name != "decisions_json"]
 # COPY takes jsonb as text: the decisions column is filled from decisions_json.
-copy_values = attrgetter(
+_COPY_VALUES = attrgetter(
     *("decisions_json" if column == "decisions" else column for column in EVENT_COLUMNS)
 )
 STATE_UPDATES = ("granted", "method", "policy_kind", "policy_version", "decided_at", "event_id")
@@ -123,8 +123,14 @@ async def insert_events(rows: list[EventRow]) -> None:
             batch_size=500,
         )
         return
-    records = [copy_values(row) for row in rows]
-    await raw.copy_records_to_table("consent_event", records=records, columns=EVENT_COLUMNS)
+    await copy_events(raw, rows)
+
+
+async def copy_events(connection: Any, rows: list[EventRow]) -> None:
+    """``rows`` into consent_event by COPY on an asyncpg ``connection``."""
+    log.debug("COPY consent_event (%d events)", len(rows))
+    records = [_COPY_VALUES(row) for row in rows]
+    await connection.copy_records_to_table("consent_event", records=records, columns=EVENT_COLUMNS)
 
 
 # The newest decision per (subject, purpose) among the events just written, unless the
@@ -235,7 +241,7 @@ async def append_at(
     (``head.id``) moved to ``head``, the audit entry written (``entry``: ``audit.record``'s
     keyword arguments), all only if the head was still at ``after``. Returns the standing
     of ``subjects``, or None when the head had moved and nothing was written."""
-    columns = zip(*map(copy_values, events), strict=True)
+    columns = zip(*map(_COPY_VALUES, events), strict=True)
     log.debug("%s: (%d events)", APPEND_SQL, len(events))
     rows = await connection.fetch(
         APPEND_SQL,
