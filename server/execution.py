@@ -18,11 +18,16 @@ instance of each schema extension and their hook runners, then parse and validat
 of a secret-key read's CPU, for nothing the gate has not already done. What its
 extensions do to a result is done here the same way: ``Schema.process_errors`` sees the
 errors first (the log), then ``schema.errors.CodedErrors`` masks and codes them.
+
+``shielded`` is how every transport awaits an admitted operation's execution: a mutation,
+once started, runs to its end whatever becomes of its caller (``tenants.uncancelled``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from inspect import isawaitable
+from typing import TypeVar
 
 from graphql import execute
 from starlette.requests import Request
@@ -41,9 +46,23 @@ from server.http_spec import (
     negotiate,
     response_data,
 )
+from tenants.uncancelled import to_the_end
+
+T = TypeVar("T")
 
 _KINDS = {"query", "mutation"}
 _MASK = CodedErrors()  # holds no state between results outside a stream
+
+
+async def shielded(admission: Admission | None, work: Awaitable[T]) -> T:
+    """``work``, the execution of ``admission``'s operation, as its transport awaits it. A
+    mutation's runs to its end (commits or rolls back) when the transport stops waiting,
+    at the edge's time limit (HTTP: 503) or on a ``complete`` or a closed socket: only its
+    answer is lost, never a write cut part-way (``tenants.uncancelled``). A query's or a
+    subscription's stops with its caller."""
+    if admission is not None and admission.kind == "mutation":
+        return await to_the_end(work)
+    return await work
 
 
 async def respond(view, request: Request, admission: Admission) -> Response | None:

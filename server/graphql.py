@@ -25,7 +25,7 @@ from schema import schema
 from schema.context import Context
 from server import cors, execution, graphiql, http_spec
 from server.edge import PARSED_BODY, BadBody, BodyTooLarge, Pipeline, error_response
-from server.gate import Caller, Gate
+from server.gate import Admission, Caller, Gate
 from server.http_spec import (
     GRAPHQL_RESPONSE,
     content_type,
@@ -106,6 +106,10 @@ class CharterGraphQL(GraphQL):
 
     async def _run(self, request: Request) -> Response:
         admission = getattr(request.state, "admission", None)
+        # A mutation outlasting REQUEST_TIMEOUT_SECONDS: 503 at the limit, its write goes on.
+        return await execution.shielded(admission, self._answer(request, admission))
+
+    async def _answer(self, request: Request, admission: Admission | None) -> Response:
         if admission is not None:  # admitted: no second pass through the view
             response = await execution.respond(self, request, admission)
             if response is not None:

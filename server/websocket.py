@@ -41,9 +41,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from server import limits
+from server import execution, limits
 from server.gate import Caller, Gate, Operation, Refused
-from tenants.uncancelled import to_the_end
 
 log = logging.getLogger("charter.websocket")
 
@@ -178,16 +177,14 @@ class GatedSocket(BaseGraphQLTransportWSHandler):
             log.exception("the gate failed on a socket operation")
             await operation.send_initial_errors([_coded("INTERNAL_SERVER_ERROR", "try again")])
             return
-        if admission.kind == "mutation":
-            # Run to its end, as over HTTP (``tenants.uncancelled``): a ``complete`` or a
-            # closed socket only drops the answer, never cuts a write part-way.
-            try:
-                return await to_the_end(self._execute(operation, admission))
-            except asyncio.CancelledError:
-                operation.completed = True  # nothing more is sent for it
-                raise
         if admission.kind != "subscription":
-            return await self._execute(operation, admission)
+            try:
+                return await execution.shielded(admission, self._execute(operation, admission))
+            except asyncio.CancelledError:
+                # A ``complete`` or a closed socket: a mutation goes on to its end
+                # (``execution.shielded``), and nothing more is sent for it.
+                operation.completed = True
+                raise
         who = self.key_id or f"ip:{limits.client_network(self.caller.ip)}"
         if not self.sockets.take(who):
             message = f"at most {MAX_SUBSCRIPTIONS_PER_CALLER} subscriptions per key or address"

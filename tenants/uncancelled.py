@@ -7,9 +7,16 @@ part-way may stop between two of a driver's messages, and asyncpg's ``executeman
 waits for an answer PostgreSQL, itself waiting for the rest of the statement, never
 sends. The transaction then stays open, holding the tenant's chain-head lock, and every
 write of the tenant queues behind it until the connection dies (~45 s, seen with a
-recordConsents of 1,000 e-mails whose socket closed). Over HTTP uvicorn never cancels a
-request whose client left; ``to_the_end`` gives every other way the same rule: the
-caller stops waiting, the write finishes (commits or rolls back) on its own.
+recordConsents of 1,000 e-mails whose socket closed).
+
+The rule, for every mutation on every transport: once started, it runs to its end; a
+cancelled caller only stops waiting, and the write finishes (commits or rolls back) on
+its own. ``server.execution.shielded`` applies it where both transports await an admitted
+operation: over HTTP the edge's time limit answers 503 while the write goes on (a client
+that hangs up cancels nothing: uvicorn never cancels a request), over a socket a
+``complete`` or a close drops only the answer. Queries and subscriptions stay
+cancellable. recordConsents' service keeps its own ``to_the_end`` around its write,
+which holds whoever calls it.
 """
 
 from __future__ import annotations

@@ -63,9 +63,10 @@ async def notify(
     queued = told = 0
     # A chunk of people per transaction: every query stays under the driver's parameter
     # cap, each step's Python is short, and no write lock is held for the whole run (on
-    # SQLite that lock is every tenant's). A call cut short (the request timed out) keeps
-    # what it queued; calling again goes on from there, and nobody is told twice: each
-    # chunk checks who was told under the breach's row lock.
+    # SQLite that lock is every tenant's). Past the request's time limit the call goes on
+    # to its end (server.execution.shielded); one stopped all the same (its process ended)
+    # keeps what it queued. Calling again goes on from there, and nobody is told twice:
+    # each chunk checks who was told under the breach's row lock.
     async for part in wanted:
         async with in_transaction():
             breach = await get(tenant=tenant, breach_id=breach_id, lock=True)
