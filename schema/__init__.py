@@ -11,7 +11,8 @@ from schema.audit import AuditQuery
 from schema.branding import BrandingMutation, BrandingQuery
 from schema.breaches import BreachesMutation, BreachesQuery
 from schema.coerced import CoercedExecution
-from schema.consent import ConsentMutation, ConsentQuery
+from schema.consent import ConsentMutation, ConsentQuery, consent_item
+from schema.converted import convert_in_one_pass
 from schema.documents import GateDocuments
 from schema.errors import CodedErrors, log_unexpected
 from schema.ledger import LedgerMutation, LedgerQuery
@@ -79,6 +80,10 @@ schema = CharterSchema(
     extensions=EXTENSIONS,
     config=CONFIG,
     execution_context_class=CoercedExecution,
+)
+# The one list argument long enough for strawberry's per-item conversion to show.
+convert_in_one_pass(
+    schema, type_name="Mutation", field_name="recordConsents", argument="inputs", item=consent_item
 )
 
 

@@ -51,10 +51,11 @@ class ConsentInput:
     email: str | None = strawberry.UNSET
 
 
-def _consent_input(cls: type[ConsentInput], raw: Mapping[str, Any], _context) -> Item:
+def consent_item(raw: Mapping[str, Any]) -> Item:
     """The domain's input (``intake.ConsentInput``) straight from graphql-core's already
-    validated and coerced value: strawberry's ``from_input`` hook, so no ConsentInput and
-    ConsentDecisionInput objects are built only to be read once (for a 500-event
+    validated and coerced value: strawberry's ``from_input`` hook for a ConsentInput, and
+    what recordConsents' list is converted by (``schema.converted``), so no ConsentInput
+    and ConsentDecisionInput objects are built only to be read once (for a 500-event
     recordConsents, a seventh of its CPU went into building them and converting again).
 
     Coercion has checked every type, and enums and times arrive as their Python values.
@@ -82,8 +83,8 @@ _READ = {"subject_id", "decisions", "method", "policy_kind", "policy_version", "
          "occurred_at", "client_event_id", "source_url", "email"}  # fmt: skip
 if {field.python_name for field in ConsentInput.__strawberry_definition__.fields} != _READ:
     # a field added to ConsentInput must be read here too, or it would arrive empty
-    raise RuntimeError("_consent_input does not know every field of ConsentInput")
-ConsentInput.__strawberry_definition__.from_input = _consent_input
+    raise RuntimeError("consent_item does not know every field of ConsentInput")
+ConsentInput.__strawberry_definition__.from_input = lambda _cls, raw, _context: consent_item(raw)
 
 
 @strawberry.type
@@ -195,7 +196,7 @@ class ConsentMutation:
             recorded = await service.record_consent(
                 tenant=tenant,
                 actor=principal.actor,
-                item=input,  # intake's input already (_consent_input)
+                item=input,  # intake's input already (consent_item)
                 evidence=evidence(info),
                 cache=info.context.cache,
                 trusted=not principal.publishable,
@@ -219,7 +220,7 @@ class ConsentMutation:
             result = await service.record_consents(
                 tenant=tenant,
                 actor=principal.actor,
-                items=inputs,  # intake's inputs already (_consent_input)
+                items=inputs,  # intake's inputs already (consent_item)
                 evidence=evidence(info),
                 cache=info.context.cache,
                 trusted=not principal.publishable,

@@ -1,5 +1,5 @@
 """recordConsent(s)' input, as the resolvers get it: strawberry's ``from_input`` hook
-(``schema.consent._consent_input``) turns graphql-core's coerced value straight into
+(``schema.consent.consent_item``) turns graphql-core's coerced value straight into
 ``intake.ConsentInput``, with the meaning the client's omissions and nulls had before."""
 
 from __future__ import annotations
