@@ -4,14 +4,17 @@ gives the same entry as ``intake.check`` alone."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenants.consent import intake
+from tenants import crypto
+from tenants.consent import chain, intake, ledger
 from tenants.consent.intake import ConsentInput, Evidence
 from tenants.consent.methods import ConsentMethod
 from tenants.errors import Problems
@@ -139,3 +142,45 @@ def test_any_batch_is_judged_input_by_input_as_if_each_were_alone(
         fresh = intake.Checker(tenant=tenant, catalog=CATALOG, now=NOW)
         assert found == fresh(alone, each, "inputs", str(n), evidence=evidence)
         assert [p for p in together.items if p.field[1] == str(n)] == alone.items
+
+
+# Decision sets from a small pool, so that most of a batch repeats one: the checker then
+# hands its entries one shared list per set, which the linker encodes once.
+POOLED = st.lists(
+    st.lists(st.tuples(st.sampled_from(["analytics", "marketing"]), st.booleans()), max_size=2)
+    .filter(lambda pairs: len({p for p, _ in pairs}) == len(pairs))
+    .map(lambda pairs: item(decisions=pairs, source_url="https://x.example/")),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(inputs=POOLED, gpc=st.booleans())
+def test_shared_decision_lists_chain_exactly_as_lists_of_their_own(inputs, gpc):
+    crypto.configure("k" * 48)  # the commitments' key (put back after the test: conftest)
+    tenant = Tenant(jurisdictions=["US-CA"])  # GPC binding: a set of its own each time
+    evidence = Evidence(ip="203.0.113.9", user_agent="ua", gpc=gpc)
+    checker = intake.Checker(tenant=tenant, catalog=CATALOG, now=NOW)
+    entries = [checker(Problems(), each, "inputs", evidence=evidence)[0] for each in inputs]
+    entries = [entry for entry in entries if entry is not None]
+    if not gpc:
+        # the sharing under test does happen: one list per distinct set of pairs
+        distinct = {tuple(i.decisions) for i in inputs if i.decisions}
+        assert len({id(entry.decisions) for entry in entries}) == len(distinct)
+    own = [entry._replace(decisions=copy.deepcopy(entry.decisions)) for entry in entries]
+
+    def chained(batch):
+        head = SimpleNamespace(sequence=0, hash=None)
+        linker = ledger.Linker(tenant=tenant, head=head, now=NOW, count=len(batch))
+        return [linker.link(entry) for entry in batch]
+
+    shared, alone = chained(entries), chained(own)
+    for one, other, entry in zip(shared, alone, entries, strict=True):
+        assert (
+            one.decisions == other.decisions == sorted(entry.decisions, key=lambda d: d["purpose"])
+        )
+        assert one.decisions_json == other.decisions_json
+        assert one.decisions_json == chain.canonical_json(one.decisions).decode()
+    links = [chain.ChainLink(e.id, ledger.document_of(e), e.hash, e.previous_hash) for e in shared]
+    assert chain.verify(links).ok

@@ -89,6 +89,9 @@ class Checker:
         self._shown: dict[tuple[str | None, str | None, PolicyKind, int], str] = {}
         self._urls: dict[str, str] = {}  # as given -> stripped, when valid
         self._refusing: list[str] | None = None
+        # One list per distinct decision set, shared by the entries that made it (never
+        # changed once made): chaining then encodes each set once (``ledger.Linker``).
+        self._decided: dict[tuple, list[dict]] = {}
         self._gpc: bool | None = None
 
     def __call__(
@@ -161,11 +164,10 @@ class Checker:
         if len(problems.items) > before or version is None or subject is None:
             return None, None
 
-        decisions = [
-            {"purpose": purpose, "granted": granted} for purpose, granted in item.decisions
-        ]
         if evidence.gpc and self._gpc_applies():
-            decisions = _with_gpc_opt_out(decisions, version.purposes)
+            decisions = _with_gpc_opt_out(_decisions(item.decisions), version.purposes)
+        else:
+            decisions = self._decisions(item.decisions)
         entry = Entry(
             subject_id=subject,
             policy_kind=item.policy_kind,
@@ -180,6 +182,16 @@ class Checker:
             client_event_id=item.client_event_id,
         )
         return entry, email or None
+
+    def _decisions(self, pairs) -> list[dict]:
+        key = tuple(pairs)
+        try:
+            found = self._decided.get(key)
+        except TypeError:  # pairs that are not hashable: a list of their own
+            return _decisions(pairs)
+        if found is None:
+            found = self._decided[key] = _decisions(pairs)
+        return found
 
     def _version(self, kind: PolicyKind, number: int | None):
         key = (kind, number)
@@ -274,6 +286,10 @@ class Checking:
     async def all(self) -> list[tuple[Entry, str | None]]:
         """Every input checked, PACE at a time: the entries of those that pass."""
         return [pair async for part in self.parts(PACE) for pair in part]
+
+
+def _decisions(pairs) -> list[dict]:
+    return [{"purpose": purpose, "granted": granted} for purpose, granted in pairs]
 
 
 def _with_gpc_opt_out(decisions: list[dict], disclosed: dict) -> list[dict]:

@@ -117,6 +117,7 @@ class Linker:
         self._instants: dict[tuple[datetime, Any], str] = {}
         self._ids = ids.uuid4s(chunk=count)
         self._salts = ids.random_bytes(16, chunk=count)
+        self._decisions: dict[int, tuple[list, list, str]] = {}
 
     def _instant(self, value: datetime) -> str:
         # Keyed with the offset too: two wall times of a zone's repeated hour compare equal.
@@ -125,6 +126,22 @@ class Linker:
         if spelled is None:
             spelled = self._instants[key] = encoding.instant(value)
         return spelled
+
+    def _encoded(self, given: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+        # Entries of one decision set share its list (``intake.Checker``): each set is
+        # sorted and encoded once a batch. Keyed by the list's identity, and the list is
+        # held, so no other list can take its id while the batch lasts.
+        held = self._decisions.get(id(given))
+        if held is not None and held[0] is given:
+            return held[1], held[2]
+        # Entries come from intake.check: one dict per purpose with a bool. The uniqueness
+        # is checked again because verify() would refuse a chained duplicate for ever.
+        decisions = sorted(given, key=_purpose)
+        if len({d["purpose"] for d in decisions}) != len(decisions):
+            raise ValueError("a purpose is decided twice in one event")
+        encoded = encoding.decisions_json(decisions)
+        self._decisions[id(given)] = (given, decisions, encoded)
+        return decisions, encoded
 
     def link(self, entry: Entry) -> EventRow:
         """The next event of the chain, unsaved; moves the head past it."""
@@ -137,12 +154,7 @@ class Linker:
             source_url=entry.source_url,
             salt=salt,
         )
-        # Entries come from intake.check: one dict per purpose with a bool. The uniqueness
-        # is checked again because verify() would refuse a chained duplicate for ever.
-        decisions = sorted(entry.decisions, key=_purpose)
-        if len({d["purpose"] for d in decisions}) != len(decisions):
-            raise ValueError("a purpose is decided twice in one event")
-        decisions_json = encoding.decisions_json(decisions)
+        decisions, decisions_json = self._encoded(entry.decisions)
         head = self._head
         sequence = head.sequence + 1
         document = encoding.document_json(
