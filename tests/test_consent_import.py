@@ -225,11 +225,13 @@ async def test_a_batch_mixing_stored_new_and_reused_ids_keeps_each_apart(
     first = tmp_path / "first.jsonl"
     write_jsonl(first, [event(i) for i in range(20)])
     code, out, err = await charter(settings, "consent", "import", str(first), "--site", "acme")
+    assert code == 0
     assert out.strip() == "imported 20, duplicates 0, refused 0 (of 20 records)", err
     mixed = [event(i) for i in range(10, 30)] + [event(99, clientEventId="other-platform-3")]
     second = tmp_path / "second.jsonl"
     write_jsonl(second, mixed)
     code, out, err = await charter(settings, "consent", "import", str(second), "--site", "acme")
+    assert code == 1  # a record refused
     assert out.strip() == "imported 10, duplicates 10, refused 1 (of 21 records)", err
     assert "CLIENT_EVENT_ID_REUSED" in err
     assert await ConsentEvent.all().count() == 30
