@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from graphql.language import ValueNode
 from strawberry.extensions import MaskErrors
 
 from tenants.errors import DomainError
@@ -87,9 +88,28 @@ def expected(error: GraphQLError) -> bool:
     """Errors clients are meant to see: ours, and the request's own parse/validation errors.
 
     Errors without a path come from parsing, validation or variable coercion: they are
-    about the request. Errors with a path arose while executing: only ours are meant.
+    about the request. Errors with a path arose while executing: only ours are meant, and
+    graphql-core's refusal of an argument's value (``refused_argument``).
     """
-    return error.path is None or isinstance(error.original_error, CharterError)
+    return (
+        error.path is None
+        or isinstance(error.original_error, CharterError)
+        or refused_argument(error)
+    )
+
+
+def refused_argument(error: GraphQLError) -> bool:
+    """graphql-core refused a field's argument as it executed the field: a variable
+    declared nullable with a default (so the document is valid) sent as null where the
+    argument is non-null. The request's fault, located at the value it sent (a value
+    node; an error of a resolver or of completing its result points at the field)."""
+    original = error.original_error
+    return (
+        isinstance(original, GraphQLError)
+        and original.original_error is None
+        and bool(error.nodes)
+        and isinstance(error.nodes[0], ValueNode)
+    )
 
 
 class CodedErrors(MaskErrors):
@@ -126,6 +146,8 @@ class CodedErrors(MaskErrors):
                     else "GRAPHQL_VALIDATION_FAILED"
                 )
                 error.extensions = {**(error.extensions or {}), "code": code}
+            elif not (error.extensions or {}).get("code") and refused_argument(error):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
         return processed
 
 
