@@ -78,6 +78,7 @@ async def serve(settings, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
         # took over 30 s; only a hang should fail on time here.
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
             http.server_pid = process.pid  # its main thread runs the loop (tests/lag.py)
+            http.server_process = process  # to signal it as an operator would
             await wait_until_serving(http, process)
             yield http
     finally:
