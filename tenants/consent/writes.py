@@ -156,15 +156,6 @@ FOLD_SQL = _FOLD.format(
 )
 
 
-async def fold_into_state(*, tenant_id: UUID, events: list[EventRow]) -> None:
-    """Bring consent_state up to date with ``events``, already inserted, in sequence order."""
-    raw = raw_postgres()
-    if raw is None:
-        await _upsert_states_orm(_latest(tenant_id, events))
-        return
-    await raw.execute(FOLD_SQL, tenant_id, events[0].sequence, events[-1].sequence)
-
-
 # A small write (a group of recordConsent visitors) is one statement on PostgreSQL: the
 # rows as arrays, their fold into consent_state, the head's move, the audit entry, and
 # the read of the subjects' standing for the receipts. COPY takes two round trips before
@@ -307,7 +298,7 @@ async def append_rows(
             *audit.values(**entry),
         )
         return None
-    await fold_into_state(tenant_id=events[0].tenant_id, events=events)
+    await _upsert_states_orm(_latest(events[0].tenant_id, events))  # FINISH_SQL's fold, here
     await head.save(update_fields=["sequence", "hash"])
     await audit.record(**entry)
     return None
