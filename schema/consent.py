@@ -20,7 +20,7 @@ from schema.receipts import (
     ConsentReceipt,
     ReceiptContext,
 )
-from tenants.consent import decisions, service
+from tenants.consent import decisions, service, state
 from tenants.consent.history import Lookups
 from tenants.consent.intake import ConsentInput as Item
 from tenants.consent.intake import Evidence
@@ -142,7 +142,7 @@ class ConsentQuery:
     async def consent_state(self, info: Info, subject_id: str) -> list[ConsentDecision]:
         tenant, _ = require(info, Capability.READ)
         found = await query(
-            service.consent_state(tenant=tenant, subject_id=subject_id, cache=info.context.cache)
+            state.consent_state(tenant=tenant, subject_id=subject_id, cache=info.context.cache)
         )
         return [ConsentDecision.of(d) for d in found]
 
@@ -158,7 +158,7 @@ class ConsentQuery:
     ) -> ConsentEventConnection:
         tenant, _ = require(info, Capability.READ)
         page = await query(
-            service.consent_history(
+            state.consent_history(
                 tenant=tenant, subject_id=subject_id, window=window(first, after, last, before)
             )
         )

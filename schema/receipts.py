@@ -13,7 +13,7 @@ from strawberry.types import Info
 from schema.enums import ConsentMethod, PolicyKind
 from schema.node import Node
 from schema.pagination import PageInfo
-from tenants.consent import decisions, receipts, service
+from tenants.consent import decisions, receipts, state
 from tenants.consent.history import Lookups
 from tenants.consent.models import ConsentEvent
 from tenants.consent.processing import ProcessingChange as _ProcessingChange
@@ -127,8 +127,7 @@ class ConsentReceipt(Node):
             id=strawberry.ID(str(event.id)),
             subject_id=event.subject_id,
             decisions=[
-                ConsentDecision.of(d)
-                for d in service.decisions_of(event, context.versions, standing)
+                ConsentDecision.of(d) for d in state.decisions_of(event, context.versions, standing)
             ],
             policy_kind=event.policy_kind,
             policy_version=event.policy_version,
